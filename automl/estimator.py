@@ -1,0 +1,228 @@
+"""The scikit-learn face: ``AutoMLClassifier``, ``AutoMLRegressor`` and ``automl.fit``.
+
+Constructor arguments are stored as given; everything is checked and resolved in ``fit``,
+so ``clone`` gives an unfitted twin. Learned state ends in ``_``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from numbers import Real
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from automl.clock import Clock
+from automl.data import _as_target, infer_task, validate_input
+from automl.evaluate import predict_raw
+from automl.exceptions import InputError
+from automl.fitting import FitOptions, fit_automl
+
+_SEARCHES = ("tpe", "random")
+
+
+class _AutoMLBase(BaseEstimator):
+    """Shared constructor, ``fit`` and predict-side plumbing of both estimators."""
+
+    _task_family = "classification"
+
+    def __init__(self, time_budget: float = 60.0, task: str | None = None,
+                 metric: str | Callable[..., float] = "auto", random_state: int | None = None,
+                 n_jobs: int | None = None, max_trials: int | None = None, search: str = "tpe",
+                 resampling: str = "auto", n_folds: int | None = None,
+                 include_models: Sequence[str] | None = None,
+                 exclude_models: Sequence[str] | None = None,
+                 initial_configs: Sequence[dict] | None = None,
+                 extra_components: Sequence[str | os.PathLike] | None = None,
+                 per_trial_time_limit: float | None = None, memory_limit_mb: int | None = None,
+                 log_dir: str | os.PathLike | None = None) -> None:
+        self.time_budget = time_budget
+        self.task = task
+        self.metric = metric
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.max_trials = max_trials
+        self.search = search
+        self.resampling = resampling
+        self.n_folds = n_folds
+        self.include_models = include_models
+        self.exclude_models = exclude_models
+        self.initial_configs = initial_configs
+        self.extra_components = extra_components
+        self.per_trial_time_limit = per_trial_time_limit
+        self.memory_limit_mb = memory_limit_mb
+        self.log_dir = log_dir
+
+    def fit(self, X: Any, y: Any) -> "_AutoMLBase":
+        """Search for the best pipeline within ``time_budget`` seconds and fit it.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_rows, n_columns)
+            Numeric, string, category, bool, nullable and datetime columns; missing values
+            anywhere.
+        y : array-like of shape (n_rows,)
+
+        Returns
+        -------
+        self
+        """
+        clock = Clock(_check_time_budget(self.time_budget))
+        options = self._options()
+        dataset = validate_input(X, y, task=self._check_task())
+        outcome = fit_automl(dataset, options, clock)
+        self.task_ = dataset.task
+        self.schema_ = dataset.schema
+        self.n_features_in_ = len(dataset.schema.columns)
+        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        if dataset.classes is not None:
+            self.classes_ = dataset.classes
+        self.model_ = outcome.model
+        self.metric_ = outcome.metric.name
+        self.best_config_ = outcome.chosen.config if outcome.chosen else None
+        self.best_score_ = outcome.chosen.result.score if outcome.chosen else None
+        self.leaderboard_ = outcome.log.leaderboard()
+        self.trial_log_path_ = str(outcome.log.path)
+        self.random_state_ = options.seed
+        self.fit_seconds_ = clock.elapsed()
+        return self
+
+    def _prepare(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "model_")
+        return self.schema_.transform(X, owner=type(self).__name__)
+
+    def _check_task(self) -> str | None:
+        allowed = ((None, "regression") if self._task_family == "regression"
+                   else (None, "classification", "binary", "multiclass"))
+        if self.task not in allowed:
+            raise InputError(f"task must be one of {allowed} for {type(self).__name__}, got "
+                             f"{self.task!r}.")
+        return self.task or self._task_family
+
+    def _options(self) -> FitOptions:
+        if self.search not in _SEARCHES:
+            raise InputError(f"search must be one of {_SEARCHES}, got {self.search!r}.")
+        for name in ("max_trials", "n_folds", "memory_limit_mb"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise InputError(f"{name} must be a positive whole number or None, got {value!r}.")
+        if self.per_trial_time_limit is not None:
+            _check_time_budget(self.per_trial_time_limit, "per_trial_time_limit")
+        return FitOptions(
+            metric=self.metric, seed=_seed(self.random_state), n_jobs=self.n_jobs,
+            max_trials=self.max_trials, search=self.search, resampling=self.resampling,
+            n_folds=self.n_folds, include_models=self.include_models,
+            exclude_models=self.exclude_models, initial_configs=tuple(self.initial_configs or ()),
+            extra_components=self.extra_components, per_trial_time_limit=self.per_trial_time_limit,
+            memory_limit_mb=self.memory_limit_mb, log_dir=self.log_dir)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+
+class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
+    """Classifier found by a budgeted search over scikit-learn and LightGBM pipelines.
+
+    Parameters
+    ----------
+    time_budget : float, default=60
+        Wall-clock seconds for the whole ``fit``: search and final refit.
+    task : {None, "classification", "binary", "multiclass"}
+    metric : str or callable, default="auto"
+        "auto" is ROC AUC (binary) or log loss (multiclass); also "accuracy",
+        "balanced_accuracy", "f1_macro", any scikit-learn scorer name, or a scorer callable.
+    random_state : int or None
+        Seed of the splits, the search and the models. None draws a fresh seed.
+    n_jobs : int or None
+        Trials run in parallel (-1: one per core). None: one at a time, models multi-threaded.
+    max_trials : int or None
+        Stop after this many trials. With ``n_jobs=None`` and a fixed ``random_state`` the
+        same data gives the same trials in the same order.
+    search : {"tpe", "random"}
+    resampling : {"auto", "cv", "holdout"}; n_folds : int or None
+    include_models, exclude_models : list of model names or None
+    initial_configs : list of readable configs evaluated right after the default
+    extra_components : list of TOML files or folders adding components to the space
+    per_trial_time_limit : float or None
+        Hard limit per trial in seconds (default: a quarter of the budget, at least 10 s).
+    memory_limit_mb : int or None
+        Hard limit on a worker's resident memory (default: 3/4 of RAM shared by workers).
+    log_dir : path or None
+        Where the trial log is written (default: a new temporary folder).
+
+    Attributes
+    ----------
+    classes_, n_features_in_, feature_names_in_, task_, metric_, model_, best_config_,
+    best_score_, leaderboard_, trial_log_path_, random_state_, fit_seconds_
+    """
+
+    _task_family = "classification"
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels, in the values ``y`` had at fit time."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities; columns follow ``classes_``."""
+        return predict_raw(self.model_, self._prepare(X), len(self.classes_))
+
+
+class AutoMLRegressor(RegressorMixin, _AutoMLBase):
+    """Regressor found by a budgeted search; see :class:`AutoMLClassifier` for parameters.
+
+    ``metric="auto"`` is RMSE; also "mae", "r2" or any scikit-learn scorer.
+    """
+
+    _task_family = "regression"
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values."""
+        return np.asarray(self.model_.predict(self._prepare(X)), dtype=np.float64)
+
+
+def fit(X: Any, y: Any, *, time_budget: float, task: str | None = None,
+        metric: str | Callable[..., float] = "auto", random_state: int | None = None,
+        n_jobs: int | None = None, max_trials: int | None = None,
+        **options: Any) -> AutoMLClassifier | AutoMLRegressor:
+    """Fit an :class:`AutoMLClassifier` or :class:`AutoMLRegressor`, as the task requires.
+
+    The task is inferred from ``y`` when not given: labels (strings, bools, up to 20
+    distinct whole numbers) mean classification, other numbers regression.
+
+    Examples
+    --------
+    >>> model = automl.fit(X_train, y_train, time_budget=60)  # doctest: +SKIP
+    >>> model.leaderboard_.head()                             # doctest: +SKIP
+    """
+    if task is None:
+        task = infer_task(_as_target(y, len(y) if hasattr(y, "__len__") else 0))
+    estimator_class = AutoMLRegressor if task == "regression" else AutoMLClassifier
+    estimator = estimator_class(time_budget=time_budget, task=task, metric=metric,
+                                random_state=random_state, n_jobs=n_jobs, max_trials=max_trials,
+                                **options)
+    return estimator.fit(X, y)
+
+
+def _check_time_budget(value: Any, name: str = "time_budget") -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
+            or value <= 0:
+        raise InputError(f"{name} must be a positive number of seconds, got {value!r}.")
+    return float(value)
+
+
+def _seed(random_state: Any) -> int:
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] % (2**31 - 1))
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return int(random_state) % (2**31 - 1)
+    raise InputError(f"random_state must be an int or None, got {random_state!r}.")

@@ -1,0 +1,174 @@
+"""Score one config by resampling: out-of-fold predictions, the metric and the fit time.
+
+Every trial of a search uses the same :class:`Resampling`, made once from the seed, so that
+scores are comparable. Small data gets k-fold cross-validation (stratified for
+classification), large data a single holdout split:
+
+==================  ==========================
+rows                resampling ("auto")
+==================  ==========================
+up to 2,000         5-fold
+2,001 to 10,000     3-fold
+more than 10,000    holdout, 20 % validation
+==================  ==========================
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.pipeline import Pipeline
+
+from automl.data import Dataset
+from automl.exceptions import InputError
+from automl.metrics import Metric
+from automl.pipeline import build_pipeline
+from automl.space import CompiledSpace, Config
+
+Status = Literal["ok", "failed", "timeout", "memout", "crashed"]
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """Train/validation row indices shared by all trials."""
+
+    kind: Literal["cv", "holdout"]
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    @property
+    def refit_factor(self) -> float:
+        """One fit on all rows, in units of the summed fold fit time (fit time ~ rows)."""
+        if self.kind == "holdout":
+            train, validation = self.folds[0]
+            return (len(train) + len(validation)) / len(train)
+        k = len(self.folds)
+        return 1.0 / (k - 1)
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What one evaluation produced. A failure is data, never an exception."""
+
+    status: Status
+    score: float | None = None
+    error: str | None = None
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    predictions: np.ndarray | None = None  # out-of-fold, NaN rows never validated
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """Everything a worker needs to score configs: sent to each worker once."""
+
+    dataset: Dataset
+    space: CompiledSpace
+    resampling: Resampling
+    metric: Metric
+    seed: int
+
+
+def make_resampling(y: np.ndarray, task: str, strategy: str = "auto", n_folds: int | None = None,
+                    seed: int = 0) -> Resampling:
+    """Choose and draw the splits (see the module docstring for the 'auto' rule)."""
+    n_rows = len(y)
+    if strategy not in ("auto", "cv", "holdout"):
+        raise InputError(f"resampling must be 'auto', 'cv' or 'holdout', got {strategy!r}.")
+    if strategy == "auto":
+        strategy = "holdout" if n_rows > 10_000 else "cv"
+        n_folds = n_folds or (5 if n_rows <= 2_000 else 3)
+    if strategy == "holdout":
+        return Resampling("holdout", (_holdout(y, task, seed),))
+    n_folds = min(n_folds or 5, n_rows)
+    if n_folds < 2:
+        raise InputError(f"n_folds must be at least 2, got {n_folds}.")
+    if task == "regression" or np.bincount(y).min() < 2:
+        splitter: Any = KFold(n_folds, shuffle=True, random_state=seed)
+    else:
+        splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "least populated class has only n members"
+        folds = tuple(splitter.split(np.zeros(n_rows), y))
+    return Resampling("cv", folds)
+
+
+def _holdout(y: np.ndarray, task: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    stratify = y if task != "regression" and np.bincount(y).min() >= 2 else None
+    train, validation = train_test_split(np.arange(len(y)), test_size=0.2, random_state=seed,
+                                         stratify=stratify)
+    return np.sort(train), np.sort(validation)
+
+
+def score_config(config: Config, context: EvaluationContext, n_threads: int = 1) -> TrialResult:
+    """Fit and score one config on every fold; exceptions become failed results."""
+    try:
+        return _score(config, context, n_threads)
+    except MemoryError as error:
+        return TrialResult("memout", error=f"MemoryError: {error}")
+    except Exception as error:  # a trial's failure is data, not a crash of the search
+        return TrialResult("failed", error=f"{type(error).__name__}: {error}"[:2000])
+
+
+def _score(config: Config, context: EvaluationContext, n_threads: int) -> TrialResult:
+    dataset, metric = context.dataset, context.metric
+    predictions = _empty_predictions(dataset)
+    fold_scores, fit_seconds, predict_seconds = [], 0.0, 0.0
+    for train, validation in context.resampling.folds:
+        pipeline = build_pipeline(config, context.space, dataset.schema, n_threads, context.seed)
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipeline.fit(dataset.X.iloc[train], dataset.y[train])
+            fit_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            X_validation = dataset.X.iloc[validation]
+            predictions[validation] = predict_raw(pipeline, X_validation, dataset.n_classes)
+            if metric.needs == "scorer":
+                fold_scores.append(float(metric.scorer(pipeline, X_validation,
+                                                       dataset.y[validation])))
+            predict_seconds += time.perf_counter() - started
+    validated = np.concatenate([validation for _, validation in context.resampling.folds])
+    if not np.all(np.isfinite(predictions[validated])):
+        return TrialResult("failed", error="ValueError: the model predicted NaN or infinity",
+                           fit_seconds=fit_seconds)
+    if metric.needs == "scorer":
+        score = float(np.mean(fold_scores))
+    else:
+        score = metric.score(dataset.y[validated], predictions[validated], dataset.n_classes)
+    if not np.isfinite(score):
+        return TrialResult("failed", error=f"ValueError: the score is {score}",
+                           fit_seconds=fit_seconds)
+    return TrialResult("ok", score=score, fit_seconds=fit_seconds,
+                       predict_seconds=predict_seconds, predictions=predictions)
+
+
+def _empty_predictions(dataset: Dataset) -> np.ndarray:
+    shape = (dataset.n_rows,) if dataset.task == "regression" else (dataset.n_rows, dataset.n_classes)
+    return np.full(shape, np.nan, dtype=np.float64)
+
+
+def predict_raw(pipeline: Pipeline, X: Any, n_classes: int) -> np.ndarray:
+    """Class probabilities over all ``n_classes`` codes, or regression values.
+
+    A fold that lacked some class at fit time predicts probability 0 for it.
+    """
+    if n_classes == 0:
+        return np.asarray(pipeline.predict(X), dtype=np.float64)
+    proba = np.zeros((len(X), n_classes))
+    proba[:, np.asarray(pipeline.classes_, dtype=int)] = pipeline.predict_proba(X)
+    return proba
+
+
+def fit_final(config: Config, context: EvaluationContext, n_threads: int = 1) -> Pipeline:
+    """Fit one config on all training rows."""
+    dataset = context.dataset
+    pipeline = build_pipeline(config, context.space, dataset.schema, n_threads, context.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipeline.fit(dataset.X, dataset.y)
+    return pipeline

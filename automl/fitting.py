@@ -1,0 +1,130 @@
+"""What ``fit`` does, stage by stage, once the input is validated.
+
+metric -> components -> space -> resampling -> workers -> search -> final model. Kept apart
+from the estimator classes so that they stay a thin scikit-learn face.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from automl.clock import Clock
+from automl.components import load_components
+from automl.data import Dataset
+from automl.evaluate import EvaluationContext, make_resampling
+from automl.exceptions import InputError
+from automl.metrics import Metric, get_metric
+from automl.refit import final_model, refit_reserve
+from automl.runner import WorkerPool, default_memory_limit_mb
+from automl.search import SearchSettings, run_search
+from automl.space import CompiledSpace, Config, compile_space
+from automl.trial_log import Trial, TrialLog
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """The estimator's constructor arguments, checked and resolved."""
+
+    metric: str | Callable[..., float] = "auto"
+    seed: int = 0
+    n_jobs: int | None = None
+    max_trials: int | None = None
+    search: str = "tpe"
+    resampling: str = "auto"
+    n_folds: int | None = None
+    include_models: Sequence[str] | None = None
+    exclude_models: Sequence[str] | None = None
+    initial_configs: Sequence[Config] = field(default_factory=tuple)
+    extra_components: Sequence[str | os.PathLike] | None = None
+    per_trial_time_limit: float | None = None
+    memory_limit_mb: int | None = None
+    log_dir: str | os.PathLike | None = None
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """What a finished search leaves behind."""
+
+    model: Any
+    chosen: Trial | None
+    log: TrialLog
+    metric: Metric
+    space: CompiledSpace
+
+
+def end_margin_seconds(budget_seconds: float) -> float:
+    """Time kept at the end of the budget for stopping workers and returning."""
+    return 0.2 + 0.005 * budget_seconds
+
+
+def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcome:
+    """Search within the clock's budget and return the fitted final model with its log."""
+    metric = get_metric(options.metric, dataset.task)
+    components = load_components(options.extra_components)
+    space = compile_space(components, dataset.task, dataset.n_rows, options.include_models,
+                          options.exclude_models)
+    resampling = make_resampling(dataset.y, dataset.task, options.resampling, options.n_folds,
+                                 options.seed)
+    context = EvaluationContext(dataset, space, resampling, metric, options.seed)
+    n_workers, n_threads = parallelism(options.n_jobs)
+    log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
+    initial = initial_configs(space, options.initial_configs)
+    settings = SearchSettings(
+        algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
+        per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
+        n_startup_trials=len(initial) + 5, initial_configs=tuple(initial))
+    margin = end_margin_seconds(clock.budget_seconds)
+    pool = WorkerPool(context, n_workers, n_threads,
+                      options.memory_limit_mb or default_memory_limit_mb(n_workers))
+    try:
+        models: dict[int, bytes] = {}
+        run_search(space, pool, clock, settings, log,
+                   lambda log: margin + refit_reserve(log, models, resampling), models)
+        model, chosen = final_model(log, models, pool, clock, resampling, dataset, margin)
+    finally:
+        pool.close()
+    return FitOutcome(model, chosen, log, metric, space)
+
+
+def initial_configs(space: CompiledSpace, user_configs: Sequence[Config]) -> list[tuple[Config, str]]:
+    """The fast default first, the user's configs next, then each other family's defaults."""
+    first = space.default_config()
+    configs = [(first, "default")] + [(dict(config), "user") for config in user_configs]
+    configs += [(space.default_config(name), "default") for name in space.model_names[1:]]
+    return configs
+
+
+def parallelism(n_jobs: int | None) -> tuple[int, int]:
+    """(worker processes, threads per model) for ``n_jobs`` parallel trials."""
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return 1, cores
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise InputError(f"n_jobs must be a positive number of parallel trials, -1 (one per "
+                         f"core) or None, got {n_jobs!r}.")
+    workers = cores if n_jobs == -1 else n_jobs
+    return workers, max(1, cores // workers)
+
+
+def _log_dir(log_dir: str | os.PathLike | None) -> Path:
+    if log_dir is None:
+        return Path(tempfile.mkdtemp(prefix="automl-run-"))
+    path = Path(log_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _new_log_path(directory: Path) -> Path:
+    """A log file name not used before in ``directory``: earlier runs' logs are never touched."""
+    path, n = directory / "trials.jsonl", 1
+    while path.exists():
+        n += 1
+        path = directory / f"trials-{n}.jsonl"
+    return path

@@ -1,0 +1,41 @@
+"""The jobs a worker process can run: score a config, or fit one on all rows.
+
+Kept apart from ``runner.py`` so that the runner knows nothing about what it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cloudpickle
+
+from automl.evaluate import EvaluationContext, TrialResult, fit_final, score_config
+
+
+def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
+    """Run one request: ``("evaluate", (config, refit))`` or ``("refit", config)``.
+
+    ``evaluate`` with ``refit`` also fits the config on all rows and returns the pickled
+    pipeline beside the result, so the first trial leaves a usable model behind.
+    """
+    kind, argument = request
+    if kind == "evaluate":
+        config, refit = argument
+        result = score_config(config, context, n_threads)
+        model = _refit_or_error(config, context, n_threads) if refit and result.status == "ok" else None
+        return result, model
+    if kind == "refit":
+        return _refit_or_error(argument, context, n_threads)
+    raise ValueError(f"unknown job kind {kind!r}")
+
+
+def _refit_or_error(config: dict, context: EvaluationContext, n_threads: int) -> bytes | str:
+    try:
+        return cloudpickle.dumps(fit_final(config, context, n_threads))
+    except MemoryError as error:
+        return f"MemoryError: {error}"
+    except Exception as error:  # reported to the parent, which falls back
+        return f"{type(error).__name__}: {error}"
+
+
+__all__ = ["handle", "TrialResult"]

@@ -1,0 +1,96 @@
+"""Build the scikit-learn Pipeline that a readable config describes.
+
+Numeric columns go through imputer -> scaler -> feature step, categorical columns through the
+encoder; the model follows. With the ``native`` encoder and a model that splits on
+categories itself (LightGBM, HistGradientBoosting), the codes reach the model as pandas
+categoricals; any other model sees them as plain ordinal codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from automl.components import ComponentSpec, resolve, task_family
+from automl.data import Schema
+from automl.space import CompiledSpace, Config, label
+
+
+class CategoryCodes(TransformerMixin, BaseEstimator):
+    """Turn ordinal codes into pandas categoricals with the levels seen at fit.
+
+    Codes outside those levels (unseen -1, missing -2) become missing values, which
+    LightGBM and HistGradientBoosting route on their own.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "CategoryCodes":
+        frame = pd.DataFrame(X)
+        self.n_levels_ = [int(max(np.nanmax(frame[c].to_numpy(dtype=float), initial=-1), -1)) + 1
+                          for c in frame.columns]
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self)
+        frame = pd.DataFrame(X)
+        return pd.DataFrame({column: pd.Categorical(frame[column].to_numpy(), categories=range(n))
+                             for column, n in zip(frame.columns, self.n_levels_)},
+                            index=frame.index)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return self.feature_names_in_
+
+    def set_output(self, *, transform: Any = None) -> "CategoryCodes":
+        return self  # always returns a DataFrame: categoricals need one
+
+
+def build_pipeline(config: Config, space: CompiledSpace, schema: Schema, n_threads: int = 1,
+                   seed: int = 0) -> Pipeline:
+    """The unfitted pipeline for one config (validated against ``space``)."""
+    config = space.validate(config)
+    task = space.task
+    model_spec = space.component("model", config["model"])
+    native = config["encoder"] == "native" and model_spec.native_categorical
+    transformers = []
+    if schema.numeric_features:
+        numeric = Pipeline([(slot, _make(space.component(slot, config[slot]), config, task))
+                            for slot in ("imputer", "scaler", "feature")])
+        transformers.append(("numeric", numeric, schema.numeric_features))
+    if schema.categorical_features:
+        encoder = _make(space.component("encoder", config["encoder"]), config, task)
+        steps = [("encode", encoder)] + ([("categories", CategoryCodes())] if native else [])
+        transformers.append(("categorical", Pipeline(steps), schema.categorical_features))
+    preprocess = ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0,
+                                   verbose_feature_names_out=False)
+    if native:
+        preprocess.set_output(transform="pandas")
+    model = _make(model_spec, config, task, n_threads=n_threads, seed=seed)
+    if task == "regression" and model_spec.scale_target:
+        model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
+    return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
+def _make(spec: ComponentSpec, config: Config, task: str, n_threads: int = 1, seed: int = 0) -> Any:
+    """Instantiate one component's estimator with its fixed and tuned arguments."""
+    path = spec.estimator_path(task)
+    if path == "passthrough":
+        return "passthrough"
+    params: dict[str, Any] = dict(spec.fixed)
+    for name, callable_path in spec.callables.get(task_family(task), {}).items():
+        params[name] = resolve(callable_path)
+    for hyperparameter in spec.hyperparameters:
+        key = label(spec, hyperparameter)
+        if key in config:
+            params[hyperparameter.name] = config[key]
+    if spec.threads_param:
+        params[spec.threads_param] = n_threads
+    if spec.seed_param:
+        params[spec.seed_param] = seed
+    return resolve(path)(**params)

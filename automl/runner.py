@@ -1,0 +1,205 @@
+"""Run evaluations in worker processes under hard time and memory limits.
+
+Each worker is a fresh Python process that receives the evaluation context once and then serves
+jobs over a pipe. The parent enforces the limits from outside: a job that outlives its time
+limit, or whose worker's resident memory passes the limit, gets its worker killed (not asked
+to stop) and replaced, and a worker that dies is reported as crashed. Whatever happens, the
+caller receives one :class:`JobOutcome` per job.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import cloudpickle
+import psutil
+
+logger = logging.getLogger(__name__)
+
+# How often the parent looks at running jobs' clocks and memory.
+_POLL_SECONDS = 0.05
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """The reply of a worker, or why there is none."""
+
+    status: Literal["done", "timeout", "memout", "crashed"]
+    value: Any = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Any
+    ready: bool = False
+    job_id: Any = None
+    started: float = 0.0
+    deadline: float = 0.0
+    psutil_process: Any = field(default=None, repr=False)
+
+
+def default_memory_limit_mb(n_workers: int) -> int:
+    """Three quarters of the machine's memory, shared between the workers."""
+    total_mb = psutil.virtual_memory().total / 2**20
+    return int(max(1024, 0.75 * total_mb / max(1, n_workers)))
+
+
+class WorkerPool:
+    """A fixed number of worker processes, each running one job at a time."""
+
+    def __init__(self, context: Any, n_workers: int, n_threads: int, memory_limit_mb: int) -> None:
+        # Workers read the context from a file: a pipe would block the parent until a new
+        # worker has imported its libraries and read it.
+        handle, path = tempfile.mkstemp(prefix="automl-context-", suffix=".pkl")
+        with os.fdopen(handle, "wb") as file:
+            cloudpickle.dump(context, file)
+        self._payload_path = path
+        self._n_threads = n_threads
+        self._memory_limit_bytes = memory_limit_mb * 2**20
+        self._workers = [self._start_worker() for _ in range(n_workers)]
+
+    def _start_worker(self) -> _Worker:
+        parent_end, child_end = socket.socketpair()
+        command = [sys.executable, "-c", "from automl.runner import serve; "
+                   f"serve({child_end.fileno()}, {self._payload_path!r}, {self._n_threads})"]
+        env = dict(os.environ, OMP_NUM_THREADS=str(self._n_threads),
+                   PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT] + [p for p in sys.path if p]))
+        # A fresh interpreter rather than multiprocessing's spawn: spawn re-imports the user's
+        # main script, which breaks scripts without an ``if __name__ == "__main__"`` guard.
+        process = subprocess.Popen(command, pass_fds=[child_end.fileno()], env=env,
+                                   stdin=subprocess.DEVNULL, start_new_session=False)
+        child_end.close()
+        connection = multiprocessing.connection.Connection(parent_end.detach())
+        return _Worker(process, connection, psutil_process=psutil.Process(process.pid))
+
+    @property
+    def n_idle(self) -> int:
+        """Workers that are started and free to take a job."""
+        return sum(1 for worker in self._workers if worker.ready and worker.job_id is None)
+
+    @property
+    def n_busy(self) -> int:
+        return sum(1 for worker in self._workers if worker.job_id is not None)
+
+    def submit(self, job_id: Any, request: tuple[str, Any], time_limit: float) -> None:
+        """Hand a job to an idle worker; it is killed if still running after ``time_limit``."""
+        worker = next(w for w in self._workers if w.ready and w.job_id is None)
+        worker.connection.send(request)
+        worker.job_id, worker.started = job_id, time.monotonic()
+        worker.deadline = worker.started + max(0.0, time_limit)
+
+    def poll(self, timeout: float = _POLL_SECONDS) -> list[tuple[Any, JobOutcome]]:
+        """Wait up to ``timeout`` seconds; return the jobs that ended, whatever their end."""
+        multiprocessing.connection.wait([w.connection for w in self._workers], timeout=timeout)
+        finished = []
+        for index, worker in enumerate(self._workers):
+            outcome = self._check(worker)
+            if outcome is None:
+                continue
+            if worker.job_id is not None:
+                finished.append((worker.job_id, outcome))
+            if outcome.status != "done":
+                self._replace(index)
+            else:
+                worker.job_id = None
+        return finished
+
+    def _check(self, worker: _Worker) -> JobOutcome | None:
+        now = time.monotonic()
+        try:
+            if worker.connection.poll():
+                kind, value = worker.connection.recv()
+                if kind == "ready":
+                    worker.ready = True
+                    return None
+                return JobOutcome("done", value, seconds=now - worker.started)
+        except (EOFError, OSError):
+            pass  # the worker died; reported below
+        if worker.process.poll() is not None:
+            code = worker.process.returncode
+            why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            return JobOutcome("crashed", error=f"the worker process died ({why})",
+                              seconds=now - worker.started)
+        if worker.job_id is None:
+            return None
+        if now > worker.deadline:
+            return JobOutcome("timeout", error=f"killed after {now - worker.started:.1f} s "
+                              f"(limit {worker.deadline - worker.started:.1f} s)",
+                              seconds=now - worker.started)
+        rss = _resident_bytes(worker.psutil_process)
+        if rss > self._memory_limit_bytes:
+            return JobOutcome("memout", error=f"killed at {rss / 2**20:.0f} MB resident memory "
+                              f"(limit {self._memory_limit_bytes / 2**20:.0f} MB)",
+                              seconds=now - worker.started)
+        return None
+
+    def _replace(self, index: int) -> None:
+        _kill(self._workers[index])
+        self._workers[index] = self._start_worker()
+
+    def close(self) -> None:
+        """Kill every worker at once: nothing they hold is needed any more."""
+        for worker in self._workers:
+            _kill(worker)
+        self._workers = []
+        Path(self._payload_path).unlink(missing_ok=True)
+
+
+def _kill(worker: _Worker) -> None:
+    try:
+        for child in worker.psutil_process.children(recursive=True):
+            child.kill()
+    except psutil.Error:
+        pass
+    worker.process.kill()
+    try:
+        worker.process.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        logger.warning("worker %d did not die within 2 s of SIGKILL", worker.process.pid)
+    worker.connection.close()
+
+
+def _resident_bytes(process: Any) -> int:
+    try:
+        total = process.memory_info().rss
+        for child in process.children(recursive=True):
+            total += child.memory_info().rss
+        return total
+    except psutil.Error:
+        return 0
+
+
+def serve(fd: int, payload_path: str, n_threads: int) -> None:
+    """A worker's life: load the context once, then answer jobs until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    connection = multiprocessing.connection.Connection(fd)
+    from threadpoolctl import threadpool_limits
+
+    from automl import jobs
+
+    with open(payload_path, "rb") as file:
+        context = cloudpickle.load(file)
+    threadpool_limits(n_threads)
+    connection.send(("ready", None))
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return
+        connection.send(("result", jobs.handle(request, context, n_threads)))

@@ -1,0 +1,154 @@
+"""The search loop: hyperopt TPE (Bergstra et al. 2011) or random search, under the budget.
+
+hyperopt is used ask-and-tell style: ``Proposer.ask`` inserts a new trial document and
+decodes it into a readable config, ``Proposer.tell`` reports its score. Initial configs
+(the fast default first) are inserted as documents too, so TPE learns from them. Trials run
+in a :class:`~automl.runner.WorkerPool`; none starts unless it can end before the time
+reserved for the final refit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable, Literal
+
+import numpy as np
+from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Trials, rand, tpe
+from hyperopt.base import Domain
+
+from automl.clock import Clock
+from automl.evaluate import TrialResult
+from automl.runner import WorkerPool
+from automl.space import CompiledSpace, Config
+from automl.trial_log import Trial, TrialLog
+
+logger = logging.getLogger(__name__)
+
+# A trial given less time than this is not worth starting.
+MIN_TRIAL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How to search: the algorithm, the limits and the configs to try first."""
+
+    algorithm: Literal["tpe", "random"] = "tpe"
+    seed: int = 0
+    max_trials: int | None = None
+    per_trial_seconds: float = 60.0
+    n_startup_trials: int = 10
+    initial_configs: tuple[tuple[Config, str], ...] = field(default_factory=tuple)
+
+
+class Proposer:
+    """hyperopt's suggestion algorithms behind an ask/tell interface of readable configs."""
+
+    def __init__(self, space: CompiledSpace, algorithm: str, seed: int, n_startup_trials: int) -> None:
+        self._space = space
+        self._domain = Domain(lambda _: 0.0, space.expression)
+        self._trials = Trials()
+        self._rng = np.random.default_rng(seed)
+        if algorithm == "tpe":
+            self._suggest = partial(tpe.suggest, n_startup_jobs=n_startup_trials, verbose=False)
+        else:
+            self._suggest = rand.suggest
+
+    def ask(self) -> tuple[int, Config]:
+        """A new trial id and the config the algorithm proposes for it."""
+        (trial_id,) = self._trials.new_trial_ids(1)
+        seed = int(self._rng.integers(2**31 - 1))
+        docs = self._suggest([trial_id], self._domain, self._trials, seed)
+        self._insert(docs)
+        return trial_id, self._space.decode(docs[0]["misc"]["vals"])
+
+    def add(self, config: Config) -> tuple[int, Config]:
+        """Register a given config as the next trial (so the algorithm learns from it)."""
+        (trial_id,) = self._trials.new_trial_ids(1)
+        vals = self._space.encode(config)
+        misc = {"tid": trial_id, "cmd": self._domain.cmd, "workdir": self._domain.workdir,
+                "idxs": {key: [trial_id] if value else [] for key, value in vals.items()},
+                "vals": vals}
+        self._insert(self._trials.new_trial_docs([trial_id], [None], [self._domain.new_result()],
+                                                 [misc]))
+        return trial_id, self._space.decode(vals)
+
+    def tell(self, trial_id: int, score: float | None) -> None:
+        """Report a trial's score (None when it failed: hyperopt then treats it as worst)."""
+        for doc in self._trials._dynamic_trials:
+            if doc["tid"] == trial_id:
+                doc["result"] = ({"status": STATUS_OK, "loss": -score} if score is not None
+                                 else {"status": STATUS_FAIL})
+                doc["state"] = JOB_STATE_DONE
+        self._trials.refresh()
+
+    def _insert(self, docs: list[dict[str, Any]]) -> None:
+        self._trials.insert_trial_docs(docs)
+        self._trials.refresh()
+
+
+def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: SearchSettings,
+               log: TrialLog, reserve_seconds: Callable[[TrialLog], float],
+               models: dict[int, bytes]) -> None:
+    """Run trials until the budget, ``max_trials`` or the user (Ctrl-C) says stop.
+
+    ``reserve_seconds(log)`` is the time kept back for what follows the search (the final
+    refit). ``models`` receives the pickled full-data models of the trials that asked for one
+    (the first trial does, so that a model exists early).
+    """
+    proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
+    queue = deque(settings.initial_configs)
+    running: dict[int, tuple[Config, str, float]] = {}
+    n_started, stopping = 0, False
+    try:
+        while True:
+            while not stopping:
+                limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
+                if (settings.max_trials is not None and n_started >= settings.max_trials) \
+                        or limit < MIN_TRIAL_SECONDS:
+                    stopping = True
+                if stopping or not pool.n_idle:
+                    break
+                trial_id, config, source = _next(proposer, queue)
+                limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
+                pool.submit(trial_id, ("evaluate", (config, n_started == 0)), limit)
+                running[trial_id] = (config, source, clock.elapsed())
+                n_started += 1
+            if stopping and not running:
+                break
+            for trial_id, outcome in pool.poll():
+                config, source, started = running.pop(trial_id)
+                result, model = _result_of(outcome)
+                if isinstance(model, bytes):
+                    models[trial_id] = model
+                proposer.tell(trial_id, result.score if result.status == "ok" else None)
+                log.append(Trial(trial_id, config, source, result, started, clock.elapsed()))
+                _log_progress(log, log.trials[-1])
+    except KeyboardInterrupt:
+        logger.warning("search interrupted: keeping the %d finished trials", len(log.trials))
+
+
+def _next(proposer: Proposer, queue: deque) -> tuple[int, Config, str]:
+    while queue:
+        config, source = queue.popleft()
+        try:
+            trial_id, config = proposer.add(config)
+            return trial_id, config, source
+        except ValueError as error:  # a stale or malformed initial config is skipped
+            logger.warning("skipping initial config %r: %s", config, error)
+    trial_id, config = proposer.ask()
+    return trial_id, config, "tpe" if isinstance(proposer._suggest, partial) else "random"
+
+
+def _result_of(outcome: Any) -> tuple[TrialResult, Any]:
+    if outcome.status == "done":
+        return outcome.value
+    return TrialResult(outcome.status, error=outcome.error, fit_seconds=outcome.seconds), None
+
+
+def _log_progress(log: TrialLog, trial: Trial) -> None:
+    best = log.best()
+    logger.info("trial %d %s %s score=%s best=%s", trial.trial, trial.config["model"],
+                trial.result.status, trial.result.score, best.result.score if best else None)
