@@ -87,7 +87,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
         models: dict[int, bytes] = {}
         run_search(space, pool, clock, settings, log,
                    lambda log: margin + refit_reserve(log, models, resampling), models)
-        model, chosen = final_model(log, models, pool, clock, resampling, dataset, margin)
+        model, chosen = final_model(log, models, pool, clock, context, n_threads, margin)
     finally:
         pool.close()
     return FitOutcome(model, chosen, log, metric, space)

@@ -15,10 +15,11 @@ from typing import Any
 import cloudpickle
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from automl.clock import Clock
 from automl.data import Dataset
-from automl.evaluate import Resampling
+from automl.evaluate import EvaluationContext, Resampling, fit_final
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 # for pickling the model back: keep a margin over the linear estimate.
 _REFIT_SAFETY_FACTOR = 1.3
 _REFIT_OVERHEAD_SECONDS = 0.3
+_REFIT_BUFFER_SECONDS = 0.5
 
 
 def estimated_refit_seconds(trial: Trial, resampling: Resampling) -> float:
@@ -37,17 +39,22 @@ def estimated_refit_seconds(trial: Trial, resampling: Resampling) -> float:
 
 
 def refit_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resampling) -> float:
-    """Time to keep back during the search for refitting the incumbent."""
+    """Time to keep back during the search for refitting the incumbent.
+
+    Beyond the estimate, a buffer covers the gap between the search stopping and the refit
+    starting, so that the estimate still fits when the refit is due.
+    """
     best = log.best()
     if best is None or best.trial in models:
         return 0.0
-    return estimated_refit_seconds(best, resampling)
+    return estimated_refit_seconds(best, resampling) + _REFIT_BUFFER_SECONDS
 
 
 def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock: Clock,
-                resampling: Resampling, dataset: Dataset,
+                context: EvaluationContext, n_threads: int,
                 end_margin_seconds: float) -> tuple[Any, Trial | None]:
     """The fitted final pipeline and the trial it comes from (None for the dummy fallback)."""
+    resampling, dataset = context.resampling, context.dataset
     for trial in log.ranked():
         if trial.trial in models:
             return cloudpickle.loads(models[trial.trial]), trial
@@ -56,7 +63,7 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
             logger.info("trial %d would not refit in the %.1f s left; trying the next best",
                         trial.trial, time_left)
             continue
-        model = _refit(pool, trial, time_left)
+        model = _refit(pool, trial, time_left, context, n_threads)
         if model is not None:
             return model, trial
     if log.ranked():
@@ -69,14 +76,19 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
     return dummy_model(dataset), None
 
 
-def _refit(pool: WorkerPool, trial: Trial, time_left: float) -> Any | None:
-    """Fit the trial's config on all rows in a worker; None when that fails or runs out."""
+def _refit(pool: WorkerPool, trial: Trial, time_left: float, context: EvaluationContext,
+           n_threads: int) -> Any | None:
+    """Fit the trial's config on all rows; None when that fails or runs out of time.
+
+    The refit runs in a worker under the hard time limit. When no worker is alive (the last
+    trial was killed and its replacement is still starting) it runs in this process, which
+    the estimate from the trial's measured fit time has already judged to fit.
+    """
     job_id = ("refit", trial.trial)
     deadline_clock = Clock(time_left)
-    while pool.n_idle == 0:
-        if deadline_clock.remaining() <= 0:
-            return None
-        pool.poll()
+    pool.poll(timeout=0.0)
+    if pool.n_idle == 0:
+        return _refit_here(trial, context, n_threads)
     pool.submit(job_id, ("refit", trial.config), deadline_clock.remaining())
     while True:
         for finished_id, outcome in pool.poll():
@@ -87,6 +99,16 @@ def _refit(pool: WorkerPool, trial: Trial, time_left: float) -> Any | None:
             reason = outcome.error if outcome.status != "done" else outcome.value
             logger.warning("refitting trial %d failed (%s): %s", trial.trial, outcome.status, reason)
             return None
+
+
+def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any | None:
+    try:
+        with threadpool_limits(n_threads):
+            return fit_final(trial.config, context, n_threads)
+    except Exception as error:  # the fallback takes over
+        logger.warning("refitting trial %d failed: %s: %s", trial.trial, type(error).__name__,
+                       error)
+        return None
 
 
 def dummy_model(dataset: Dataset) -> Pipeline:
