@@ -313,6 +313,6 @@ def _datetime_parts(series: pd.Series, column: Column) -> pd.DataFrame:
                           f"are not dates: {error}") from error
     epoch_days = (stamps - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(days=1)
     parts = {"year": stamps.dt.year, "month": stamps.dt.month, "day": stamps.dt.day,
-             "weekday": stamps.dt.weekday, "hour": stamps.dt.hour, "epoch_days": epoch_days}
+             "weekday": stamps.dt.day_of_week, "hour": stamps.dt.hour, "epoch_days": epoch_days}
     return pd.DataFrame({f"{column.internal}_{name}": pd.to_numeric(part).astype("float64")
                          .to_numpy(na_value=np.nan) for name, part in parts.items()})

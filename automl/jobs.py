@@ -9,7 +9,9 @@ from typing import Any
 
 import cloudpickle
 
+from automl.components import resolve
 from automl.evaluate import EvaluationContext, TrialResult, fit_final, score_config
+from automl.exceptions import ComponentError
 
 
 def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
@@ -27,6 +29,18 @@ def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int)
     if kind == "refit":
         return _refit_or_error(argument, context, n_threads)
     raise ValueError(f"unknown job kind {kind!r}")
+
+
+def warm_up(context: EvaluationContext) -> None:
+    """Import every estimator the space can build, so that no trial's clock pays for it."""
+    for specs in context.space.slots.values():
+        for spec in specs:
+            path = spec.estimator_path(context.space.task)
+            if path != "passthrough":
+                try:
+                    resolve(path)
+                except ComponentError:
+                    pass  # reported by the trial that needs it
 
 
 def _refit_or_error(config: dict, context: EvaluationContext, n_threads: int) -> bytes | str:

@@ -87,6 +87,10 @@ def get_metric(metric: str | Callable[..., float], task: str) -> Metric:
     table = _REGRESSION if task == "regression" else _CLASSIFICATION
     if name in table:
         return table[name]
+    other = _CLASSIFICATION if task == "regression" else _REGRESSION
+    if name in other or name in ("roc_auc", "neg_log_loss", "accuracy"):
+        raise InputError(f"metric {name!r} does not apply to task {task!r}; use one of "
+                         f"{sorted(table)}.")
     if name in sk_metrics.get_scorer_names():
         return Metric(name, "scorer", scorer=sk_metrics.get_scorer(name))
     raise InputError(f"unknown metric {metric!r} for task {task!r}; use 'auto', one of "

@@ -40,9 +40,13 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self)
         frame = pd.DataFrame(X)
-        return pd.DataFrame({column: pd.Categorical(frame[column].to_numpy(), categories=range(n))
-                             for column, n in zip(frame.columns, self.n_levels_)},
-                            index=frame.index)
+        columns = {}
+        for column, n in zip(frame.columns, self.n_levels_):
+            codes = frame[column].to_numpy(dtype=float)
+            codes = np.where((codes >= 0) & (codes < n), codes, np.nan)
+            columns[column] = pd.Categorical.from_codes(np.nan_to_num(codes, nan=-1).astype(int),
+                                                        categories=range(n))
+        return pd.DataFrame(columns, index=frame.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return self.feature_names_in_

@@ -196,6 +196,7 @@ def serve(fd: int, payload_path: str, n_threads: int) -> None:
     with open(payload_path, "rb") as file:
         context = cloudpickle.load(file)
     threadpool_limits(n_threads)
+    jobs.warm_up(context)
     connection.send(("ready", None))
     while True:
         try:

@@ -1,0 +1,44 @@
+"""Shared fixtures: the shipped penguins data and small synthetic frames of every dtype."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+FAULTY_COMPONENTS = Path(__file__).resolve().parent / "faulty_components"
+
+
+def budget_limit(budget: float) -> float:
+    """The promise of fit: budget x 1.02, plus 0.5 s for budgets under 25 s."""
+    return budget * 1.02 + (0.5 if budget < 25 else 0.0)
+
+
+@pytest.fixture(scope="session")
+def penguins() -> pd.DataFrame:
+    return pd.read_csv(EXAMPLES / "penguins.csv")
+
+
+@pytest.fixture()
+def mixed_frame() -> tuple[pd.DataFrame, pd.Series]:
+    """120 rows with numeric, string, category, bool, nullable-int and datetime columns."""
+    rng = np.random.default_rng(0)
+    n = 120
+    signal = rng.normal(size=n)
+    frame = pd.DataFrame({
+        "number": signal + rng.normal(scale=0.3, size=n),
+        "color": pd.Series(rng.choice(["red", "green", "blue"], size=n), dtype=object),
+        "size": pd.Categorical(rng.choice(["S", "M", "L"], size=n)),
+        "flag": rng.random(n) > 0.5,
+        "count": pd.array(rng.integers(0, 5, size=n), dtype="Int64"),
+        "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+    })
+    frame.loc[::7, "number"] = np.nan
+    frame.loc[::11, "color"] = None
+    frame.loc[::13, "count"] = pd.NA
+    y = pd.Series(np.where(signal > 0, "yes", "no"), name="target")
+    return frame, y

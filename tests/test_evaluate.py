@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from automl.components import load_components
+from automl.data import validate_input
+from automl.evaluate import EvaluationContext, make_resampling, score_config
+from automl.metrics import get_metric
+from automl.space import compile_space
+
+
+def test_auto_resampling_rule():
+    assert make_resampling(np.arange(1000) % 2, "binary").kind == "cv"
+    assert len(make_resampling(np.arange(1000) % 2, "binary").folds) == 5
+    assert len(make_resampling(np.arange(5000) % 2, "binary").folds) == 3
+    holdout = make_resampling(np.arange(20_000) % 2, "binary")
+    assert holdout.kind == "holdout"
+    train, validation = holdout.folds[0]
+    assert len(validation) == 4000 and not set(train) & set(validation)
+
+
+def test_folds_are_stratified_and_cover_every_row():
+    y = np.array([0] * 90 + [1] * 10)
+    resampling = make_resampling(y, "binary", seed=3)
+    validated = np.concatenate([v for _, v in resampling.folds])
+    assert sorted(validated) == list(range(100))
+    assert all(y[v].sum() == 2 for _, v in resampling.folds)
+
+
+def test_tiny_classes_do_not_break_the_split():
+    y = np.array([0] * 20 + [1] * 20 + [2])
+    resampling = make_resampling(y, "multiclass")
+    assert len(resampling.folds) == 5
+
+
+def _context(X, y, metric="auto"):
+    dataset = validate_input(X, y)
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    resampling = make_resampling(dataset.y, dataset.task, seed=0)
+    return EvaluationContext(dataset, space, resampling, get_metric(metric, dataset.task), 0), space
+
+
+def test_score_config_gives_oof_predictions(penguins):
+    frame = penguins.dropna(subset=["species"])
+    context, space = _context(frame.drop(columns="species"), frame["species"])
+    result = score_config(space.default_config(), context)
+    assert result.status == "ok" and -0.5 < result.score < 0  # negated log loss
+    assert result.predictions.shape == (len(frame), 3)
+    assert np.isfinite(result.predictions).all()
+    assert result.fit_seconds > 0
+
+
+def test_a_failing_config_becomes_a_failed_result():
+    X = pd.DataFrame({"a": np.arange(10.0)})
+    context, space = _context(X, np.arange(10) % 2)
+    config = space.validate({"model": "k_nearest_neighbors",
+                             "model.k_nearest_neighbors.n_neighbors": 64})
+    result = score_config(config, context)
+    assert result.status == "failed" and "n_neighbors" in result.error

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.components import load_components
+from automl.data import validate_input
+from automl.evaluate import predict_raw
+from automl.pipeline import build_pipeline
+from automl.space import compile_space
+
+CLASSIFIERS = compile_space(load_components(), "multiclass", 100).model_names
+REGRESSORS = compile_space(load_components(), "regression", 100).model_names
+
+
+def _frame(n=90, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.choice(["x", "y", "z", None], size=n)})
+    X.loc[::9, "a"] = np.nan
+    return X, rng
+
+
+@pytest.mark.parametrize("model", CLASSIFIERS)
+def test_every_classifier_default_fits_mixed_data(model):
+    X, rng = _frame()
+    y = np.where(X["b"] > 0.3, "hi", np.where(X["b"] < -0.3, "lo", "mid"))
+    dataset = validate_input(X, y)
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    pipeline = build_pipeline(space.default_config(model), space, dataset.schema)
+    pipeline.fit(dataset.X, dataset.y)
+    proba = predict_raw(pipeline, dataset.X, dataset.n_classes)
+    assert proba.shape == (90, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("model", REGRESSORS)
+def test_every_regressor_default_fits_mixed_data(model):
+    X, rng = _frame()
+    y = 1000 * X["b"].to_numpy() + 5000
+    dataset = validate_input(X, y)
+    space = compile_space(load_components(), "regression", dataset.n_rows)
+    pipeline = build_pipeline(space.default_config(model), space, dataset.schema)
+    predictions = pipeline.fit(dataset.X, dataset.y).predict(dataset.X)
+    assert predictions.shape == (90,) and np.isfinite(predictions).all()
+
+
+def test_native_encoder_hands_categoricals_to_lightgbm():
+    X, _ = _frame()
+    dataset = validate_input(X, (X["c"] == "x").astype(int))
+    space = compile_space(load_components(), "binary", dataset.n_rows)
+    pipeline = build_pipeline(space.default_config("lightgbm"), space, dataset.schema)
+    transformed = pipeline[:-1].fit_transform(dataset.X, dataset.y)
+    assert isinstance(transformed["c2"].dtype, pd.CategoricalDtype)
+    unseen = dataset.schema.transform(X.assign(c="never seen"))
+    assert pipeline.fit(dataset.X, dataset.y)[:-1].transform(unseen)["c2"].isna().all()
+
+
+def test_onehot_caps_levels_and_tolerates_unseen():
+    X = pd.DataFrame({"c": [f"level{i % 40}" for i in range(200)]})
+    dataset = validate_input(X, np.arange(200) % 2)
+    space = compile_space(load_components(), "binary", 200)
+    config = space.validate({**space.default_config("logistic_regression"),
+                             "encoder.onehot.max_categories": 8})
+    pipeline = build_pipeline(config, space, dataset.schema).fit(dataset.X, dataset.y)
+    assert pipeline[:-1].transform(dataset.X).shape[1] == 8
+    pipeline.predict_proba(dataset.schema.transform(pd.DataFrame({"c": ["brand new"]})))
