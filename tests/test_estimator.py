@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import io
+import pickle
+import time
+
+import cloudpickle
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import automl
+from automl import AutoMLClassifier, AutoMLRegressor
+from automl.exceptions import InputError
+from conftest import budget_limit
+
+
+def test_fit_returns_a_classifier_with_user_labels(mixed_frame):
+    X, y = mixed_frame
+    model = automl.fit(X, y, time_budget=30, random_state=0, max_trials=3)
+    assert isinstance(model, AutoMLClassifier)
+    assert list(model.classes_) == ["no", "yes"]
+    assert set(model.predict(X)) <= {"no", "yes"}
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    assert (model.predict(X) == model.classes_[proba.argmax(axis=1)]).all()
+    assert model.n_features_in_ == 6 and list(model.feature_names_in_) == list(X.columns)
+
+
+def test_bool_labels_and_reordered_columns(mixed_frame):
+    X, y = mixed_frame
+    model = AutoMLClassifier(time_budget=30, random_state=0, max_trials=2).fit(X, y == "yes")
+    assert model.classes_.dtype == bool
+    shuffled = X[list(reversed(X.columns))]
+    np.testing.assert_allclose(model.predict_proba(shuffled), model.predict_proba(X))
+
+
+def test_regressor_and_task_inference(penguins):
+    frame = penguins.dropna(subset=["body_mass_g"])
+    model = automl.fit(frame.drop(columns="body_mass_g"), frame["body_mass_g"], time_budget=30,
+                       random_state=0, max_trials=3)
+    assert isinstance(model, AutoMLRegressor) and model.task_ == "regression"
+    assert model.metric_ == "rmse"
+    assert model.predict(frame).shape == (len(frame),)  # the extra target column is ignored
+
+
+def test_numpy_input():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = AutoMLClassifier(time_budget=30, random_state=0, max_trials=2).fit(X, y)
+    assert (model.predict(X) == y).mean() > 0.8
+    assert not hasattr(model, "feature_names_in_")
+
+
+def test_pickle_round_trips(mixed_frame):
+    X, y = mixed_frame
+    model = automl.fit(X, y, time_budget=30, random_state=0, max_trials=2)
+    expected = model.predict_proba(X)
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    buffer.seek(0)
+    np.testing.assert_allclose(joblib.load(buffer).predict_proba(X), expected)
+    np.testing.assert_allclose(cloudpickle.loads(cloudpickle.dumps(model)).predict_proba(X), expected)
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(model)).predict_proba(X), expected)
+
+
+def test_params_clone_and_not_fitted():
+    model = AutoMLClassifier(time_budget=5, metric="accuracy", include_models=["lightgbm"])
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    twin.set_params(time_budget=7)
+    assert twin.time_budget == 7 and model.time_budget == 5
+    with pytest.raises(NotFittedError):
+        model.predict(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"time_budget": 0}, "time_budget"),
+    ({"time_budget": -3}, "time_budget"),
+    ({"time_budget": "soon"}, "time_budget"),
+    ({"time_budget": float("nan")}, "time_budget"),
+    ({"metric": "rmse"}, "metric"),
+    ({"task": "regression"}, "task"),
+    ({"search": "grid"}, "search"),
+    ({"max_trials": 0}, "max_trials"),
+    ({"n_jobs": 0}, "n_jobs"),
+    ({"include_models": ["xgboost"]}, "do not exist"),
+])
+def test_bad_arguments_fail_before_any_search(mixed_frame, params, message):
+    X, y = mixed_frame
+    started = time.monotonic()
+    with pytest.raises(InputError, match=message):
+        AutoMLClassifier(**params).fit(X, y)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("budget", [5, 15])
+def test_budget_is_kept(penguins, budget):
+    frame = penguins.dropna(subset=["species"])
+    started = time.monotonic()
+    model = automl.fit(frame.drop(columns="species"), frame["species"], time_budget=budget,
+                       random_state=0)
+    assert time.monotonic() - started <= budget_limit(budget)
+    assert (model.leaderboard_["status"] == "ok").any()
+
+
+def test_parallel_trials(penguins):
+    frame = penguins.dropna(subset=["species"])
+    model = automl.fit(frame.drop(columns="species"), frame["species"], time_budget=40,
+                       random_state=0, max_trials=6, n_jobs=2)
+    assert len(model.leaderboard_) == 6
+    assert (model.leaderboard_["status"] == "ok").sum() >= 5
+
+
+# scikit-learn's own checks, each fit capped at two trials of the default model family.
+_CHECKED = [AutoMLClassifier(time_budget=30, max_trials=2, random_state=0),
+            AutoMLRegressor(time_budget=30, max_trials=2, random_state=0)]
+_EXPECTED_FAILURES = {
+    # Our classifier reads y of floats with few distinct whole values as labels, as
+    # scikit-learn does; these checks pass plain numeric y and need nothing else.
+}
+
+
+@pytest.mark.slow
+@parametrize_with_checks(_CHECKED, expected_failed_checks=lambda est: _EXPECTED_FAILURES)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

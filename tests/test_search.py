@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import automl
+from automl.trial_log import read_log
+
+
+def _penguins(penguins):
+    frame = penguins.dropna(subset=["species"])
+    return frame.drop(columns="species"), frame["species"]
+
+
+def test_same_seed_gives_the_same_trials_in_the_same_order(penguins, tmp_path):
+    X, y = _penguins(penguins)
+    runs = []
+    for attempt in range(2):
+        model = automl.fit(X, y, time_budget=120, random_state=7, max_trials=14,
+                           log_dir=tmp_path / str(attempt))
+        runs.append(read_log(model.trial_log_path_))
+    assert [r["config"] for r in runs[0]] == [r["config"] for r in runs[1]]
+    assert [r["source"] for r in runs[0]][:1] == ["default"]
+    assert "tpe" in {r["source"] for r in runs[0]}
+    assert len(runs[0]) == 14
+
+
+def test_trial_log_has_one_line_per_trial_and_matches_the_leaderboard(penguins, tmp_path):
+    X, y = _penguins(penguins)
+    model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5, search="random",
+                       log_dir=tmp_path)
+    records = read_log(model.trial_log_path_)
+    assert len(records) == len(model.leaderboard_) == 5
+    assert {r["source"] for r in records[1:]} <= {"default", "random"}
+    assert sorted(r["trial"] for r in records) == sorted(model.leaderboard_["trial"])
+    for line in open(model.trial_log_path_):
+        json.loads(line)
+    again = automl.fit(X, y, time_budget=60, random_state=0, max_trials=1, log_dir=tmp_path)
+    assert again.trial_log_path_ != model.trial_log_path_  # an earlier log is never overwritten
+
+
+def test_leaderboard_columns_and_order(penguins):
+    X, y = _penguins(penguins)
+    model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=4)
+    board = model.leaderboard_
+    assert list(board.columns) == ["trial", "model", "score", "status", "error", "fit_seconds",
+                                   "finished_at_seconds", "source", "config"]
+    ok = board[board["status"] == "ok"]
+    assert list(ok["score"]) == sorted(ok["score"], reverse=True)
+    assert model.best_score_ == pytest.approx(ok["score"].iloc[0])
+    assert isinstance(board["config"].iloc[0], dict)
