@@ -138,9 +138,11 @@ def validate_input(X: Any, y: Any, task: str | None = None) -> Dataset:
     """
     task = _check_task(task)
     frame = _as_frame(X, "X")
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise InputError(f"X is empty (shape {frame.shape}); it needs at least one row and one "
-                         "column.")
+    if frame.shape[0] == 0:
+        raise InputError(f"X is empty: 0 sample(s) (shape={frame.shape}); it needs rows.")
+    if frame.shape[1] == 0:
+        raise InputError(f"X is empty: 0 feature(s) (shape={frame.shape}) while a minimum of 1 "
+                         "is required.")
     target = _as_target(y, frame.shape[0])
     if frame.shape[0] < 2:
         raise InputError("X has 1 sample (n_samples = 1); at least 2 are needed to fit.")
@@ -149,7 +151,12 @@ def validate_input(X: Any, y: Any, task: str | None = None) -> Dataset:
         encoded, classes = _regression_target(target), None
     else:
         encoded, classes = _classification_target(target)
-        task = "binary" if len(classes) == 2 else "multiclass"
+        inferred = "binary" if len(classes) == 2 else "multiclass"
+        if task in ("binary", "multiclass") and task != inferred:
+            raise InputError(f"task={task!r} but y has {len(classes)} classes "
+                             f"({list(classes[:5])}{'...' if len(classes) > 5 else ''}); pass "
+                             f"task={inferred!r} or task='classification'.")
+        task = inferred
     schema = _infer_schema(frame, from_dataframe=isinstance(X, pd.DataFrame))
     canonical = schema.transform(frame if isinstance(X, pd.DataFrame) else X)
     return Dataset(X=canonical, y=encoded, task=task, classes=classes, schema=schema)
@@ -181,8 +188,9 @@ def _as_frame(X: Any, name: str) -> pd.DataFrame:
             duplicated = list(X.columns[X.columns.duplicated()])
             raise InputError(f"{name} has duplicated column names {duplicated[:10]}; rename them.")
         return X.reset_index(drop=True)
-    if scipy.sparse.issparse(X):  # documented: sparse input is densified
-        X = X.toarray()
+    if scipy.sparse.issparse(X):
+        raise TypeError(f"{name} is a scipy sparse matrix, which is not supported: this library "
+                        f"works on dense tables. Pass {name}.toarray() or a DataFrame.")
     if isinstance(X, pd.Series):
         raise InputError(f"{name} is a single Series; pass a DataFrame (X.to_frame()) or a 2D "
                          "array.")
@@ -192,13 +200,15 @@ def _as_frame(X: Any, name: str) -> pd.DataFrame:
                          f"(shape {array.shape}). Reshape your data with array.reshape(-1, 1) if "
                          "it has a single feature.")
     if np.iscomplexobj(array):
-        raise InputError(f"{name} holds complex numbers, which no model here accepts.")
+        raise InputError(f"Complex data not supported: {name} holds complex numbers, which no "
+                         "model here accepts.")
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
 
 def _as_target(y: Any, n_rows: int) -> np.ndarray:
     if y is None:
-        raise InputError("y is None; pass the target values, one per row of X.")
+        raise InputError("this estimator requires y to be passed, but the target y is None; "
+                         "pass the target values, one per row of X.")
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
             raise InputError(f"y has {y.shape[1]} columns; only one target column is supported.")
@@ -210,7 +220,7 @@ def _as_target(y: Any, n_rows: int) -> np.ndarray:
     if len(values) != n_rows:
         raise InputError(f"X has {n_rows} rows but y has {len(values)}; they must match.")
     if np.iscomplexobj(values):
-        raise InputError("y holds complex numbers.")
+        raise InputError("Complex data not supported: y holds complex numbers.")
     missing = pd.isna(values)
     if missing.any():
         raise InputError(f"y has {int(missing.sum())} missing value(s) (NaN/None), first at row "

@@ -170,11 +170,13 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels, in the values ``y`` had at fit time."""
+        check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities; columns follow ``classes_``."""
-        return predict_raw(self.model_, self._prepare(X), len(self.classes_))
+        X = self._prepare(X)
+        return predict_raw(self.model_, X, len(self.classes_))
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
@@ -187,7 +189,8 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values."""
-        return np.asarray(self.model_.predict(self._prepare(X)), dtype=np.float64)
+        X = self._prepare(X)
+        return np.asarray(self.model_.predict(X), dtype=np.float64)
 
 
 def fit(X: Any, y: Any, *, time_budget: float, task: str | None = None,

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 # How often the parent looks at running jobs' clocks and memory.
 _POLL_SECONDS = 0.05
+_MAX_FAILED_STARTS = 3
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -72,6 +73,7 @@ class WorkerPool:
         self._payload_path = path
         self._n_threads = n_threads
         self._memory_limit_bytes = memory_limit_mb * 2**20
+        self._failed_starts = 0
         self._workers = [self._start_worker() for _ in range(n_workers)]
 
     def _start_worker(self) -> _Worker:
@@ -150,7 +152,12 @@ class WorkerPool:
         return None
 
     def _replace(self, index: int) -> None:
-        _kill(self._workers[index])
+        worker = self._workers[index]
+        _kill(worker)
+        self._failed_starts = 0 if worker.ready else self._failed_starts + 1
+        if self._failed_starts >= _MAX_FAILED_STARTS:
+            raise RuntimeError(f"{_MAX_FAILED_STARTS} worker processes in a row died before "
+                               "they were ready; their error output is above.")
         self._workers[index] = self._start_worker()
 
     def close(self) -> None:

@@ -48,7 +48,8 @@ def lightgbm_default(task: str, X_train: pd.DataFrame, y_train, X_test: pd.DataF
         if not pd.api.types.is_numeric_dtype(X_train[column]):
             levels = pd.Categorical(X_train[column].astype(str)).categories
             X_train[column] = pd.Categorical(X_train[column].astype(str), categories=levels)
-            X_test[column] = pd.Categorical(X_test[column].astype(str), categories=levels)
+            test_values = X_test[column].astype(str).where(X_test[column].astype(str).isin(levels))
+            X_test[column] = pd.Categorical(test_values, categories=levels)
     model = (lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier)(verbose=-1)
     return model.fit(X_train, y_train), X_test
 

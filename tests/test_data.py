@@ -51,6 +51,8 @@ def test_task_inference(y, task):
 
 @pytest.mark.parametrize("X, y, message", [
     (pd.DataFrame(), [], "empty"),
+    (pd.DataFrame(index=range(3)), [0, 1, 0], "0 feature"),
+    (pd.DataFrame({"a": [1, 2, 3]}), None, "requires y"),
     (pd.DataFrame({"a": [1, 2, 3]}), [1, 2], "rows but y has"),
     (pd.DataFrame({"a": [1, 2, 3]}), [1.0, np.nan, 2.0], "missing value"),
     (pd.DataFrame({"a": [1, 2, 3]}), [1.0, np.inf, 2.0], "infinite"),
@@ -68,6 +70,11 @@ def test_unknown_task_and_string_regression_target():
         validate_input(pd.DataFrame({"a": [1, 2]}), [0, 1], task="ranking")
     with pytest.raises(InputError, match="numeric y"):
         validate_input(pd.DataFrame({"a": [1, 2]}), ["x", "y"], task="regression")
+
+
+def test_task_that_contradicts_the_classes():
+    with pytest.raises(InputError, match="task='binary' but y has 3 classes"):
+        validate_input(pd.DataFrame({"a": [1, 2, 3]}), ["a", "b", "c"], task="binary")
 
 
 def test_continuous_target_for_classification_is_refused():
@@ -114,3 +121,9 @@ def test_integer_column_names_are_kept_as_strings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dataset.schema.transform(X)
+
+
+def test_sparse_input_is_refused_with_the_fix():
+    import scipy.sparse
+    with pytest.raises(TypeError, match="toarray"):
+        validate_input(scipy.sparse.csr_matrix(np.ones((4, 2))), [0, 1, 0, 1])
