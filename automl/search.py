@@ -51,6 +51,7 @@ class Proposer:
         self._domain = Domain(lambda _: 0.0, space.expression)
         self._trials = Trials()
         self._rng = np.random.default_rng(seed)
+        self.source = algorithm  # the leaderboard's name for the configs ask() returns
         if algorithm == "tpe":
             self._suggest = partial(tpe.suggest, n_startup_jobs=n_startup_trials, verbose=False)
         else:
@@ -139,7 +140,7 @@ def _next(proposer: Proposer, queue: deque) -> tuple[int, Config, str]:
         except ValueError as error:  # a stale or malformed initial config is skipped
             logger.warning("skipping initial config %r: %s", config, error)
     trial_id, config = proposer.ask()
-    return trial_id, config, "tpe" if isinstance(proposer._suggest, partial) else "random"
+    return trial_id, config, proposer.source
 
 
 def _result_of(outcome: Any) -> tuple[TrialResult, Any]:

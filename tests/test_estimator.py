@@ -129,3 +129,21 @@ _EXPECTED_FAILURES: dict[str, str] = {}
 @parametrize_with_checks(_CHECKED, expected_failed_checks=lambda est: _EXPECTED_FAILURES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_a_script_without_main_guard_can_fit(tmp_path):
+    """Workers are fresh interpreters, so the user's script is never re-imported by them."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import numpy as np, automl\n"
+        "X = np.random.default_rng(0).normal(size=(80, 3))\n"
+        "model = automl.fit(X, (X[:, 0] > 0).astype(int), time_budget=30, max_trials=1,\n"
+        "                   random_state=0)\n"
+        "print('status', model.leaderboard_['status'].iloc[0])\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "status ok" in done.stdout

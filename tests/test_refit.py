@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.evaluate import Resampling, TrialResult
+from automl.refit import estimated_refit_seconds, refit_reserve
+from automl.trial_log import Trial, TrialLog
+
+
+def _resampling(kind, n_folds=5):
+    folds = tuple((np.arange(80), np.arange(80, 100)) for _ in range(n_folds if kind == "cv" else 1))
+    return Resampling(kind, folds)
+
+
+def _trial(number, fit_seconds, score=0.8):
+    return Trial(number, {"model": "lightgbm"}, "tpe",
+                 TrialResult("ok", score=score, fit_seconds=fit_seconds), 0.0, 1.0)
+
+
+def test_refit_estimate_scales_fold_time_to_all_rows():
+    cv = estimated_refit_seconds(_trial(0, 8.0), _resampling("cv"))
+    holdout = estimated_refit_seconds(_trial(0, 8.0), _resampling("holdout"))
+    assert cv == pytest.approx(8.0 / 4 * 1.3 + 0.3)  # five folds of 4/5 of the rows
+    assert holdout == pytest.approx(8.0 * 1.25 * 1.3 + 0.3)
+
+
+def test_reserve_is_zero_when_the_incumbent_is_already_fitted(tmp_path):
+    log = TrialLog(tmp_path / "t.jsonl")
+    assert refit_reserve(log, {}, _resampling("cv")) == 0.0
+    log.append(_trial(0, 2.0, score=0.7))
+    assert refit_reserve(log, {0: b"model"}, _resampling("cv")) == 0.0
+    log.append(_trial(1, 4.0, score=0.9))
+    assert refit_reserve(log, {0: b"model"}, _resampling("cv")) > 4.0 / 4
