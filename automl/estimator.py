@@ -170,8 +170,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels, in the values ``y`` had at fit time."""
-        check_is_fitted(self, "model_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks that the model is fitted
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities; columns follow ``classes_``."""

@@ -84,14 +84,31 @@ def get_metric(metric: str | Callable[..., float], task: str) -> Metric:
     if not isinstance(metric, str):
         raise InputError(f"metric must be a name or a scorer callable, got {metric!r}.")
     name = DEFAULT_METRICS[task] if metric == "auto" else metric
-    table = _REGRESSION if task == "regression" else _CLASSIFICATION
+    family = "regression" if task == "regression" else "classification"
+    table = _REGRESSION if family == "regression" else _CLASSIFICATION
     if name in table:
         return table[name]
     other = _CLASSIFICATION if task == "regression" else _REGRESSION
-    if name in other or name in ("roc_auc", "neg_log_loss", "accuracy"):
+    scorer = sk_metrics.get_scorer(name) if name in sk_metrics.get_scorer_names() else None
+    if name in other or (scorer is not None and _scorer_family(scorer) not in (None, family)):
         raise InputError(f"metric {name!r} does not apply to task {task!r}; use one of "
                          f"{sorted(table)}.")
-    if name in sk_metrics.get_scorer_names():
-        return Metric(name, "scorer", scorer=sk_metrics.get_scorer(name))
+    if scorer is not None:
+        return Metric(name, "scorer", scorer=scorer)
     raise InputError(f"unknown metric {metric!r} for task {task!r}; use 'auto', one of "
                      f"{sorted(table)}, a scikit-learn scorer name or a scorer callable.")
+
+
+def _scorer_family(scorer: Any) -> str | None:
+    """The task family of a scikit-learn scorer's metric, from the module that defines it.
+
+    scikit-learn keeps regression metrics in ``sklearn.metrics._regression`` and
+    classification ones in ``_classification`` and ``_ranking``; anything else (clustering
+    scores, user functions) is not judged.
+    """
+    module = getattr(getattr(scorer, "_score_func", None), "__module__", "") or ""
+    if module.endswith("._regression"):
+        return "regression"
+    if module.endswith(("._classification", "._ranking")):
+        return "classification"
+    return None

@@ -43,9 +43,8 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         columns = {}
         for column, n in zip(frame.columns, self.n_levels_):
             codes = frame[column].to_numpy(dtype=float)
-            codes = np.where((codes >= 0) & (codes < n), codes, np.nan)
-            columns[column] = pd.Categorical.from_codes(np.nan_to_num(codes, nan=-1).astype(int),
-                                                        categories=range(n))
+            codes = np.where((codes >= 0) & (codes < n), codes, -1).astype(int)  # -1: missing
+            columns[column] = pd.Categorical.from_codes(codes, categories=range(n))
         return pd.DataFrame(columns, index=frame.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

@@ -85,11 +85,10 @@ def _refit(pool: WorkerPool, trial: Trial, time_left: float, context: Evaluation
     the estimate from the trial's measured fit time has already judged to fit.
     """
     job_id = ("refit", trial.trial)
-    deadline_clock = Clock(time_left)
     pool.poll(timeout=0.0)
     if pool.n_idle == 0:
         return _refit_here(trial, context, n_threads)
-    pool.submit(job_id, ("refit", trial.config), deadline_clock.remaining())
+    pool.submit(job_id, ("refit", trial.config), time_left)
     while True:
         for finished_id, outcome in pool.poll():
             if finished_id != job_id:

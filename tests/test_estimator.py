@@ -90,6 +90,10 @@ def test_params_clone_and_not_fitted():
     ({"max_trials": 0}, "max_trials"),
     ({"n_jobs": 0}, "n_jobs"),
     ({"include_models": ["xgboost"]}, "do not exist"),
+    ({"per_trial_time_limit": -1}, "per_trial_time_limit"),
+    ({"memory_limit_mb": 0}, "memory_limit_mb"),
+    ({"resampling": "bootstrap"}, "resampling"),
+    ({"random_state": "seven"}, "random_state"),
 ])
 def test_bad_arguments_fail_before_any_search(mixed_frame, params, message):
     X, y = mixed_frame

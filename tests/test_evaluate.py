@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from automl.components import load_components
 from automl.data import validate_input
 from automl.evaluate import EvaluationContext, make_resampling, score_config
+from automl.exceptions import InputError
 from automl.metrics import get_metric
 from automl.space import compile_space
 
@@ -18,6 +20,13 @@ def test_auto_resampling_rule():
     assert holdout.kind == "holdout"
     train, validation = holdout.folds[0]
     assert len(validation) == 4000 and not set(train) & set(validation)
+
+
+@pytest.mark.parametrize("strategy, n_folds, message", [("bootstrap", None, "resampling must"),
+                                                       ("cv", 1, "n_folds must")])
+def test_bad_resampling_is_named(strategy, n_folds, message):
+    with pytest.raises(InputError, match=message):
+        make_resampling(np.arange(100) % 2, "binary", strategy, n_folds)
 
 
 def test_folds_are_stratified_and_cover_every_row():

@@ -30,6 +30,8 @@ def test_sklearn_scorer_names_and_callables():
 
 
 @pytest.mark.parametrize("metric, task", [("rmse", "binary"), ("roc_auc", "regression"),
+                                          ("neg_log_loss", "regression"),
+                                          ("neg_mean_squared_error", "multiclass"),
                                           ("nonsense", "binary"), (3, "binary")])
 def test_unknown_metric_is_named(metric, task):
     with pytest.raises(InputError, match="metric"):
