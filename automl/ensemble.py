@@ -1,5 +1,5 @@
 """Greedy ensemble selection with replacement (Caruana, Niculescu-Mizil, Crew and Ksikes,
-ICML 2004) over the out-of-fold predictions of the best trials.
+ICML 2004) over the out-of-fold predictions of the best trials, and the fitted ensemble.
 
 Start from the best single model (sorted initialisation), then in each round add, with
 replacement, the model whose addition gives the best score of the averaged predictions
@@ -10,20 +10,23 @@ on it is never worse than the best single model.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from automl.evaluate import predict_raw
 from automl.metrics import Metric
 
 
 def select_ensemble(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric,
-                    n_classes: int, ensemble_size: int = 50) -> np.ndarray:
+                    n_classes: int, ensemble_size: int = 25,
+                    stop: Callable[[], bool] | None = None) -> np.ndarray:
     """Integer counts, one per model, of the selected ensemble (their sum is its size).
 
     ``predictions[i]`` holds model i's out-of-fold predictions for the rows of ``y``
     (shape (n,) or (n, n_classes)). Ties go to the lower index, so the result is
-    deterministic.
+    deterministic. ``stop()`` is asked before each round: when it says True (time is up)
+    the rounds end early and the best prefix so far is returned.
     """
     if ensemble_size < 1:
         raise ValueError(f"ensemble_size must be at least 1, got {ensemble_size!r}.")
@@ -35,6 +38,8 @@ def select_ensemble(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Me
     total = stacked[first].copy()
     best_counts, best_score = counts.copy(), singles[first]
     for size in range(2, ensemble_size + 1):
+        if stop is not None and stop():
+            break
         scores = [metric.score(y, (total + member) / size, n_classes) for member in stacked]
         chosen = int(np.argmax(scores))
         counts[chosen] += 1
@@ -48,3 +53,36 @@ def weights_from_counts(counts: np.ndarray) -> np.ndarray:
     """Counts turned into weights that sum to one."""
     counts = np.asarray(counts, dtype=np.float64)
     return counts / counts.sum()
+
+
+class WeightedEnsemble:
+    """Fitted pipelines whose predictions are averaged with fixed weights.
+
+    Classification averages class probabilities over all ``n_classes`` codes (``classes_``
+    is ``0 .. n_classes - 1``; the estimator maps codes to the user's labels); regression
+    averages predicted values.
+    """
+
+    def __init__(self, members: Sequence[Any], weights: Sequence[float], n_classes: int,
+                 trials: Sequence[int] | None = None) -> None:
+        if len(members) != len(weights) or not members:
+            raise ValueError(f"an ensemble needs one weight per member, got {len(members)} "
+                             f"members and {len(weights)} weights.")
+        self.members = list(members)
+        self.trials = list(trials) if trials is not None else list(range(len(members)))
+        self.weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+        self.n_classes = n_classes
+        if n_classes:
+            self.classes_ = np.arange(n_classes)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Weighted mean of the members' class probabilities."""
+        return sum(weight * predict_raw(member, X, self.n_classes)
+                   for weight, member in zip(self.weights, self.members))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class codes of the averaged probabilities, or the averaged values."""
+        if self.n_classes:
+            return np.argmax(self.predict_proba(X), axis=1)
+        return sum(weight * np.asarray(member.predict(X), dtype=np.float64)
+                   for weight, member in zip(self.weights, self.members))

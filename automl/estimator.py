@@ -16,11 +16,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from automl.assemble import EnsembleSettings
 from automl.clock import Clock
 from automl.data import _as_target, infer_task, validate_input
 from automl.evaluate import predict_raw
 from automl.exceptions import InputError
 from automl.fitting import FitOptions, fit_automl
+from automl.trial_log import TrialLog
 
 _SEARCHES = ("tpe", "random")
 
@@ -39,7 +41,8 @@ class _AutoMLBase(BaseEstimator):
                  initial_configs: Sequence[dict] | None = None,
                  extra_components: Sequence[str | os.PathLike] | None = None,
                  per_trial_time_limit: float | None = None, memory_limit_mb: int | None = None,
-                 log_dir: str | os.PathLike | None = None) -> None:
+                 log_dir: str | os.PathLike | None = None, ensemble: bool = True,
+                 ensemble_size: int = 25, ensemble_nbest: int = 20) -> None:
         self.time_budget = time_budget
         self.task = task
         self.metric = metric
@@ -56,6 +59,9 @@ class _AutoMLBase(BaseEstimator):
         self.per_trial_time_limit = per_trial_time_limit
         self.memory_limit_mb = memory_limit_mb
         self.log_dir = log_dir
+        self.ensemble = ensemble
+        self.ensemble_size = ensemble_size
+        self.ensemble_nbest = ensemble_nbest
 
     def fit(self, X: Any, y: Any) -> "_AutoMLBase":
         """Search for the best pipeline within ``time_budget`` seconds and fit it.
@@ -82,11 +88,14 @@ class _AutoMLBase(BaseEstimator):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         if dataset.classes is not None:
             self.classes_ = dataset.classes
-        self.model_ = outcome.model
+        final = outcome.final
+        self.model_ = final.model
         self.metric_ = outcome.metric.name
-        self.best_config_ = outcome.chosen.config if outcome.chosen else None
-        self.best_score_ = outcome.chosen.result.score if outcome.chosen else None
-        self.leaderboard_ = outcome.log.leaderboard()
+        self.best_config_ = final.chosen.config if final.chosen else None
+        self.best_score_ = final.chosen.result.score if final.chosen else None
+        self.ensemble_ = _describe_members(outcome.log, final.weights)
+        self.ensemble_score_ = final.ensemble_score
+        self.leaderboard_ = outcome.log.leaderboard(final.weights)
         self.trial_log_path_ = str(outcome.log.path)
         self.random_state_ = options.seed
         self.fit_seconds_ = clock.elapsed()
@@ -107,7 +116,10 @@ class _AutoMLBase(BaseEstimator):
     def _options(self) -> FitOptions:
         if self.search not in _SEARCHES:
             raise InputError(f"search must be one of {_SEARCHES}, got {self.search!r}.")
-        for name in ("max_trials", "n_folds", "memory_limit_mb"):
+        if not isinstance(self.ensemble, (bool, np.bool_)):
+            raise InputError(f"ensemble must be True or False, got {self.ensemble!r}.")
+        for name in ("max_trials", "n_folds", "memory_limit_mb", "ensemble_size",
+                     "ensemble_nbest"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
@@ -120,7 +132,9 @@ class _AutoMLBase(BaseEstimator):
             n_folds=self.n_folds, include_models=self.include_models,
             exclude_models=self.exclude_models, initial_configs=tuple(self.initial_configs or ()),
             extra_components=self.extra_components, per_trial_time_limit=self.per_trial_time_limit,
-            memory_limit_mb=self.memory_limit_mb, log_dir=self.log_dir)
+            memory_limit_mb=self.memory_limit_mb, log_dir=self.log_dir,
+            ensemble=EnsembleSettings(bool(self.ensemble), self.ensemble_size,
+                                      self.ensemble_nbest))
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -159,11 +173,23 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         Hard limit on a worker's resident memory (default: 3/4 of RAM shared by workers).
     log_dir : path or None
         Where the trial log is written (default: a new temporary folder).
+    ensemble : bool, default=True
+        Blend the best pipelines by greedy ensemble selection (Caruana et al. 2004) on their
+        out-of-fold predictions; False gives the best single pipeline.
+    ensemble_size : int, default=25
+        Rounds of ensemble selection (members are drawn with replacement).
+    ensemble_nbest : int, default=20
+        How many of the best trials keep their out-of-fold predictions as candidates.
 
     Attributes
     ----------
-    classes_, n_features_in_, feature_names_in_, task_, metric_, model_, best_config_,
-    best_score_, leaderboard_, trial_log_path_, random_state_, fit_seconds_
+    model_ : the fitted final model (one pipeline, or a ``WeightedEnsemble`` of several)
+    ensemble_ : DataFrame, one row per member: trial, model, weight, score, source, config
+    ensemble_score_ : float or None, the blend's validation score (None for one member)
+    best_config_, best_score_ : the config and validation score of the best member
+    leaderboard_ : DataFrame, one row per trial, with its ``ensemble_weight``
+    classes_, n_features_in_, feature_names_in_, task_, metric_, trial_log_path_,
+    random_state_, fit_seconds_
     """
 
     _task_family = "classification"
@@ -214,6 +240,16 @@ def fit(X: Any, y: Any, *, time_budget: float, task: str | None = None,
                                 random_state=random_state, n_jobs=n_jobs, max_trials=max_trials,
                                 **options)
     return estimator.fit(X, y)
+
+
+def _describe_members(log: TrialLog, weights: dict[int, float]) -> pd.DataFrame:
+    """The final model's members, heaviest first."""
+    by_number = {trial.trial: trial for trial in log.trials}
+    rows = [{"trial": number, "model": by_number[number].config["model"], "weight": weight,
+             "score": by_number[number].result.score, "source": by_number[number].source,
+             "config": by_number[number].config} for number, weight in weights.items()]
+    frame = pd.DataFrame(rows, columns=["trial", "model", "weight", "score", "source", "config"])
+    return frame.sort_values(["weight", "score"], ascending=False).reset_index(drop=True)
 
 
 def _check_time_budget(value: Any, name: str = "time_budget") -> float:

@@ -13,17 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from automl.assemble import EnsembleSettings, FinalModel, assemble_final_model, ensemble_reserve
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import Dataset
 from automl.evaluate import EvaluationContext, make_resampling
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
-from automl.refit import final_model, refit_reserve
+from automl.prediction_store import PredictionStore
+from automl.refit import refit_reserve
 from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
 from automl.space import CompiledSpace, Config, compile_space
-from automl.trial_log import Trial, TrialLog
+from automl.trial_log import TrialLog
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +48,14 @@ class FitOptions:
     per_trial_time_limit: float | None = None
     memory_limit_mb: int | None = None
     log_dir: str | os.PathLike | None = None
+    ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
 
 
 @dataclass(frozen=True)
 class FitOutcome:
     """What a finished search leaves behind."""
 
-    model: Any
-    chosen: Trial | None
+    final: FinalModel
     log: TrialLog
     metric: Metric
     space: CompiledSpace
@@ -83,14 +85,23 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
     margin = end_margin_seconds(clock.budget_seconds)
     pool = WorkerPool(context, n_workers, n_threads,
                       options.memory_limit_mb or default_memory_limit_mb(n_workers))
+    store = PredictionStore(options.ensemble.nbest, log.path.parent / f"{log.path.stem}-oof")
+    models: dict[int, bytes] = {}
+
+    def reserve(log: TrialLog) -> float:
+        seconds = margin + refit_reserve(log, models, resampling)
+        if options.ensemble.enabled:
+            seconds += ensemble_reserve(log, models, resampling, clock.budget_seconds, n_workers)
+        return seconds
+
     try:
-        models: dict[int, bytes] = {}
-        run_search(space, pool, clock, settings, log,
-                   lambda log: margin + refit_reserve(log, models, resampling), models)
-        model, chosen = final_model(log, models, pool, clock, context, n_threads, margin)
+        run_search(space, pool, clock, settings, log, reserve, models, store)
+        final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
+                                     options.ensemble)
     finally:
         pool.close()
-    return FitOutcome(model, chosen, log, metric, space)
+        store.clear()
+    return FitOutcome(final, log, metric, space)
 
 
 def initial_configs(space: CompiledSpace, user_configs: Sequence[Config]) -> list[tuple[Config, str]]:

@@ -96,6 +96,10 @@ class WorkerPool:
         return sum(1 for worker in self._workers if worker.ready and worker.job_id is None)
 
     @property
+    def n_workers(self) -> int:
+        return len(self._workers)
+
+    @property
     def n_busy(self) -> int:
         return sum(1 for worker in self._workers if worker.job_id is not None)
 

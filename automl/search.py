@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable, Literal
 
@@ -21,6 +21,7 @@ from hyperopt.base import Domain
 
 from automl.clock import Clock
 from automl.evaluate import TrialResult
+from automl.prediction_store import PredictionStore
 from automl.runner import WorkerPool
 from automl.space import CompiledSpace, Config
 from automl.trial_log import Trial, TrialLog
@@ -92,12 +93,13 @@ class Proposer:
 
 def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: SearchSettings,
                log: TrialLog, reserve_seconds: Callable[[TrialLog], float],
-               models: dict[int, bytes]) -> None:
+               models: dict[int, bytes], store: PredictionStore | None = None) -> None:
     """Run trials until the budget, ``max_trials`` or the user (Ctrl-C) says stop.
 
     ``reserve_seconds(log)`` is the time kept back for what follows the search (the final
     refit). ``models`` receives the pickled full-data models of the trials that asked for one
-    (the first trial does, so that a model exists early).
+    (the first trial does, so that a model exists early). ``store`` receives successful
+    trials' out-of-fold predictions; the log keeps none, so memory stays bounded.
     """
     proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
     queue = deque(settings.initial_configs)
@@ -124,6 +126,10 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                 result, model = _result_of(outcome)
                 if isinstance(model, bytes):
                     models[trial_id] = model
+                if result.predictions is not None:
+                    if store is not None and result.status == "ok":
+                        store.add(trial_id, result.score, result.predictions)
+                    result = replace(result, predictions=None)
                 proposer.tell(trial_id, result.score if result.status == "ok" else None)
                 log.append(Trial(trial_id, config, source, result, started, clock.elapsed()))
                 _log_progress(log, log.trials[-1])

@@ -18,7 +18,7 @@ import pandas as pd
 from automl.evaluate import TrialResult
 
 LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "error", "fit_seconds",
-                       "finished_at_seconds", "source", "config"]
+                       "finished_at_seconds", "source", "ensemble_weight", "config"]
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,14 @@ class TrialLog:
         ranked = self.ranked()
         return ranked[0] if ranked else None
 
-    def leaderboard(self) -> pd.DataFrame:
-        """One row per trial, best first, failed trials last."""
-        rows = [trial.record() for trial in self.trials]
+    def leaderboard(self, weights: dict[int, float] | None = None) -> pd.DataFrame:
+        """One row per trial, best first, failed trials last.
+
+        ``weights`` are the final model's member weights by trial (0 for the others).
+        """
+        weights = weights or {}
+        rows = [dict(trial.record(), ensemble_weight=weights.get(trial.trial, 0.0))
+                for trial in self.trials]
         frame = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS + ["started_at_seconds"])
         frame = frame[LEADERBOARD_COLUMNS]
         frame["score"] = frame["score"].astype(float)

@@ -22,6 +22,13 @@ CORE_SELECTION = {
                    "abalone", "nyc_taxis_fare", "california_housing"],
 }
 
+# Four per task for the longer (300 s) budget: small, medium and large of each.
+LONG_SELECTION = {
+    "binary": ["sonar", "credit_g", "stroke", "adult"],
+    "multiclass": ["glass", "vehicle", "obesity_levels", "satimage"],
+    "regression": ["autos_price", "concrete_strength", "abalone", "california_housing"],
+}
+
 
 def manifest(datasets_dir: Path = DATASETS_DIR) -> dict[str, dict[str, Any]]:
     """The corpus description, by dataset name."""

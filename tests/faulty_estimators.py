@@ -45,3 +45,26 @@ class SelfKillingClassifier(_Faulty):
 
     def fit(self, X, y):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class RefitRaisingClassifier(ClassifierMixin, BaseEstimator):
+    """A logistic regression that raises when fit on more than ``max_fit_rows`` rows.
+
+    Cross-validation folds are smaller than the whole training set, so its trials succeed
+    and only its refit on all rows fails: the ensemble must do without it.
+    """
+
+    def __init__(self, max_fit_rows=300, C=1.0):
+        self.max_fit_rows = max_fit_rows
+        self.C = C
+
+    def fit(self, X, y):
+        if len(X) > self.max_fit_rows:
+            raise RuntimeError(f"refusing to fit on {len(X)} rows")
+        from sklearn.linear_model import LogisticRegression
+        self.model_ = LogisticRegression(C=self.C, max_iter=1000).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.ensemble import select_ensemble, weights_from_counts
+from automl.ensemble import WeightedEnsemble, select_ensemble, weights_from_counts
 from automl.metrics import get_metric
 
 
@@ -63,3 +63,53 @@ def test_bad_size_is_refused():
     predictions, y, n_classes = _random_case("binary", 0)
     with pytest.raises(ValueError, match="ensemble_size"):
         select_ensemble(predictions, y, get_metric("roc_auc", "binary"), n_classes, 0)
+
+
+def test_stop_ends_the_rounds_early_with_the_best_prefix():
+    predictions, y, n_classes = _random_case("multiclass", 1)
+    metric = get_metric("log_loss", "multiclass")
+    asked = []
+
+    def stop():
+        asked.append(1)
+        return len(asked) > 3  # three rounds after the first, then time is up
+
+    counts = select_ensemble(predictions, y, metric, n_classes, ensemble_size=50, stop=stop)
+    assert 1 <= counts.sum() <= 4
+    full = select_ensemble(predictions, y, metric, n_classes, ensemble_size=4)
+    np.testing.assert_array_equal(counts, full)
+
+
+class _Constant:
+    """A fitted stand-in member that predicts fixed values."""
+
+    def __init__(self, values, classes=None):
+        self.values, self.classes_ = np.asarray(values, dtype=float), classes
+
+    def predict_proba(self, X):
+        return np.tile(self.values, (len(X), 1))
+
+    def predict(self, X):
+        return np.full(len(X), self.values[0])
+
+
+def test_weighted_ensemble_averages_probabilities_over_all_classes():
+    # The second member never saw class 2: it predicts probability 0 for it.
+    members = [_Constant([0.2, 0.3, 0.5], np.arange(3)), _Constant([0.6, 0.4], np.arange(2))]
+    ensemble = WeightedEnsemble(members, [3, 1], n_classes=3, trials=[7, 2])
+    proba = ensemble.predict_proba(np.zeros((4, 1)))
+    np.testing.assert_allclose(proba[0], [0.75 * 0.2 + 0.25 * 0.6, 0.75 * 0.3 + 0.25 * 0.4,
+                                          0.75 * 0.5])
+    assert list(ensemble.predict(np.zeros((4, 1)))) == [2, 2, 2, 2]
+    assert ensemble.trials == [7, 2] and list(ensemble.classes_) == [0, 1, 2]
+
+
+def test_weighted_ensemble_averages_regression_values():
+    ensemble = WeightedEnsemble([_Constant([1.0]), _Constant([3.0])], [1, 1], n_classes=0)
+    np.testing.assert_allclose(ensemble.predict(np.zeros((2, 1))), [2.0, 2.0])
+    assert not hasattr(ensemble, "classes_")
+
+
+def test_weighted_ensemble_needs_one_weight_per_member():
+    with pytest.raises(ValueError, match="one weight per member"):
+        WeightedEnsemble([_Constant([1.0])], [0.5, 0.5], n_classes=0)

@@ -94,6 +94,9 @@ def test_params_clone_and_not_fitted():
     ({"memory_limit_mb": 0}, "memory_limit_mb"),
     ({"resampling": "bootstrap"}, "resampling"),
     ({"random_state": "seven"}, "random_state"),
+    ({"ensemble": "yes"}, "ensemble must be True or False"),
+    ({"ensemble_size": 0}, "ensemble_size"),
+    ({"ensemble_nbest": 2.5}, "ensemble_nbest"),
 ])
 def test_bad_arguments_fail_before_any_search(mixed_frame, params, message):
     X, y = mixed_frame

@@ -45,7 +45,7 @@ def test_leaderboard_columns_and_order(penguins):
     model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=4)
     board = model.leaderboard_
     assert list(board.columns) == ["trial", "model", "score", "status", "error", "fit_seconds",
-                                   "finished_at_seconds", "source", "config"]
+                                   "finished_at_seconds", "source", "ensemble_weight", "config"]
     ok = board[board["status"] == "ok"]
     assert list(ok["score"]) == sorted(ok["score"], reverse=True)
     assert model.best_score_ == pytest.approx(ok["score"].iloc[0])

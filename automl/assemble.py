@@ -1,0 +1,211 @@
+"""Turn a finished search into the final model: an ensemble of the best trials, or one.
+
+1. Ensemble selection (``automl.ensemble``) runs over the kept out-of-fold predictions on the
+   search's own metric, for at most a few per cent of the budget.
+2. The selected members are refit on all rows in the workers, in parallel when there are
+   several. Their refit time is estimated from their measured fit times first; when the time
+   left is short, the members with the fewest selection rounds are dropped until the rest fit.
+   A member whose refit fails or runs out of time is dropped too, and the weights of the others
+   renormalised.
+3. If fewer than two members survive, or the survivors blend worse on the validation
+   predictions than the best of them alone, the final model is that best one. If anything
+   goes wrong, ``fit`` falls back to the best single pipeline (``automl.refit``) with a warning.
+
+Fold models are not kept (they would cost k pickled pipelines per trial); fewer members is
+the way the ensemble degrades.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import cloudpickle
+import numpy as np
+
+from automl.clock import Clock
+from automl.ensemble import WeightedEnsemble, select_ensemble
+from automl.evaluate import EvaluationContext, Resampling
+from automl.prediction_store import PredictionStore
+from automl.refit import estimated_refit_seconds, final_model
+from automl.runner import WorkerPool
+from automl.trial_log import Trial, TrialLog
+
+logger = logging.getLogger(__name__)
+
+# Ensemble selection may use this share of the budget (plus a quarter second); the rounds
+# stop early when it is spent and the best prefix so far is kept.
+_SELECTION_SHARE = 0.03
+# During the search, time is kept back for refitting this many members beyond the best one,
+# at most this share of the budget.
+_RESERVED_EXTRA_MEMBERS = 4
+_RESERVED_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class EnsembleSettings:
+    """Whether and how to ensemble: the ``ensemble*`` constructor arguments."""
+
+    enabled: bool = True
+    size: int = 25
+    nbest: int = 20
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """The fitted final model and where it came from."""
+
+    model: Any
+    weights: dict[int, float] = field(default_factory=dict)  # trial -> weight; {} for dummy
+    chosen: Trial | None = None  # the best-scoring member
+    ensemble_score: float | None = None  # validation score of the blend (members > 1)
+
+
+def selection_seconds(budget_seconds: float) -> float:
+    """Time ensemble selection may take."""
+    return 0.25 + _SELECTION_SHARE * budget_seconds
+
+
+def ensemble_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resampling,
+                     budget_seconds: float, n_workers: int) -> float:
+    """Time to keep back during the search for selection and the extra members' refits.
+
+    The members are not known before selection; the next best trials stand in for them.
+    """
+    extra = [estimated_refit_seconds(trial, resampling) for trial in log.ranked()[1:]
+             if trial.trial not in models][:_RESERVED_EXTRA_MEMBERS]
+    refits = min(_makespan(extra, n_workers), _RESERVED_SHARE * budget_seconds)
+    return selection_seconds(budget_seconds) + refits
+
+
+def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
+                         pool: WorkerPool, clock: Clock, context: EvaluationContext,
+                         n_threads: int, end_margin_seconds: float,
+                         settings: EnsembleSettings) -> FinalModel:
+    """The ensemble when it can be built in the time left, else the best single pipeline."""
+    if settings.enabled and context.metric.needs != "scorer":
+        try:
+            built = _build_ensemble(log, store, models, pool, clock, context, end_margin_seconds,
+                                    settings)
+        except Exception as error:  # any failure here falls back to the single best
+            warnings.warn(f"building the ensemble failed ({type(error).__name__}: {error}); "
+                          "the final model is the best single pipeline.", UserWarning,
+                          stacklevel=3)
+            built = None
+        if built is not None:
+            return built
+    elif settings.enabled:
+        logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
+                    context.metric.name)
+    model, chosen = final_model(log, models, pool, clock, context, n_threads, end_margin_seconds)
+    return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen)
+
+
+def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
+                    pool: WorkerPool, clock: Clock, context: EvaluationContext,
+                    end_margin_seconds: float, settings: EnsembleSettings) -> FinalModel | None:
+    """None when the single-best path should decide (fewer than two members)."""
+    by_number = {trial.trial: trial for trial in log.trials}
+    candidates = [by_number[number] for number in store.trials]
+    if len(candidates) < 2:
+        return None
+    predictions, y = _validation_predictions(store, candidates, context)
+    deadline = clock.elapsed() + selection_seconds(clock.budget_seconds)
+    counts = select_ensemble(predictions, y, context.metric, context.dataset.n_classes,
+                             settings.size, stop=lambda: clock.elapsed() > deadline)
+    selected = {candidates[i].trial: int(c) for i, c in enumerate(counts) if c > 0}
+    logger.info("ensemble selection chose %s", selected)
+    affordable = _affordable(selected, by_number, models, context.resampling,
+                             clock.remaining() - end_margin_seconds, pool.n_workers)
+    if len(affordable) < 2:
+        return None
+    _refit_members([by_number[number] for number in affordable], models, pool, clock,
+                   end_margin_seconds)
+    fitted = {number: count for number, count in affordable.items() if number in models}
+    if len(fitted) < len(affordable):
+        logger.warning("%d of %d ensemble members could not be refit; using the other %d",
+                       len(affordable) - len(fitted), len(affordable), len(fitted))
+    if not fitted:
+        return None
+    positions = {trial.trial: i for i, trial in enumerate(candidates)}
+    return _blend_or_best(fitted, by_number, models, [predictions[positions[n]] for n in fitted],
+                          y, context)
+
+
+def _validation_predictions(store: PredictionStore, candidates: list[Trial],
+                            context: EvaluationContext) -> tuple[list[np.ndarray], np.ndarray]:
+    """The candidates' predictions on the rows every trial validated on, and those rows' y."""
+    validated = np.unique(np.concatenate([validation for _, validation
+                                          in context.resampling.folds]))
+    predictions = [store.get(trial.trial)[validated] for trial in candidates]
+    return predictions, context.dataset.y[validated]
+
+
+def _affordable(selected: dict[int, int], by_number: dict[int, Trial], models: dict[int, bytes],
+                resampling: Resampling, time_left: float, n_workers: int) -> dict[int, int]:
+    """The selected members whose refits fit in ``time_left``, dropping the least used first."""
+    members = dict(selected)
+
+    def cost(number: int) -> float:
+        return 0.0 if number in models else estimated_refit_seconds(by_number[number], resampling)
+
+    while members and _makespan([cost(n) for n in members], n_workers) > time_left:
+        drop = min(members, key=lambda n: (members[n], -cost(n)))
+        logger.info("dropping ensemble member %d: its refit does not fit in %.1f s", drop,
+                    time_left)
+        del members[drop]
+    return members
+
+
+def _makespan(seconds: list[float], n_workers: int) -> float:
+    """Wall time of running these jobs on ``n_workers`` workers, longest first."""
+    loads = [0.0] * max(1, n_workers)
+    for duration in sorted(seconds, reverse=True):
+        heapq.heapreplace(loads, loads[0] + duration)
+    return max(loads)
+
+
+def _refit_members(members: list[Trial], models: dict[int, bytes], pool: WorkerPool,
+                   clock: Clock, end_margin_seconds: float) -> None:
+    """Refit members on all rows in the workers, in parallel; successes land in ``models``."""
+    pending = [trial for trial in members if trial.trial not in models]
+    running: dict[tuple[str, int], Trial] = {}
+    while pending or running:
+        time_left = clock.remaining() - end_margin_seconds
+        if time_left <= 0:
+            logger.warning("no time left to refit %d ensemble members", len(pending) + len(running))
+            return
+        while pending and pool.n_idle:
+            trial = pending.pop(0)
+            running[("refit", trial.trial)] = trial
+            pool.submit(("refit", trial.trial), ("refit", trial.config), time_left)
+        for job_id, outcome in pool.poll():
+            trial = running.pop(job_id, None)
+            if trial is None:
+                continue
+            if outcome.status == "done" and isinstance(outcome.value, bytes):
+                models[trial.trial] = outcome.value
+            else:
+                logger.warning("refitting ensemble member %d failed (%s): %s", trial.trial,
+                               outcome.status, outcome.error or outcome.value)
+
+
+def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], models: dict[int, bytes],
+                   predictions: list[np.ndarray], y: np.ndarray,
+                   context: EvaluationContext) -> FinalModel:
+    """The weighted blend of the fitted members, unless the best of them alone scores higher."""
+    numbers = list(counts)
+    weights = np.array([counts[n] for n in numbers], dtype=np.float64)
+    weights /= weights.sum()
+    best = max(numbers, key=lambda n: (by_number[n].result.score, -n))
+    n_classes = context.dataset.n_classes
+    blend_score = context.metric.score(y, np.tensordot(weights, np.stack(predictions), axes=1),
+                                       n_classes)
+    if len(numbers) == 1 or blend_score < by_number[best].result.score:
+        return FinalModel(cloudpickle.loads(models[best]), {best: 1.0}, by_number[best])
+    members = [cloudpickle.loads(models[n]) for n in numbers]
+    return FinalModel(WeightedEnsemble(members, weights, n_classes, numbers),
+                      dict(zip(numbers, weights.tolist())), by_number[best], blend_score)

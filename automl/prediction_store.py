@@ -1,0 +1,90 @@
+"""The out-of-fold predictions of the best trials, bounded in count and in memory.
+
+Ensemble selection needs each candidate's out-of-fold predictions, and a long search on a
+large dataset produces many: 500 trials of 100k rows x 10 classes is 4 GB. The store keeps
+only the ``capacity`` best trials by validation score; of those, the best are held in memory
+up to ``memory_bytes`` and the rest are written to ``.npy`` files in ``spill_dir``. A trial
+pushed out of the top ``capacity`` is forgotten, its file deleted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Default memory held by the store before it spills to disk.
+DEFAULT_MEMORY_BYTES = 256 * 2**20
+
+
+@dataclass
+class _Entry:
+    trial: int
+    score: float
+    array: np.ndarray | None  # None when spilled
+    nbytes: int
+    path: Path | None = None
+
+
+class PredictionStore:
+    """The best ``capacity`` trials' predictions, best first, partly on disk."""
+
+    def __init__(self, capacity: int, spill_dir: Path,
+                 memory_bytes: int = DEFAULT_MEMORY_BYTES) -> None:
+        if capacity < 1:
+            raise ValueError(f"ensemble_nbest must be at least 1, got {capacity!r}.")
+        self.capacity = capacity
+        self.memory_bytes = memory_bytes
+        self.spill_dir = Path(spill_dir)
+        self._entries: list[_Entry] = []
+
+    def add(self, trial: int, score: float, predictions: np.ndarray) -> bool:
+        """Keep a trial's predictions if it is among the best; True when it was kept."""
+        array = np.asarray(predictions, dtype=np.float64)
+        entry = _Entry(trial, float(score), array, array.nbytes)
+        self._entries.append(entry)
+        self._entries.sort(key=lambda e: (-e.score, e.trial))
+        for dropped in self._entries[self.capacity:]:
+            if dropped.path is not None:
+                dropped.path.unlink(missing_ok=True)
+        self._entries = self._entries[:self.capacity]
+        self._place()
+        return entry in self._entries
+
+    def _place(self) -> None:
+        """Hold the best entries in memory up to the cap; spill the others."""
+        used = 0
+        for entry in self._entries:
+            if used + entry.nbytes <= self.memory_bytes:
+                if entry.array is None:
+                    entry.array = np.load(entry.path)
+                used += entry.nbytes
+            elif entry.array is not None:
+                if entry.path is None:
+                    self.spill_dir.mkdir(parents=True, exist_ok=True)
+                    entry.path = self.spill_dir / f"trial-{entry.trial}.npy"
+                    np.save(entry.path, entry.array)
+                entry.array = None
+
+    @property
+    def trials(self) -> list[int]:
+        """The kept trials, best first."""
+        return [entry.trial for entry in self._entries]
+
+    @property
+    def n_in_memory(self) -> int:
+        return sum(entry.array is not None for entry in self._entries)
+
+    def get(self, trial: int) -> np.ndarray:
+        """One kept trial's predictions (read from disk when spilled)."""
+        for entry in self._entries:
+            if entry.trial == trial:
+                return entry.array if entry.array is not None else np.load(entry.path)
+        raise KeyError(f"trial {trial} is not among the {len(self._entries)} kept predictions")
+
+    def clear(self) -> None:
+        """Forget everything and delete the spill folder."""
+        self._entries = []
+        shutil.rmtree(self.spill_dir, ignore_errors=True)

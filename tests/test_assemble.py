@@ -1,0 +1,150 @@
+"""Building the final model from a real search: the ensemble, its degradation and fallback."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+from sklearn.pipeline import Pipeline
+
+import automl
+from automl.assemble import (EnsembleSettings, _affordable, _makespan, assemble_final_model,
+                             ensemble_reserve, selection_seconds)
+from automl.clock import Clock
+from automl.components import load_components
+from automl.data import validate_input
+from automl.ensemble import WeightedEnsemble
+from automl.evaluate import EvaluationContext, Resampling, TrialResult, make_resampling
+from automl.fitting import initial_configs
+from automl.metrics import get_metric
+from automl.prediction_store import PredictionStore
+from automl.runner import WorkerPool
+from automl.search import SearchSettings, run_search
+from automl.space import compile_space
+from automl.trial_log import Trial, TrialLog
+from conftest import FAULTY_COMPONENTS
+
+
+def _data(penguins):
+    frame = penguins.dropna(subset=["sex"])
+    return frame.drop(columns="sex"), frame["sex"]
+
+
+@pytest.fixture()
+def searched(penguins, tmp_path):
+    """Six real trials on penguins, every prediction spilled to disk, and the live pool."""
+    X, y = _data(penguins)
+    dataset = validate_input(X, y, task="classification")
+    space = compile_space(load_components(), dataset.task, dataset.n_rows, None, None)
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("auto", dataset.task), 0)
+    pool = WorkerPool(context, 1, 2, 4000)
+    log, models = TrialLog(tmp_path / "trials.jsonl"), {}
+    store = PredictionStore(20, tmp_path / "oof", memory_bytes=0)
+    settings = SearchSettings(max_trials=6, initial_configs=tuple(initial_configs(space, ())))
+    clock = Clock(120)
+    try:
+        run_search(space, pool, clock, settings, log, lambda log: 1.0, models, store)
+        yield log, store, models, pool, clock, context
+    finally:
+        pool.close()
+
+
+def test_real_search_gives_an_ensemble_never_worse_than_its_best_member(searched):
+    log, store, models, pool, clock, context = searched
+    assert len(store.trials) == sum(t.ok for t in log.trials) >= 4
+    final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+                                 EnsembleSettings())
+    assert sum(final.weights.values()) == pytest.approx(1.0)
+    assert log.best().trial in final.weights
+    assert final.chosen is log.best()
+    X = context.dataset.X
+    proba = final.model.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1)
+    if len(final.weights) > 1:
+        assert isinstance(final.model, WeightedEnsemble)
+        assert final.ensemble_score >= log.best().result.score
+
+
+def test_lost_predictions_fall_back_to_the_best_single_pipeline(searched):
+    log, store, models, pool, clock, context = searched
+    shutil.rmtree(store.spill_dir)  # e.g. a temp-folder cleaner ran during the search
+    with pytest.warns(UserWarning, match="building the ensemble failed"):
+        final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+                                     EnsembleSettings())
+    assert final.weights == {log.best().trial: 1.0} and final.chosen is log.best()
+    assert isinstance(final.model, Pipeline)
+
+
+def test_members_whose_refit_fails_are_left_out(penguins, caplog):
+    X, y = _data(penguins)
+    with caplog.at_level(logging.WARNING, logger="automl.assemble"):
+        model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=8,
+                           include_models=["refit_raiser", "lightgbm", "logistic_regression"],
+                           extra_components=[FAULTY_COMPONENTS],
+                           initial_configs=[{"model": "refit_raiser"}])
+    board = model.leaderboard_
+    raisers = board[board["model"] == "refit_raiser"]
+    assert (raisers["status"] == "ok").all() and len(raisers) >= 1
+    assert (raisers["ensemble_weight"] == 0).all()
+    assert "refit_raiser" not in set(model.ensemble_["model"])
+    assert "could not be refit" in caplog.text or "failed" in caplog.text
+    assert model.predict_proba(X).shape == (len(X), 2)
+
+
+def test_ensemble_off_gives_one_pipeline(penguins):
+    X, y = _data(penguins)
+    model = automl.fit(X, y, time_budget=30, random_state=0, max_trials=4, ensemble=False)
+    assert isinstance(model.model_, Pipeline)
+    assert list(model.leaderboard_["ensemble_weight"]) == [1.0, 0.0, 0.0, 0.0]
+    assert len(model.ensemble_) == 1 and model.ensemble_score_ is None
+    assert model.ensemble_.loc[0, "trial"] == model.leaderboard_.loc[0, "trial"]
+
+
+def test_ensemble_attributes_agree_with_the_leaderboard(penguins):
+    X, y = _data(penguins)
+    model = automl.fit(X, y, time_budget=40, random_state=0, max_trials=8, ensemble_size=10)
+    weights = model.leaderboard_.set_index("trial")["ensemble_weight"]
+    assert weights.sum() == pytest.approx(1.0)
+    members = model.ensemble_.set_index("trial")["weight"]
+    assert (weights[weights > 0].sort_index() == members.sort_index()).all()
+    assert model.best_score_ == model.leaderboard_["score"].max()
+    if len(members) > 1:
+        assert model.ensemble_score_ >= model.best_score_
+        # counts over at most ten rounds (the best prefix may be shorter): weights are k/n
+        assert any(np.allclose(members * n, np.round(members * n)) for n in range(2, 11))
+
+
+def _trial(number, fit_seconds, score):
+    return Trial(number, {"model": "lightgbm"}, "tpe",
+                 TrialResult("ok", score=score, fit_seconds=fit_seconds), 0.0, 1.0)
+
+
+def _cv():
+    return Resampling("cv", tuple((np.arange(80), np.arange(80, 100)) for _ in range(5)))
+
+
+def test_short_time_drops_the_least_used_members_first():
+    trials = {0: _trial(0, 4.0, 0.9), 1: _trial(1, 40.0, 0.8), 2: _trial(2, 8.0, 0.7)}
+    selected = {0: 5, 1: 1, 2: 2}
+    # refit estimates: 1.6, 13.3 and 2.9 s (fold time / 4 x 1.3 + 0.3)
+    assert _affordable(selected, trials, {}, _cv(), 100.0, 1) == selected
+    assert _affordable(selected, trials, {}, _cv(), 10.0, 1) == {0: 5, 2: 2}
+    assert _affordable(selected, trials, {}, _cv(), 2.0, 1) == {0: 5}
+    assert _affordable(selected, trials, {0: b"fitted"}, _cv(), 0.5, 1) == {0: 5}
+
+
+def test_makespan_uses_every_worker():
+    assert _makespan([3.0, 2.0, 2.0, 1.0], 1) == 8.0
+    assert _makespan([3.0, 2.0, 2.0, 1.0], 2) == 4.0
+    assert _makespan([], 4) == 0.0
+
+
+def test_reserve_covers_selection_and_is_bounded(tmp_path):
+    log = TrialLog(tmp_path / "t.jsonl")
+    assert ensemble_reserve(log, {}, _cv(), 60, 1) == selection_seconds(60)
+    for number in range(6):
+        log.append(_trial(number, 400.0, 0.5 + number / 100))
+    assert ensemble_reserve(log, {}, _cv(), 60, 1) == pytest.approx(selection_seconds(60) + 6.0)

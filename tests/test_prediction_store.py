@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.prediction_store import PredictionStore
+
+
+def _predictions(seed, n=100):
+    return np.random.default_rng(seed).uniform(size=(n, 3))
+
+
+def test_keeps_only_the_best_trials(tmp_path):
+    store = PredictionStore(3, tmp_path / "oof")
+    for trial, score in enumerate([0.5, 0.9, 0.1, 0.7, 0.8]):
+        store.add(trial, score, _predictions(trial))
+    assert store.trials == [1, 4, 3]
+    np.testing.assert_array_equal(store.get(4), _predictions(4))
+    with pytest.raises(KeyError, match="trial 0"):
+        store.get(0)
+
+
+def test_a_worse_trial_is_not_kept(tmp_path):
+    store = PredictionStore(1, tmp_path / "oof")
+    assert store.add(0, 0.9, _predictions(0))
+    assert not store.add(1, 0.5, _predictions(1))
+    assert store.trials == [0]
+
+
+def test_spills_beyond_the_memory_cap_and_cleans_up(tmp_path):
+    one = _predictions(0).nbytes
+    store = PredictionStore(4, tmp_path / "oof", memory_bytes=2 * one)
+    for trial in range(4):
+        store.add(trial, float(trial), _predictions(trial))
+    assert store.n_in_memory == 2
+    assert len(list((tmp_path / "oof").glob("*.npy"))) == 2
+    for trial in range(4):  # spilled or not, the same values come back
+        np.testing.assert_array_equal(store.get(trial), _predictions(trial))
+    store.add(9, 9.0, _predictions(9))  # pushes trial 0 out: its file goes
+    assert store.trials == [9, 3, 2, 1]
+    assert not (tmp_path / "oof" / "trial-0.npy").exists()
+    store.clear()
+    assert store.trials == [] and not (tmp_path / "oof").exists()
+
+
+def test_a_better_trial_moves_back_into_memory(tmp_path):
+    one = _predictions(0).nbytes
+    store = PredictionStore(3, tmp_path / "oof", memory_bytes=one)
+    store.add(0, 0.1, _predictions(0))
+    store.add(1, 0.5, _predictions(1))
+    assert store.n_in_memory == 1 and (tmp_path / "oof" / "trial-0.npy").exists()
+    np.testing.assert_array_equal(store.get(0), _predictions(0))
+
+
+def test_bad_capacity_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="ensemble_nbest"):
+        PredictionStore(0, tmp_path)
