@@ -1,7 +1,10 @@
 """Turn a finished search into the final model: an ensemble of the best trials, or one.
 
 1. Ensemble selection (``automl.ensemble``) runs over the kept out-of-fold predictions on the
-   search's own metric, for at most a few per cent of the budget.
+   search's own metric, for at most a few per cent of the budget. On fewer than 5,000
+   validation rows, a two-fold check (select on one half, score on the other) must show the
+   selection beating the single best model, or the single best model is used: on small,
+   noisy data selection can fit the noise.
 2. The selected members are refit on all rows in the workers, in parallel when there are
    several. Their refit time is estimated from their measured fit times first; when the time
    left is short, the members with the fewest selection rounds are dropped until the rest fit.
@@ -27,7 +30,7 @@ import cloudpickle
 import numpy as np
 
 from automl.clock import Clock
-from automl.ensemble import WeightedEnsemble, select_ensemble
+from automl.ensemble import WeightedEnsemble, select_ensemble, selection_generalises
 from automl.evaluate import EvaluationContext, Resampling
 from automl.prediction_store import PredictionStore
 from automl.refit import estimated_refit_seconds, final_model
@@ -38,7 +41,9 @@ logger = logging.getLogger(__name__)
 
 # Ensemble selection may use this share of the budget (plus a quarter second); the rounds
 # stop early when it is spent and the best prefix so far is kept.
-_SELECTION_SHARE = 0.03
+_SELECTION_SHARE = 0.05
+# Below this many validation rows, selection must pass the two-fold check.
+_CHECK_BELOW_ROWS = 5000
 # During the search, time is kept back for refitting this many members beyond the best one,
 # at most this share of the budget.
 _RESERVED_EXTRA_MEMBERS = 4
@@ -113,11 +118,17 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
     if len(candidates) < 2:
         return None
     predictions, y = _validation_predictions(store, candidates, context)
-    deadline = clock.elapsed() + selection_seconds(clock.budget_seconds)
-    counts = select_ensemble(predictions, y, context.metric, context.dataset.n_classes,
-                             settings.size, stop=lambda: clock.elapsed() > deadline)
+    n_classes, started = context.dataset.n_classes, clock.elapsed()
+    deadline = started + selection_seconds(clock.budget_seconds)
+    halfway = started + selection_seconds(clock.budget_seconds) / 2
+    counts = select_ensemble(predictions, y, context.metric, n_classes, settings.size,
+                             stop=lambda: clock.elapsed() > halfway)
     selected = {candidates[i].trial: int(c) for i, c in enumerate(counts) if c > 0}
     logger.info("ensemble selection chose %s", selected)
+    if len(selected) > 1 and len(y) < _CHECK_BELOW_ROWS and not _generalises(
+            predictions, y, context, settings, lambda: clock.elapsed() > deadline):
+        logger.info("ensemble selection did not beat the single best on held-out halves")
+        return None
     affordable = _affordable(selected, by_number, models, context.resampling,
                              clock.remaining() - end_margin_seconds, pool.n_workers)
     if len(affordable) < 2:
@@ -133,6 +144,16 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
     positions = {trial.trial: i for i, trial in enumerate(candidates)}
     return _blend_or_best(fitted, by_number, models, [predictions[positions[n]] for n in fitted],
                           y, context)
+
+
+def _generalises(predictions: list[np.ndarray], y: np.ndarray, context: EvaluationContext,
+                 settings: EnsembleSettings, stop: Any) -> bool:
+    try:
+        return selection_generalises(predictions, y, context.metric, context.dataset.n_classes,
+                                     settings.size, context.seed, stop)
+    except ValueError as error:  # a metric undefined on a half (a class missing from it)
+        logger.info("could not check the ensemble on held-out halves: %s", error)
+        return False
 
 
 def _validation_predictions(store: PredictionStore, candidates: list[Trial],

@@ -6,6 +6,10 @@ replacement, the model whose addition gives the best score of the averaged predi
 (probabilities for classification, values for regression) on the task's own metric. The
 ensemble returned is the best prefix of that sequence, so on the predictions it was chosen
 on it is never worse than the best single model.
+
+On few validation rows that guarantee is weak: the selection can fit the noise of the rows it
+was chosen on. :func:`selection_generalises` checks it by selecting on one half of the rows and
+scoring on the other, both ways round, against the best single model chosen the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from automl.evaluate import predict_raw
 from automl.metrics import Metric
@@ -47,6 +52,35 @@ def select_ensemble(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Me
         if scores[chosen] > best_score:
             best_counts, best_score = counts.copy(), scores[chosen]
     return best_counts
+
+
+def selection_generalises(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric,
+                          n_classes: int, ensemble_size: int, seed: int,
+                          stop: Callable[[], bool] | None = None) -> bool:
+    """Whether selection beats picking the single best model on rows it did not see.
+
+    Two-fold: on each half, select an ensemble and pick the best single model, then score
+    both on the other half. True when the ensemble's summed gain over the single model is
+    positive.
+    """
+    rows = np.zeros(len(y))
+    if n_classes and np.bincount(y, minlength=n_classes).min() >= 2:
+        halves = StratifiedKFold(2, shuffle=True, random_state=seed).split(rows, y)
+    else:
+        halves = KFold(2, shuffle=True, random_state=seed).split(rows)
+    gain = 0.0
+    for chosen_on, checked_on in halves:
+        if n_classes and len(np.unique(y[checked_on])) < 2:
+            return False  # a metric such as AUC is undefined on one class
+        on_half = [np.asarray(p)[chosen_on] for p in predictions]
+        weights = weights_from_counts(select_ensemble(on_half, y[chosen_on], metric, n_classes,
+                                                      ensemble_size, stop))
+        single = int(np.argmax([metric.score(y[chosen_on], p, n_classes) for p in on_half]))
+        held_out = np.stack([np.asarray(p)[checked_on] for p in predictions])
+        blend = np.tensordot(weights, held_out, axes=1)
+        gain += (metric.score(y[checked_on], blend, n_classes)
+                 - metric.score(y[checked_on], held_out[single], n_classes))
+    return gain > 0
 
 
 def weights_from_counts(counts: np.ndarray) -> np.ndarray:

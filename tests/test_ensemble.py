@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.ensemble import WeightedEnsemble, select_ensemble, weights_from_counts
+from automl.ensemble import (WeightedEnsemble, select_ensemble, selection_generalises,
+                             weights_from_counts)
 from automl.metrics import get_metric
 
 
@@ -113,3 +114,22 @@ def test_weighted_ensemble_averages_regression_values():
 def test_weighted_ensemble_needs_one_weight_per_member():
     with pytest.raises(ValueError, match="one weight per member"):
         WeightedEnsemble([_Constant([1.0])], [0.5, 0.5], n_classes=0)
+
+
+def test_the_held_out_check_accepts_real_gains_and_rejects_noise():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    metric = get_metric("rmse", "regression")
+    # Independent errors: averaging truly helps, on any rows.
+    independent = [y + rng.normal(scale=1.0, size=400) for _ in range(4)]
+    assert selection_generalises(independent, y, metric, 0, 10, seed=0)
+    # Copies of one model: no blend gains anything, so the single model is kept.
+    good = y + rng.normal(scale=0.5, size=400)
+    assert not selection_generalises([good, good.copy(), good.copy()], y, metric, 0, 10, seed=0)
+
+
+def test_the_held_out_check_works_for_classes():
+    predictions, y, n_classes = _random_case("multiclass", 3, n=200)
+    result = selection_generalises(predictions, y, get_metric("log_loss", "multiclass"),
+                                   n_classes, 10, seed=0)
+    assert isinstance(result, bool)
