@@ -133,16 +133,16 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
                              clock.remaining() - end_margin_seconds, pool.n_workers)
     if len(affordable) < 2:
         return None
-    _refit_members([by_number[number] for number in affordable], models, pool, clock,
-                   end_margin_seconds)
-    fitted = {number: count for number, count in affordable.items() if number in models}
+    loaded = _refit_members([by_number[number] for number in affordable], models, pool, clock,
+                            end_margin_seconds)
+    fitted = {number: count for number, count in affordable.items() if number in loaded}
     if len(fitted) < len(affordable):
         logger.warning("%d of %d ensemble members could not be refit; using the other %d",
                        len(affordable) - len(fitted), len(affordable), len(fitted))
     if not fitted:
         return None
     positions = {trial.trial: i for i, trial in enumerate(candidates)}
-    return _blend_or_best(fitted, by_number, models, [predictions[positions[n]] for n in fitted],
+    return _blend_or_best(fitted, by_number, loaded, [predictions[positions[n]] for n in fitted],
                           y, context)
 
 
@@ -190,15 +190,22 @@ def _makespan(seconds: list[float], n_workers: int) -> float:
 
 
 def _refit_members(members: list[Trial], models: dict[int, bytes], pool: WorkerPool,
-                   clock: Clock, end_margin_seconds: float) -> None:
-    """Refit members on all rows in the workers, in parallel; successes land in ``models``."""
+                   clock: Clock, end_margin_seconds: float) -> dict[int, Any]:
+    """The members fitted on all rows, by trial: refit in the workers, in parallel.
+
+    Each model is unpickled as it arrives, while the workers go on with the others, so that
+    loading a large forest does not come after the last refit. Successes also land, pickled,
+    in ``models`` (for the single-best fallback).
+    """
+    loaded = {trial.trial: cloudpickle.loads(models[trial.trial]) for trial in members
+              if trial.trial in models}
     pending = [trial for trial in members if trial.trial not in models]
     running: dict[tuple[str, int], Trial] = {}
     while pending or running:
         time_left = clock.remaining() - end_margin_seconds
         if time_left <= 0:
             logger.warning("no time left to refit %d ensemble members", len(pending) + len(running))
-            return
+            return loaded
         while pending and pool.n_idle:
             trial = pending.pop(0)
             running[("refit", trial.trial)] = trial
@@ -209,12 +216,14 @@ def _refit_members(members: list[Trial], models: dict[int, bytes], pool: WorkerP
                 continue
             if outcome.status == "done" and isinstance(outcome.value, bytes):
                 models[trial.trial] = outcome.value
+                loaded[trial.trial] = cloudpickle.loads(outcome.value)
             else:
                 logger.warning("refitting ensemble member %d failed (%s): %s", trial.trial,
                                outcome.status, outcome.error or outcome.value)
+    return loaded
 
 
-def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], models: dict[int, bytes],
+def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], loaded: dict[int, Any],
                    predictions: list[np.ndarray], y: np.ndarray,
                    context: EvaluationContext) -> FinalModel:
     """The weighted blend of the fitted members, unless the best of them alone scores higher."""
@@ -226,7 +235,7 @@ def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], models: 
     blend_score = context.metric.score(y, np.tensordot(weights, np.stack(predictions), axes=1),
                                        n_classes)
     if len(numbers) == 1 or blend_score < by_number[best].result.score:
-        return FinalModel(cloudpickle.loads(models[best]), {best: 1.0}, by_number[best])
-    members = [cloudpickle.loads(models[n]) for n in numbers]
+        return FinalModel(loaded[best], {best: 1.0}, by_number[best])
+    members = [loaded[n] for n in numbers]
     return FinalModel(WeightedEnsemble(members, weights, n_classes, numbers),
                       dict(zip(numbers, weights.tolist())), by_number[best], blend_score)
