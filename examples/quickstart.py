@@ -30,11 +30,13 @@ def main() -> None:
                                                         random_state=0, stratify=stratify)
     model = automl.fit(X_train, y_train, time_budget=args.time_budget, random_state=0)
 
-    columns = ["trial", "model", "score", "status", "fit_seconds", "source"]
+    columns = ["trial", "model", "score", "status", "fit_seconds", "source", "ensemble_weight"]
     print(model.leaderboard_[columns].head(10).to_string(index=False))
     print(f"\ntask: {model.task_}, metric: {model.metric_}, trials: {len(model.leaderboard_)}, "
           f"fit took {model.fit_seconds_:.1f} s of {args.time_budget:g} s")
-    print(f"chosen: {model.best_config_['model'] if model.best_config_ else 'fallback'}")
+    members = ", ".join(f"{row.model} (trial {row.trial}, weight {row.weight:.2f})"
+                        for row in model.ensemble_.itertuples())
+    print(f"final model: {members or 'fallback (training prior)'}")
     if model.task_ == "regression":
         print(f"held-out RMSE: {root_mean_squared_error(y_test, model.predict(X_test)):.2f}")
     else:
