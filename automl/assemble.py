@@ -24,7 +24,7 @@ import heapq
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import cloudpickle
 import numpy as np
@@ -112,7 +112,8 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
 def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
                     pool: WorkerPool, clock: Clock, context: EvaluationContext,
                     end_margin_seconds: float, settings: EnsembleSettings) -> FinalModel | None:
-    """None when the single-best path should decide (fewer than two members)."""
+    """None when the single-best path should decide: fewer than two members selected or
+    affordable, a failed held-out check, or no member refit."""
     by_number = {trial.trial: trial for trial in log.trials}
     candidates = [by_number[number] for number in store.trials]
     if len(candidates) < 2:
@@ -147,7 +148,8 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
 
 
 def _generalises(predictions: list[np.ndarray], y: np.ndarray, context: EvaluationContext,
-                 settings: EnsembleSettings, stop: Any) -> bool:
+                 settings: EnsembleSettings, stop: Callable[[], bool]) -> bool:
+    """The held-out check of ``automl.ensemble``; False when it cannot be computed."""
     try:
         return selection_generalises(predictions, y, context.metric, context.dataset.n_classes,
                                      settings.size, context.seed, stop)

@@ -121,9 +121,11 @@ class _AutoMLBase(BaseEstimator):
         for name in ("max_trials", "n_folds", "memory_limit_mb", "ensemble_size",
                      "ensemble_nbest"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 1):
-                raise InputError(f"{name} must be a positive whole number or None, got {value!r}.")
+            optional = name not in ("ensemble_size", "ensemble_nbest")
+            if (value is not None or not optional) and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise InputError(f"{name} must be a positive whole number"
+                                 f"{' or None' if optional else ''}, got {value!r}.")
         if self.per_trial_time_limit is not None:
             _check_time_budget(self.per_trial_time_limit, "per_trial_time_limit")
         return FitOptions(

@@ -97,6 +97,7 @@ def test_params_clone_and_not_fitted():
     ({"ensemble": "yes"}, "ensemble must be True or False"),
     ({"ensemble_size": 0}, "ensemble_size"),
     ({"ensemble_nbest": 2.5}, "ensemble_nbest"),
+    ({"ensemble_size": None}, "ensemble_size must be a positive whole number, got None"),
 ])
 def test_bad_arguments_fail_before_any_search(mixed_frame, params, message):
     X, y = mixed_frame
