@@ -26,14 +26,13 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import cloudpickle
 import numpy as np
 
 from automl.clock import Clock
 from automl.ensemble import WeightedEnsemble, select_ensemble, selection_generalises
 from automl.evaluate import EvaluationContext, Resampling
 from automl.prediction_store import PredictionStore
-from automl.refit import estimated_refit_seconds, final_model
+from automl.refit import estimated_refit_seconds, final_model, refit_in_workers
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -120,8 +119,8 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
         return None
     predictions, y = _validation_predictions(store, candidates, context)
     n_classes, started = context.dataset.n_classes, clock.elapsed()
-    deadline = started + selection_seconds(clock.budget_seconds)
-    halfway = started + selection_seconds(clock.budget_seconds) / 2
+    allowed = selection_seconds(clock.budget_seconds)
+    deadline, halfway = started + allowed, started + allowed / 2
     counts = select_ensemble(predictions, y, context.metric, n_classes, settings.size,
                              stop=lambda: clock.elapsed() > halfway)
     selected = {candidates[i].trial: int(c) for i, c in enumerate(counts) if c > 0}
@@ -134,8 +133,8 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
                              clock.remaining() - end_margin_seconds, pool.n_workers)
     if len(affordable) < 2:
         return None
-    loaded = _refit_members([by_number[number] for number in affordable], models, pool, clock,
-                            end_margin_seconds)
+    loaded = refit_in_workers([by_number[number] for number in affordable], models, pool, clock,
+                              end_margin_seconds)
     fitted = {number: count for number, count in affordable.items() if number in loaded}
     if len(fitted) < len(affordable):
         logger.warning("%d of %d ensemble members could not be refit; using the other %d",
@@ -189,40 +188,6 @@ def _makespan(seconds: list[float], n_workers: int) -> float:
     for duration in sorted(seconds, reverse=True):
         heapq.heapreplace(loads, loads[0] + duration)
     return max(loads)
-
-
-def _refit_members(members: list[Trial], models: dict[int, bytes], pool: WorkerPool,
-                   clock: Clock, end_margin_seconds: float) -> dict[int, Any]:
-    """The members fitted on all rows, by trial: refit in the workers, in parallel.
-
-    Each model is unpickled as it arrives, while the workers go on with the others, so that
-    loading a large forest does not come after the last refit. Successes also land, pickled,
-    in ``models`` (for the single-best fallback).
-    """
-    loaded = {trial.trial: cloudpickle.loads(models[trial.trial]) for trial in members
-              if trial.trial in models}
-    pending = [trial for trial in members if trial.trial not in models]
-    running: dict[tuple[str, int], Trial] = {}
-    while pending or running:
-        time_left = clock.remaining() - end_margin_seconds
-        if time_left <= 0:
-            logger.warning("no time left to refit %d ensemble members", len(pending) + len(running))
-            return loaded
-        while pending and pool.n_idle:
-            trial = pending.pop(0)
-            running[("refit", trial.trial)] = trial
-            pool.submit(("refit", trial.trial), ("refit", trial.config), time_left)
-        for job_id, outcome in pool.poll():
-            trial = running.pop(job_id, None)
-            if trial is None:
-                continue
-            if outcome.status == "done" and isinstance(outcome.value, bytes):
-                models[trial.trial] = outcome.value
-                loaded[trial.trial] = cloudpickle.loads(outcome.value)
-            else:
-                logger.warning("refitting ensemble member %d failed (%s): %s", trial.trial,
-                               outcome.status, outcome.error or outcome.value)
-    return loaded
 
 
 def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], loaded: dict[int, Any],

@@ -118,14 +118,11 @@ class _AutoMLBase(BaseEstimator):
             raise InputError(f"search must be one of {_SEARCHES}, got {self.search!r}.")
         if not isinstance(self.ensemble, (bool, np.bool_)):
             raise InputError(f"ensemble must be True or False, got {self.ensemble!r}.")
-        for name in ("max_trials", "n_folds", "memory_limit_mb", "ensemble_size",
-                     "ensemble_nbest"):
-            value = getattr(self, name)
-            optional = name not in ("ensemble_size", "ensemble_nbest")
-            if (value is not None or not optional) and (
-                    isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise InputError(f"{name} must be a positive whole number"
-                                 f"{' or None' if optional else ''}, got {value!r}.")
+        for name in ("max_trials", "n_folds", "memory_limit_mb"):
+            if getattr(self, name) is not None:
+                _check_count(name, getattr(self, name), " or None")
+        for name in ("ensemble_size", "ensemble_nbest"):
+            _check_count(name, getattr(self, name))
         if self.per_trial_time_limit is not None:
             _check_time_budget(self.per_trial_time_limit, "per_trial_time_limit")
         return FitOptions(
@@ -252,6 +249,11 @@ def _describe_members(log: TrialLog, weights: dict[int, float]) -> pd.DataFrame:
              "config": by_number[number].config} for number, weight in weights.items()]
     frame = pd.DataFrame(rows, columns=["trial", "model", "weight", "score", "source", "config"])
     return frame.sort_values(["weight", "score"], ascending=False).reset_index(drop=True)
+
+
+def _check_count(name: str, value: Any, alternative: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{name} must be a positive whole number{alternative}, got {value!r}.")
 
 
 def _check_time_budget(value: Any, name: str = "time_budget") -> float:

@@ -3,7 +3,8 @@
 The best trial is refit on all rows when its measured fit time says that fits in the time
 left; otherwise the next best that fits; a trial whose full-data model already exists (the
 first trial's) is used as it is. If nothing can be refit, or every trial failed, the
-fallback is a prior-predicting dummy model, with a warning.
+fallback is a prior-predicting dummy model, with a warning. ``refit_in_workers`` is the one
+way trials are refit in the workers, for one pipeline or an ensemble's members.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
             logger.info("trial %d would not refit in the %.1f s left; trying the next best",
                         trial.trial, time_left)
             continue
-        model = _refit(pool, trial, time_left, context, n_threads)
+        model = _refit(pool, trial, clock, end_margin_seconds, context, n_threads, models)
         if model is not None:
             return model, trial
     if log.ranked():
@@ -76,28 +77,53 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
     return dummy_model(dataset), None
 
 
-def _refit(pool: WorkerPool, trial: Trial, time_left: float, context: EvaluationContext,
-           n_threads: int) -> Any | None:
+def _refit(pool: WorkerPool, trial: Trial, clock: Clock, end_margin_seconds: float,
+           context: EvaluationContext, n_threads: int, models: dict[int, bytes]) -> Any | None:
     """Fit the trial's config on all rows; None when that fails or runs out of time.
 
     The refit runs in a worker under the hard time limit. When no worker is alive (the last
     trial was killed and its replacement is still starting) it runs in this process, which
     the estimate from the trial's measured fit time has already judged to fit.
     """
-    job_id = ("refit", trial.trial)
     pool.poll(timeout=0.0)
     if pool.n_idle == 0:
         return _refit_here(trial, context, n_threads)
-    pool.submit(job_id, ("refit", trial.config), time_left)
-    while True:
-        for finished_id, outcome in pool.poll():
-            if finished_id != job_id:
+    return refit_in_workers([trial], models, pool, clock, end_margin_seconds).get(trial.trial)
+
+
+def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: WorkerPool,
+                     clock: Clock, end_margin_seconds: float) -> dict[int, Any]:
+    """The trials fitted on all rows, by trial: refit in the workers, in parallel.
+
+    Each job runs under the hard time limit of what is left of the budget. Each model is
+    unpickled as it arrives, while the workers go on with the others, so that loading a
+    large forest does not come after the last refit. Successes also land, pickled, in
+    ``models``; a trial already there is not refit.
+    """
+    loaded = {trial.trial: cloudpickle.loads(models[trial.trial]) for trial in trials
+              if trial.trial in models}
+    pending = [trial for trial in trials if trial.trial not in models]
+    running: dict[tuple[str, int], Trial] = {}
+    while pending or running:
+        time_left = clock.remaining() - end_margin_seconds
+        if time_left <= 0:
+            logger.warning("no time left to refit %d trials", len(pending) + len(running))
+            return loaded
+        while pending and pool.n_idle:
+            trial = pending.pop(0)
+            running[("refit", trial.trial)] = trial
+            pool.submit(("refit", trial.trial), ("refit", trial.config), time_left)
+        for job_id, outcome in pool.poll():
+            trial = running.pop(job_id, None)
+            if trial is None:
                 continue
             if outcome.status == "done" and isinstance(outcome.value, bytes):
-                return cloudpickle.loads(outcome.value)
-            reason = outcome.error if outcome.status != "done" else outcome.value
-            logger.warning("refitting trial %d failed (%s): %s", trial.trial, outcome.status, reason)
-            return None
+                models[trial.trial] = outcome.value
+                loaded[trial.trial] = cloudpickle.loads(outcome.value)
+            else:
+                logger.warning("refitting trial %d failed (%s): %s", trial.trial,
+                               outcome.status, outcome.error or outcome.value)
+    return loaded
 
 
 def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any | None:
