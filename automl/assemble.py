@@ -2,9 +2,9 @@
 
 1. Ensemble selection (``automl.ensemble``) runs over the kept out-of-fold predictions on the
    search's own metric, for at most a few per cent of the budget. On fewer than 5,000
-   validation rows, a two-fold check (select on one half, score on the other) must show the
-   selection beating the single best model, or the single best model is used: on small,
-   noisy data selection can fit the noise.
+   validation rows, a two-fold check repeated on five pairs of halves (select on one half,
+   score on the other) must show the selection beating the single best model on average, or
+   the single best model is used: on small, noisy data selection can fit the noise.
 2. The selected members are refit on all rows in the workers, in parallel when there are
    several. Their refit time is estimated from their measured fit times first; when the time
    left is short, the members with the fewest selection rounds are dropped until the rest fit.
@@ -41,8 +41,10 @@ logger = logging.getLogger(__name__)
 # Ensemble selection may use this share of the budget (plus a quarter second); the rounds
 # stop early when it is spent and the best prefix so far is kept.
 _SELECTION_SHARE = 0.05
-# Below this many validation rows, selection must pass the two-fold check.
+# Below this many validation rows, selection must pass the two-fold check, repeated this
+# many times on fresh halves: one split is a coin flip on a few hundred rows.
 _CHECK_BELOW_ROWS = 5000
+_CHECK_REPEATS = 5
 # During the search, time is kept back for refitting this many members beyond the best one,
 # at most this share of the budget.
 _RESERVED_EXTRA_MEMBERS = 4
@@ -151,7 +153,7 @@ def _generalises(predictions: list[np.ndarray], y: np.ndarray, context: Evaluati
     """The held-out check of ``automl.ensemble``; False when it cannot be computed."""
     try:
         return selection_generalises(predictions, y, context.metric, context.dataset.n_classes,
-                                     settings.size, context.seed, stop)
+                                     settings.size, context.seed, _CHECK_REPEATS, stop)
     except ValueError as error:  # a metric undefined on a half (a class missing from it)
         logger.info("could not check the ensemble on held-out halves: %s", error)
         return False

@@ -41,12 +41,38 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def test_score(task: str, y_true, model, X) -> float:
     """The task's metric on the test split (AUC: higher is better; others: lower)."""
+    return score_predictions(task, np.asarray(y_true), test_predictions(task, model, X),
+                             model.classes_ if task != "regression" else None)
+
+
+def test_predictions(task: str, model, X) -> np.ndarray:
+    return model.predict(X) if task == "regression" else model.predict_proba(X)
+
+
+def score_predictions(task: str, y_true: np.ndarray, predictions: np.ndarray, classes) -> float:
     if task == "regression":
-        return metrics.root_mean_squared_error(y_true, model.predict(X))
-    proba = model.predict_proba(X)
+        return metrics.root_mean_squared_error(y_true, predictions)
     if task == "binary":
-        return metrics.roc_auc_score(y_true, proba[:, 1])
-    return metrics.log_loss(y_true, proba, labels=model.classes_)
+        return metrics.roc_auc_score(y_true, predictions[:, 1])
+    return metrics.log_loss(y_true, predictions, labels=classes)
+
+
+def paired_interval(task: str, y_true, ours: np.ndarray, reference: np.ndarray, classes,
+                    n_resamples: int = 500) -> tuple[float, float]:
+    """90 % paired bootstrap interval of ``relative_improvement`` over test rows: how much of
+    a difference the test split's own noise allows."""
+    rng = np.random.default_rng(0)
+    y_true = np.asarray(y_true)
+    changes = []
+    for _ in range(n_resamples):
+        rows = rng.integers(len(y_true), size=len(y_true))
+        if task != "regression" and len(np.unique(y_true[rows])) < 2:
+            continue
+        changes.append(relative_improvement(
+            task, score_predictions(task, y_true[rows], ours[rows], classes),
+            score_predictions(task, y_true[rows], reference[rows], classes)))
+    low, high = np.percentile(changes, [5, 95])
+    return float(low), float(high)
 
 
 def lightgbm_default(task: str, X_train: pd.DataFrame, y_train, X_test: pd.DataFrame) -> tuple:
@@ -97,6 +123,9 @@ def run_one(entry: dict, budget: float) -> dict:
     single = best_single(model)
     ours = test_score(task, y_test, model, X_test)
     alone = test_score(task, y_test, single, X_test)
+    low, high = paired_interval(task, y_test, test_predictions(task, model, X_test),
+                                test_predictions(task, single, X_test),
+                                model.classes_ if task != "regression" else None)
     baseline_model, X_test_lgb = lightgbm_default(task, X_train, y_train, X_test)
     baseline = test_score(task, y_test, baseline_model, X_test_lgb)
     improvement = relative_improvement(task, ours, baseline)
@@ -105,6 +134,7 @@ def run_one(entry: dict, budget: float) -> dict:
             "metric": {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}[task],
             "ensemble": ours, "single": alone, "lightgbm_default": baseline,
             "ensemble_vs_single": relative_improvement(task, ours, alone),
+            "vs_single_low": low, "vs_single_high": high,
             "ensemble_minus_single": ours - alone,
             "n_members": len(model.ensemble_), "relative_improvement": improvement,
             "win": bool(improvement > 0), "fit_seconds": wall, "budget": budget,
@@ -126,7 +156,7 @@ def ensemble_is_not_much_worse(row: pd.Series) -> bool:
 
 def summarise(frame: pd.DataFrame) -> str:
     table = frame[["dataset", "task", "rows", "metric", "ensemble", "single",
-                   "ensemble_vs_single", "n_members", "lightgbm_default", "relative_improvement",
+                   "ensemble_vs_single", "vs_single_low", "vs_single_high", "n_members", "lightgbm_default", "relative_improvement",
                    "fit_seconds", "n_trials", "latency_ms_single", "latency_ms_ensemble",
                    "size_kb_single", "size_kb_ensemble"]]
     compared = frame["ensemble_vs_single"]
