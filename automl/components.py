@@ -7,6 +7,7 @@ into a hyperopt space is ``space.py``'s job and into estimators ``pipeline.py``'
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import tomllib
 from dataclasses import dataclass, field
@@ -70,11 +71,28 @@ def task_family(task: str) -> TaskFamily:
 
 def builtin_component_dir() -> Path:
     """Where the shipped search_spaces/ files are, from a checkout or an installed wheel."""
+    return shipped_folder("automl.search_spaces", "search_spaces")
+
+
+def space_version() -> str:
+    """A digest of the built-in component files: the knowledge base records which search
+    space its configs were drawn from."""
+    digest = hashlib.sha256()
+    folder = builtin_component_dir()
+    for path in sorted(folder.rglob("*.toml")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def shipped_folder(package: str, checkout_folder: str) -> Path:
+    """The folder of a data package shipped in the wheel (``package``), or, when running
+    from a checkout without an install, its folder at the repository root."""
     try:
-        module = importlib.import_module("automl.search_spaces")
+        module = importlib.import_module(package)
         return Path(next(iter(module.__path__)))
     except ImportError:  # running from a checkout without an install
-        return Path(__file__).resolve().parent.parent / "search_spaces"
+        return Path(__file__).resolve().parent.parent / checkout_folder
 
 
 def load_components(extra: Iterable[str | Path] | None = None) -> list[ComponentSpec]:

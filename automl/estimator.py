@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 from numbers import Real
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -42,7 +43,8 @@ class _AutoMLBase(BaseEstimator):
                  extra_components: Sequence[str | os.PathLike] | None = None,
                  per_trial_time_limit: float | None = None, memory_limit_mb: int | None = None,
                  log_dir: str | os.PathLike | None = None, ensemble: bool = True,
-                 ensemble_size: int = 25, ensemble_nbest: int = 20) -> None:
+                 ensemble_size: int = 25, ensemble_nbest: int = 20,
+                 warm_start: bool | str | os.PathLike = True) -> None:
         self.time_budget = time_budget
         self.task = task
         self.metric = metric
@@ -62,6 +64,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble = ensemble
         self.ensemble_size = ensemble_size
         self.ensemble_nbest = ensemble_nbest
+        self.warm_start = warm_start
 
     def fit(self, X: Any, y: Any) -> "_AutoMLBase":
         """Search for the best pipeline within ``time_budget`` seconds and fit it.
@@ -133,7 +136,8 @@ class _AutoMLBase(BaseEstimator):
             extra_components=self.extra_components, per_trial_time_limit=self.per_trial_time_limit,
             memory_limit_mb=self.memory_limit_mb, log_dir=self.log_dir,
             ensemble=EnsembleSettings(bool(self.ensemble), self.ensemble_size,
-                                      self.ensemble_nbest))
+                                      self.ensemble_nbest),
+            warm_start=_check_warm_start(self.warm_start))
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -179,6 +183,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         Rounds of ensemble selection (members are drawn with replacement).
     ensemble_nbest : int, default=20
         How many of the best trials keep their out-of-fold predictions as candidates.
+    warm_start : bool or path, default=True
+        Start the search from configs learned on past datasets (the shipped knowledge base:
+        a portfolio and the best configs of the nearest past datasets by meta-features).
+        False starts cold; a path reads a knowledge base built by ``metalearning.build``.
 
     Attributes
     ----------
@@ -254,6 +262,16 @@ def _describe_members(log: TrialLog, weights: dict[int, float]) -> pd.DataFrame:
 def _check_count(name: str, value: Any, alternative: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(f"{name} must be a positive whole number{alternative}, got {value!r}.")
+
+
+def _check_warm_start(value: Any) -> bool | str | os.PathLike:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (str, os.PathLike)) and Path(value).is_dir():
+        return value
+    raise InputError(f"warm_start must be True, False or the folder of a knowledge base built "
+                     f"by metalearning.build, got {value!r}"
+                     + (" (no such folder)." if isinstance(value, (str, os.PathLike)) else "."))
 
 
 def _check_time_budget(value: Any, name: str = "time_budget") -> float:

@@ -6,12 +6,13 @@ from the estimator classes so that they stay a thin scikit-learn face.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from automl.assemble import EnsembleSettings, FinalModel, assemble_final_model, ensemble_reserve
 from automl.clock import Clock
@@ -26,8 +27,12 @@ from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
 from automl.space import CompiledSpace, Config, compile_space
 from automl.trial_log import TrialLog
+from automl.warmstart import warm_start_for
 
 logger = logging.getLogger(__name__)
+
+# TPE's random start-up trials after the initial configs; warm-start configs replace them.
+_RANDOM_STARTUP_TRIALS = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class FitOptions:
     memory_limit_mb: int | None = None
     log_dir: str | os.PathLike | None = None
     ensemble: EnsembleSettings = field(default_factory=EnsembleSettings)
+    warm_start: bool | str | os.PathLike = True
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,13 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
     context = EvaluationContext(dataset, space, resampling, metric, options.seed)
     n_workers, n_threads = parallelism(options.n_jobs)
     log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
-    initial = initial_configs(space, options.initial_configs)
+    warm = warm_start_for(dataset, space, options.warm_start, options.seed)
+    initial = initial_configs(space, options.initial_configs, warm)
     settings = SearchSettings(
         algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
         per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
-        n_startup_trials=len(initial) + 5, initial_configs=tuple(initial))
+        n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
+        initial_configs=tuple(initial))
     margin = end_margin_seconds(clock.budget_seconds)
     pool = WorkerPool(context, n_workers, n_threads,
                       options.memory_limit_mb or default_memory_limit_mb(n_workers))
@@ -104,12 +112,18 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
     return FitOutcome(final, log, metric, space)
 
 
-def initial_configs(space: CompiledSpace, user_configs: Sequence[Config]) -> list[tuple[Config, str]]:
-    """The fast default first, the user's configs next, then each other family's defaults."""
+def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
+                    warm: Sequence[tuple[Config, str]] = ()) -> list[tuple[Config, str]]:
+    """The fast default first, the user's configs next, then the warm-start configs, or,
+    without any, each other family's defaults. A config already queued is not repeated."""
     first = space.default_config()
     configs = [(first, "default")] + [(dict(config), "user") for config in user_configs]
-    configs += [(space.default_config(name), "default") for name in space.model_names[1:]]
-    return configs
+    configs += list(warm) or [(space.default_config(name), "default")
+                              for name in space.model_names[1:]]
+    unique: dict[str, tuple[Config, str]] = {}
+    for config, source in configs:
+        unique.setdefault(json.dumps(config, sort_keys=True, default=str), (config, source))
+    return list(unique.values())
 
 
 def parallelism(n_jobs: int | None) -> tuple[int, int]:

@@ -1,0 +1,204 @@
+"""Build the knowledge base that warm starts the search, from a corpus of past datasets.
+
+    python -m metalearning.build                          # the whole corpus, all stages
+    python -m metalearning.build --datasets iris tips --budget 10 --workers 2
+
+Three stages, each resumable and incremental: every result is written per dataset, atomically,
+into the work folder, and a stage skips what is already there, so a build killed halfway, or
+spread over several runs (or machines sharing the folder), goes on where it stopped; adding
+datasets or candidates later computes only what is new.
+
+1. **search**: the library's own cold search (``warm_start=False``, ``ensemble=False``) on each
+   dataset for ``--budget`` seconds; its meta-features and best configs, one per model family,
+   go to ``<work>/searches/<name>.json``.
+2. **matrix**: the candidates of a task are every search's best config plus each model family's
+   defaults; each is scored on every dataset of its task at a cheap fidelity (at most
+   ``--matrix-rows`` rows, 3-fold CV, ``--candidate-seconds`` per candidate) in a worker
+   process, into ``<work>/matrix/<name>.json``.
+3. **compile**: a greedy portfolio per task from that matrix (``metalearning.portfolio``) and
+   the knowledge base files ``<knowledge>/<task>.json`` (see ``metalearning.knowledge``).
+
+``--workers N`` runs N datasets at once, each in its own process with one core; the total
+compute (wall seconds summed over datasets) is recorded in the knowledge base's header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Callable
+
+from sklearn.model_selection import train_test_split
+
+import automl
+from automl.components import load_components
+from automl.data import validate_input
+from automl.evaluate import EvaluationContext, make_resampling
+from automl.metafeatures import compute_metafeatures
+from automl.metrics import get_metric
+from automl.runner import WorkerPool, default_memory_limit_mb
+from automl.space import CompiledSpace, Config, compile_space
+from .corpus import DEFAULT_CORPUS, load_dataset, read_manifest
+from .knowledge import compile_knowledge
+from .records import read_records, task_candidates, write_json
+
+logger = logging.getLogger(__name__)
+
+WORK_DIR = Path(__file__).resolve().parent / "work"
+KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
+SEED = 0
+
+
+def search_dataset(entry: dict[str, Any], corpus: Path, budget: float, work: Path) -> str:
+    """Stage 1 for one dataset: a cold search, its meta-features and best configs."""
+    started = time.monotonic()
+    X, y = load_dataset(entry, corpus)
+    dataset = validate_input(X, y, task=entry["task"])
+    metafeatures = compute_metafeatures(dataset, SEED)
+    with tempfile.TemporaryDirectory(prefix="automl-build-") as log_dir:
+        model = automl.fit(X, y, time_budget=budget, task=entry["task"], random_state=SEED,
+                           n_jobs=1, warm_start=False, ensemble=False, log_dir=log_dir)
+    board = model.leaderboard_[model.leaderboard_["status"] == "ok"]
+    best_per_family = board.drop_duplicates("model")  # the leaderboard is best first
+    write_json(work / "searches" / f"{entry['name']}.json", {
+        "name": entry["name"], "task": entry["task"], "target": entry["target"],
+        "features": [str(column) for column in X.columns], "metric": model.metric_,
+        "budget_seconds": budget, "n_trials": len(model.leaderboard_),
+        "metafeatures": metafeatures,
+        "configs": [{"config": row.config, "score": row.score, "model": row.model}
+                    for row in best_per_family.itertuples()],
+        "library_version": automl.__version__, "seconds": time.monotonic() - started})
+    return entry["name"]
+
+
+def score_candidates(entry: dict[str, Any], corpus: Path, candidates: dict[str, dict[str, Any]],
+                     work: Path, max_rows: int, candidate_seconds: float) -> str:
+    """Stage 2 for one dataset: every candidate not yet scored on it, at a cheap fidelity."""
+    path = work / "matrix" / f"{entry['name']}.json"
+    record = json.loads(path.read_text()) if path.exists() else {
+        "name": entry["name"], "task": entry["task"], "max_rows": max_rows, "scores": {},
+        "seconds": {}}
+    missing = [key for key in candidates if key not in record["scores"]]
+    if not missing:
+        return entry["name"]
+    context = _cheap_context(entry, corpus, max_rows)
+    pool = WorkerPool(context, 1, 1, default_memory_limit_mb(1))
+    try:
+        for key in missing:
+            score, seconds = _score_one(pool, context.space, candidates[key]["config"],
+                                        candidate_seconds)
+            record["scores"][key], record["seconds"][key] = score, seconds
+            write_json(path, record)
+    finally:
+        pool.close()
+    return entry["name"]
+
+
+def _cheap_context(entry: dict[str, Any], corpus: Path, max_rows: int) -> EvaluationContext:
+    """At most ``max_rows`` rows (stratified for classes), 3-fold CV, the task's metric."""
+    X, y = load_dataset(entry, corpus)
+    if len(y) > max_rows:
+        stratify = y if entry["task"] != "regression" and y.value_counts().min() >= 2 else None
+        X, _, y, _ = train_test_split(X, y, train_size=max_rows, random_state=SEED,
+                                      stratify=stratify)
+    dataset = validate_input(X, y, task=entry["task"])
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    resampling = make_resampling(dataset.y, dataset.task, "cv", 3, SEED)
+    return EvaluationContext(dataset, space, resampling, get_metric("auto", dataset.task), SEED)
+
+
+def _score_one(pool: WorkerPool, space: CompiledSpace, config: Config,
+               limit: float) -> tuple[float | None, float]:
+    """The candidate's validation score (None when it does not fit the space or fails)."""
+    try:
+        config = space.validate(config)
+    except ValueError:
+        return None, 0.0
+    while not pool.n_idle:
+        pool.poll()
+    pool.submit("candidate", ("evaluate", (config, False)), limit)
+    while True:
+        for _, outcome in pool.poll():
+            if outcome.status != "done":
+                return None, outcome.seconds
+            result, _ = outcome.value
+            return (result.score if result.status == "ok" else None), outcome.seconds
+
+
+def run_stage(jobs: list[Callable[[], str]], workers: int) -> None:
+    """Run jobs one per process; a failed job is logged and left for the next run."""
+    if not jobs:
+        return
+    with ProcessPoolExecutor(max_workers=workers) as executor:
+        futures = [executor.submit(job) for job in jobs]
+        for future in as_completed(futures):
+            try:
+                logger.info("done: %s", future.result())
+            except Exception as error:  # one dataset's failure must not stop the build
+                logger.warning("a build job failed (it is retried on the next run): %s: %s",
+                               type(error).__name__, error)
+
+
+def build(corpus: Path = DEFAULT_CORPUS, work: Path = WORK_DIR, knowledge: Path = KNOWLEDGE_DIR,
+          names: list[str] | None = None, budget: float = 30.0, max_rows: int = 2000,
+          candidate_seconds: float = 20.0, workers: int = 1,
+          stages: tuple[str, ...] = ("search", "matrix", "compile")) -> None:
+    """Run the stages over the corpus (or ``names`` of it); see the module docstring."""
+    manifest = read_manifest(corpus)
+    unknown = sorted(set(names or ()) - set(manifest))
+    if unknown:
+        raise ValueError(f"datasets not in the corpus manifest: {unknown}.")
+    entries = [manifest[name] for name in (names or sorted(manifest))]
+    if "search" in stages:
+        done = set(read_records(work / "searches"))
+        run_stage([_Job(search_dataset, entry, corpus, budget, work)
+                   for entry in entries if entry["name"] not in done], workers)
+    searches = read_records(work / "searches")
+    if "matrix" in stages:
+        by_task = {task: task_candidates(task, searches) for task in ("binary", "multiclass",
+                                                                      "regression")}
+        run_stage([_Job(score_candidates, entry, corpus, by_task[entry["task"]], work, max_rows,
+                        candidate_seconds)
+                   for entry in entries if entry["name"] in searches], workers)
+    if "compile" in stages:
+        compile_knowledge(searches, read_records(work / "matrix"), knowledge,
+                          corpus=str(corpus), max_rows=max_rows)
+
+
+class _Job:
+    """A picklable call (a lambda cannot cross to a worker process)."""
+
+    def __init__(self, function: Callable[..., str], *args: Any) -> None:
+        self.function, self.args = function, args
+
+    def __call__(self) -> str:
+        return self.function(*self.args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="folder with manifest.json and the datasets")
+    parser.add_argument("--work", type=Path, default=WORK_DIR, help="resumable build state")
+    parser.add_argument("--knowledge", type=Path, default=KNOWLEDGE_DIR,
+                        help="where the knowledge base files go")
+    parser.add_argument("--datasets", nargs="*", help="names from the manifest (default: all)")
+    parser.add_argument("--budget", type=float, default=30.0, help="seconds per cold search")
+    parser.add_argument("--matrix-rows", type=int, default=2000)
+    parser.add_argument("--candidate-seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=1, help="datasets at once")
+    parser.add_argument("--stages", nargs="*", default=["search", "matrix", "compile"],
+                        choices=["search", "matrix", "compile"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    build(args.corpus, args.work, args.knowledge, args.datasets, args.budget, args.matrix_rows,
+          args.candidate_seconds, args.workers, tuple(args.stages))
+
+
+if __name__ == "__main__":
+    main()

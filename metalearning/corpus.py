@@ -1,0 +1,62 @@
+"""The dataset corpus the knowledge base is learned from: a folder of ``.csv.gz`` files
+described by ``manifest.json`` (name, file, target, task, id column, source, licence).
+
+Near-duplicates matter for honest leave-one-dataset-out evaluation: two datasets that share
+most of their columns and their target (red and white wine quality) would otherwise teach
+each other their answers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+# ../shared/datasets beside a checkout of the repository.
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+# Datasets with the same target whose column names overlap this much are near-duplicates.
+_NEAR_DUPLICATE_OVERLAP = 0.8
+
+
+def read_manifest(corpus: Path = DEFAULT_CORPUS) -> dict[str, dict[str, Any]]:
+    """The corpus description, by dataset name."""
+    path = Path(corpus) / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no manifest.json in the corpus folder {str(corpus)!r}; pass "
+                                "--corpus with a folder holding manifest.json and the data.")
+    return {entry["name"]: entry for entry in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def load_dataset(entry: dict[str, Any], corpus: Path = DEFAULT_CORPUS
+                 ) -> tuple[pd.DataFrame, pd.Series]:
+    """X (id column dropped) and y of one manifest entry."""
+    frame = pd.read_csv(Path(corpus) / entry["file"])
+    y = frame.pop(entry["target"])
+    if entry.get("id_column"):
+        frame = frame.drop(columns=[entry["id_column"]])
+    return frame, y
+
+
+def load_split(entry: dict[str, Any], seed: int = 0, corpus: Path = DEFAULT_CORPUS):
+    """X_train, X_test, y_train, y_test: 75/25, stratified for classification."""
+    X, y = load_dataset(entry, corpus)
+    stratify = y if entry["task"] != "regression" else None
+    return train_test_split(X, y, test_size=0.25, random_state=seed, stratify=stratify)
+
+
+def near_duplicates(name: str, columns: dict[str, tuple[str, set[str]]]) -> set[str]:
+    """The datasets (``name`` included) that share ``name``'s target and most of its columns.
+
+    ``columns`` maps each dataset to (target, its feature names).
+    """
+    target, features = columns[name]
+    found = {name}
+    for other, (other_target, other_features) in columns.items():
+        union = features | other_features
+        if other_target == target and union and \
+                len(features & other_features) / len(union) >= _NEAR_DUPLICATE_OVERLAP:
+            found.add(other)
+    return found

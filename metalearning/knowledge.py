@@ -1,0 +1,80 @@
+"""Write the knowledge base files from the build's records: one JSON file per task.
+
+Each file describes itself: format version, task, library and search-space versions, the
+corpus, the search budget, the matrix fidelity, the compute the build took, the meta-feature
+names, then the past datasets (meta-features and best configs, best first) and the portfolio
+(configs in the order the greedy step chose them, with where each came from and the mean
+normalised score the portfolio reached with it). ``automl.warmstart`` reads these files.
+
+``exclude`` leaves datasets out entirely (their searches, their configs as candidates and
+their columns of the matrix): leave-one-dataset-out evaluation compiles one such knowledge
+base per dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+import automl
+from automl.components import space_version
+from automl.metafeatures import NAMES
+from automl.warmstart import FORMAT_VERSION
+from .portfolio import greedy_portfolio
+from .records import task_candidates, write_json
+
+PORTFOLIO_SIZE = 8
+TASKS = ("binary", "multiclass", "regression")
+
+
+def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dict[str, Any]],
+                      folder: Path, corpus: str, max_rows: int,
+                      exclude: Iterable[str] = ()) -> list[Path]:
+    """Write ``<folder>/<task>.json`` for each task with at least one past dataset."""
+    excluded = set(exclude)
+    kept = {name: record for name, record in searches.items() if name not in excluded}
+    written = []
+    for task in TASKS:
+        records = {name: record for name, record in kept.items() if record["task"] == task}
+        if not records:
+            continue
+        candidates = task_candidates(task, records)
+        portfolio = _portfolio(candidates, [matrix[name] for name in sorted(records)
+                                            if name in matrix])
+        path = Path(folder) / f"{task}.json"
+        write_json(path, {
+            "format_version": FORMAT_VERSION, "task": task,
+            "library_version": automl.__version__, "space_version": space_version(),
+            "corpus": corpus, "n_datasets": len(records),
+            "search_budget_seconds": sorted({r["budget_seconds"] for r in records.values()}),
+            "matrix_max_rows": max_rows, "portfolio_size": PORTFOLIO_SIZE,
+            "build_seconds": round(sum(r["seconds"] for r in records.values())
+                                   + sum(sum(v for v in matrix[name]["seconds"].values())
+                                         for name in records if name in matrix), 1),
+            "metafeature_names": list(NAMES),
+            "datasets": [{"name": name, "metafeatures": record["metafeatures"],
+                          "metric": record["metric"], "configs": record["configs"]}
+                         for name, record in sorted(records.items())],
+            "portfolio": portfolio})
+        written.append(path)
+    return written
+
+
+def _portfolio(candidates: dict[str, dict[str, Any]],
+               rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The greedy portfolio over the datasets that have a matrix row."""
+    keys = sorted(candidates)
+    if not rows:
+        return []
+    scores = np.array([[_score(row, key) for key in keys] for row in rows], dtype=np.float64)
+    return [{"config": candidates[keys[index]]["config"],
+             "origin": candidates[keys[index]]["origin"],
+             "mean_normalised_score": round(reached, 4)}
+            for index, reached in greedy_portfolio(scores, PORTFOLIO_SIZE)]
+
+
+def _score(row: dict[str, Any], key: str) -> float:
+    value = row["scores"].get(key)
+    return np.nan if value is None else float(value)

@@ -1,0 +1,47 @@
+"""Greedy portfolio construction from a performance matrix (auto-sklearn 2.0; FLAML zero-shot).
+
+The matrix holds one score per (dataset, candidate config), higher is better, NaN where the
+candidate failed. Scores are normalised per dataset to [0, 1] (worst to best candidate; a
+failure counts as 0), so that datasets with different metrics and difficulty weigh the same.
+A portfolio's score on a dataset is that of its best member; each step adds the candidate
+that most raises the mean over datasets, until the size is reached or nothing improves.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def normalise(scores: np.ndarray) -> np.ndarray:
+    """Each row scaled to [0, 1] between its worst and best finite score; NaN becomes 0."""
+    scores = np.asarray(scores, dtype=np.float64)
+    finite = np.where(np.isfinite(scores), scores, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a row where every candidate failed
+        low = np.nanmin(finite, axis=1, keepdims=True)
+        high = np.nanmax(finite, axis=1, keepdims=True)
+    spread = np.where(high > low, high - low, 1.0)
+    normalised = np.where(high > low, (scores - low) / spread, 1.0)
+    return np.where(np.isfinite(scores), normalised, 0.0)
+
+
+def greedy_portfolio(scores: np.ndarray, size: int) -> list[tuple[int, float]]:
+    """Column indices of the portfolio in the order chosen, each with the mean normalised
+    score the portfolio reached when it was added."""
+    normalised = normalise(scores)
+    n_datasets, n_candidates = normalised.shape
+    chosen: list[tuple[int, float]] = []
+    best_so_far = np.zeros(n_datasets)
+    current = 0.0
+    for _ in range(min(size, n_candidates)):
+        reached = np.maximum(normalised, best_so_far[:, None]).mean(axis=0)
+        reached[[index for index, _ in chosen]] = -np.inf
+        candidate = int(np.argmax(reached))  # ties go to the lower index: deterministic
+        if chosen and reached[candidate] <= current + 1e-12:
+            break
+        chosen.append((candidate, float(reached[candidate])))
+        best_so_far = np.maximum(best_so_far, normalised[:, candidate])
+        current = float(reached[candidate])
+    return chosen
