@@ -21,6 +21,7 @@ distances between datasets stay defined.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -130,7 +131,10 @@ def _information(sample: pd.DataFrame, y: np.ndarray, n_classes: int) -> dict[st
         n_levels = codes.max() + 1
         if n_levels > 1:
             entropies.append(_entropy(np.bincount(codes) / len(codes)) / np.log(n_levels))
-        informations.append(mutual_info_score(target, codes))
+        # The contingency table given directly: scikit-learn then skips its per-call label
+        # checks, which cost more than the computation on 50 columns.
+        table = np.bincount(target * n_levels + codes, minlength=(target.max() + 1) * n_levels)
+        informations.append(mutual_info_score(None, None, contingency=table.reshape(-1, n_levels)))
     mean_information = float(np.mean(informations)) if informations else 0.0
     mean_entropy = float(np.mean(entropies)) if entropies else 0.0
     useful = mean_information > 1e-12
@@ -178,9 +182,13 @@ def _landmarks(sample: pd.DataFrame, y: np.ndarray, dataset: Dataset,
                                        else KNeighborsRegressor)(n_neighbors=1),
     }
     scoring = "accuracy" if classification else "r2"
-    return {name: np.mean(cross_val_score(model, X, y, cv=folds, scoring=scoring,
-                                          error_score=0.0))
-            for name, model in models.items()}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # Degenerate data (a constant column, a class in one fold only) makes these models
+        # warn; a score that comes out undefined becomes 0 like any other meta-feature.
+        warnings.simplefilter("ignore")
+        return {name: np.mean(cross_val_score(model, X, y, cv=folds, scoring=scoring,
+                                              error_score=0.0))
+                for name, model in models.items()}
 
 
 def _numeric_matrix(frame: pd.DataFrame) -> np.ndarray:

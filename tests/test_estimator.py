@@ -98,6 +98,8 @@ def test_params_clone_and_not_fitted():
     ({"ensemble_size": 0}, "ensemble_size"),
     ({"ensemble_nbest": 2.5}, "ensemble_nbest"),
     ({"ensemble_size": None}, "ensemble_size must be a positive whole number, got None"),
+    ({"warm_start": "/no/such/knowledge"}, "warm_start .* '/no/such/knowledge' \\(no such folder"),
+    ({"warm_start": 1}, "warm_start must be True, False or the folder"),
 ])
 def test_bad_arguments_fail_before_any_search(mixed_frame, params, message):
     X, y = mixed_frame

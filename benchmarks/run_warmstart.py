@@ -1,0 +1,191 @@
+"""Benchmark of the warm start: leave-one-dataset-out, warm against cold.
+
+For each dataset the knowledge base was built from (``metalearning/work/searches``), a
+knowledge base is compiled without it and without its near-duplicates (same target, most
+columns shared), and two seeded ``automl.fit`` runs on its 75/25 split (seed 0) are compared:
+``warm_start=<that knowledge base>`` and ``warm_start=False``. Test scores use the metrics of
+``run_core`` (AUC, log loss, RMSE). Each run's anytime curve (best validation score so far
+against seconds since the start of ``fit``) is kept.
+
+    python benchmarks/run_warmstart.py --budgets 10 60            # every built dataset
+    python benchmarks/run_warmstart.py --budgets 300 --selection long
+
+Rows are appended to benchmarks/results/warmstart.csv as they finish (a rerun skips what is
+there); the summary goes to warmstart.md and the anytime curves to warmstart-anytime.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import automl  # noqa: E402
+from datasets import LONG_SELECTION  # noqa: E402
+from metalearning.build import WORK_DIR  # noqa: E402
+from metalearning.corpus import load_split, near_duplicates, read_manifest  # noqa: E402
+from metalearning.knowledge import compile_knowledge  # noqa: E402
+from metalearning.records import read_records  # noqa: E402
+from run_core import relative_improvement, test_score  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MODES = ("warm", "cold")
+
+
+def loo_knowledge(name: str, searches: dict, matrix: dict, folder: Path) -> tuple[Path, set]:
+    """A knowledge base without ``name`` and its near-duplicates, and what was left out."""
+    columns = {other: (record["target"], set(record["features"]))
+               for other, record in searches.items()}
+    left_out = near_duplicates(name, columns)
+    max_rows = next(iter(matrix.values()))["max_rows"] if matrix else 0
+    compile_knowledge(searches, matrix, folder, corpus=f"leave-one-out: {name}",
+                      max_rows=max_rows, exclude=left_out)
+    return folder, left_out
+
+
+def anytime_curve(board: pd.DataFrame) -> list[tuple[float, float]]:
+    """(seconds since the start of fit, best validation score so far) at each improvement."""
+    finished = board[board["status"] == "ok"].sort_values("finished_at_seconds")
+    curve, best = [], -np.inf
+    for seconds, score in zip(finished["finished_at_seconds"], finished["score"]):
+        if score > best:
+            best = float(score)
+            curve.append((float(seconds), best))
+    return curve
+
+
+def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool) -> dict:
+    X_train, X_test, y_train, y_test = load_split(entry)
+    started = time.monotonic()
+    model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"], random_state=0,
+                       warm_start=knowledge if mode == "warm" else False)
+    wall = time.monotonic() - started
+    board = model.leaderboard_
+    ok = board[board["status"] == "ok"]
+    return {"dataset": entry["name"], "task": entry["task"], "budget": budget, "mode": mode,
+            "test_score": test_score(entry["task"], y_test, model, X_test),
+            "validation_score": ok["score"].max() if len(ok) else np.nan,
+            "first_model_seconds": ok["finished_at_seconds"].min() if len(ok) else np.nan,
+            "n_trials": len(board), "n_warm_trials": int(board["source"].isin(
+                ["portfolio", "warmstart"]).sum()),
+            "fit_seconds": wall, "curve": json.dumps(anytime_curve(board))}
+
+
+def compare(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, budget): warm against cold on the test split."""
+    pivot = frame.pivot_table(index=["dataset", "task", "budget"], columns="mode",
+                              values="test_score").dropna().reset_index()
+    pivot["warm_vs_cold"] = [relative_improvement(task, warm, cold) for task, warm, cold
+                             in zip(pivot["task"], pivot["warm"], pivot["cold"])]
+    return pivot
+
+
+def summarise(frame: pd.DataFrame) -> str:
+    pairs = compare(frame)
+    lines = [pairs.to_markdown(index=False, floatfmt=".4f"), ""]
+    for budget, group in pairs.groupby("budget"):
+        change = group["warm_vs_cold"]
+        lines.append(f"{budget:g} s: {len(group)} datasets; warm start wins {(change > 0).mean():.1%}, "
+                     f"ties {(change == 0).mean():.1%}, loses {(change < 0).mean():.1%}; "
+                     f"median change {change.median():+.3%}")
+        for task, by_task in group.groupby("task"):
+            lines.append(f"  {task}: wins {(by_task['warm_vs_cold'] > 0).mean():.1%}, median "
+                         f"{by_task['warm_vs_cold'].median():+.3%}")
+    first = frame.groupby("mode")["first_model_seconds"].max()
+    lines.append("largest time to the first usable model: " + ", ".join(
+        f"{mode} {seconds:.2f} s" for mode, seconds in first.items()))
+    return "\n".join(lines)
+
+
+def normalised_curves(frame: pd.DataFrame, budget: float, grid: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean over datasets of the best validation score so far, scaled per dataset to [0, 1]
+    between the worst and best value either mode reached (0 before the first trial ends)."""
+    sums = {mode: np.zeros_like(grid) for mode in MODES}
+    runs = frame[frame["budget"] == budget]
+    datasets = [name for name, group in runs.groupby("dataset") if set(group["mode"]) == set(MODES)]
+    for name in datasets:
+        curves = {row.mode: json.loads(row.curve) for row in runs[runs["dataset"] == name].itertuples()}
+        values = [score for curve in curves.values() for _, score in curve]
+        if not values:
+            continue
+        low, high = min(values), max(values)
+        for mode, curve in curves.items():
+            scaled = np.zeros_like(grid)
+            for seconds, score in curve:
+                scaled[grid >= seconds / budget] = (score - low) / (high - low) if high > low else 1.0
+            sums[mode] += scaled
+    return {mode: total / max(1, len(datasets)) for mode, total in sums.items()}
+
+
+def plot(frame: pd.DataFrame, path: Path) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise SystemExit("plotting needs matplotlib: pip install -e '.[dev]'") from error
+    budgets = sorted(frame["budget"].unique())
+    figure, axes = plt.subplots(1, len(budgets), figsize=(4.5 * len(budgets), 3.6), squeeze=False)
+    grid = np.linspace(0, 1, 201)
+    for axis, budget in zip(axes[0], budgets):
+        for mode, curve in normalised_curves(frame, budget, grid).items():
+            axis.plot(grid * budget, curve, label=f"{mode} start")
+        axis.set(title=f"{budget:g} s budget", xlabel="seconds since fit started",
+                 ylabel="normalised best validation score", ylim=(0, 1.02))
+        axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", nargs="+", type=float, default=[10.0, 60.0])
+    parser.add_argument("--selection", choices=["built", "long"], default="built",
+                        help="built: every dataset of the knowledge base; long: the 12 of "
+                             "LONG_SELECTION among them")
+    parser.add_argument("--datasets", nargs="*")
+    parser.add_argument("--work", type=Path, default=WORK_DIR)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    searches, matrix = read_records(args.work / "searches"), read_records(args.work / "matrix")
+    names = args.datasets or sorted(searches)
+    if args.selection == "long":
+        names = [name for names in LONG_SELECTION.values() for name in names if name in searches]
+    entries = read_manifest()
+    RESULTS.mkdir(exist_ok=True)
+    csv = RESULTS / "warmstart.csv"
+    done = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=["dataset", "budget", "mode"])
+    finished = set(zip(done["dataset"], done["budget"].astype(float), done["mode"]))
+    for name in names:
+        todo = [(budget, mode) for budget in args.budgets for mode in MODES
+                if (name, budget, mode) not in finished]
+        if not todo:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            knowledge, left_out = loo_knowledge(name, searches, matrix, Path(folder))
+            for budget, mode in todo:
+                row = run_one(entries[name], budget, mode, knowledge)
+                row["left_out"] = " ".join(sorted(left_out))
+                pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+                print(f"{name:28s} {budget:5g}s {mode}: test={row['test_score']:.4f} "
+                      f"warm trials={row['n_warm_trials']} first model at "
+                      f"{row['first_model_seconds']:.2f}s", flush=True)
+    frame = pd.read_csv(csv)
+    text = summarise(frame)
+    (RESULTS / "warmstart.md").write_text(text + "\n")
+    plot(frame, RESULTS / "warmstart-anytime.png")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The knowledge-base builder: portfolio, near-duplicates, compile, and a real tiny build."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.warmstart import load_knowledge_base
+from metalearning.build import build
+from metalearning.corpus import near_duplicates
+from metalearning.knowledge import compile_knowledge
+from metalearning.portfolio import greedy_portfolio, normalise
+from metalearning.records import read_records
+
+
+def test_normalise_rows_and_failures():
+    scores = np.array([[0.5, 1.0, np.nan], [3.0, 3.0, 3.0], [np.nan, np.nan, np.nan]])
+    np.testing.assert_allclose(normalise(scores), [[0, 1, 0], [1, 1, 1], [0, 0, 0]])
+
+
+def test_greedy_portfolio_covers_datasets_before_repeating_strengths():
+    # Candidate 0 is good everywhere, 1 best on datasets 0-1, 2 best on dataset 2 only.
+    scores = np.array([[0.8, 1.0, 0.0], [0.8, 1.0, 0.0], [0.9, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    chosen = greedy_portfolio(scores, size=5)
+    assert [index for index, _ in chosen][:2] == [0, 1]
+    reached = [value for _, value in chosen]
+    assert reached == sorted(reached) and reached[-1] <= 1.0
+    assert len(chosen) < 5  # it stops when nothing improves
+
+
+def test_greedy_portfolio_matches_brute_force_on_its_first_pick():
+    rng = np.random.default_rng(0)
+    scores = rng.random((6, 5))
+    first, _ = greedy_portfolio(scores, 1)[0]
+    assert first == int(np.argmax(normalise(scores).mean(axis=0)))
+
+
+def test_near_duplicates_share_target_and_most_columns():
+    columns = {"red": ("quality", {"acid", "sugar", "ph", "alcohol", "sulphates"}),
+               "white": ("quality", {"acid", "sugar", "ph", "alcohol", "sulphates"}),
+               "other": ("quality", {"x", "y", "ph"}),
+               "same_columns_other_target": ("price", {"acid", "sugar", "ph", "alcohol",
+                                                       "sulphates"})}
+    assert near_duplicates("red", columns) == {"red", "white"}
+    assert near_duplicates("other", columns) == {"other"}
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    """Three small datasets, one per task, in the corpus layout (manifest + csv.gz)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    rng = np.random.default_rng(0)
+    frames = {}
+    X = rng.normal(size=(160, 4))
+    frames["binary_toy"] = (pd.DataFrame(X, columns=list("abcd")).assign(
+        label=np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")), "label", "binary")
+    frames["multiclass_toy"] = (pd.DataFrame(X[:, :3], columns=list("efg")).assign(
+        colour=pd.Series(rng.choice(["r", "g"], 160)), kind=np.digitize(X[:, 2], [-0.5, 0.5])),
+        "kind", "multiclass")
+    frames["regression_toy"] = (pd.DataFrame(X, columns=list("hijk")).assign(
+        value=X[:, 0] * 3 + rng.normal(size=160)), "value", "regression")
+    entries = []
+    for name, (frame, target, task) in frames.items():
+        frame.to_csv(folder / f"{name}.csv.gz", index=False)
+        entries.append({"name": name, "file": f"{name}.csv.gz", "target": target, "task": task,
+                        "id_column": None})
+    (folder / "manifest.json").write_text(json.dumps(entries))
+    return folder
+
+
+def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path):
+    work, knowledge = tmp_path / "work", tmp_path / "knowledge"
+    options = dict(corpus=tiny_corpus, work=work, knowledge=knowledge, budget=2.0, max_rows=120,
+                   candidate_seconds=10.0)
+    build(**options, names=["binary_toy", "regression_toy"], stages=("search",))
+    first = (work / "searches" / "binary_toy.json").stat().st_mtime_ns
+    build(**options)  # goes on: only the missing search runs, then matrix and compile
+    assert (work / "searches" / "binary_toy.json").stat().st_mtime_ns == first
+    searches, matrix = read_records(work / "searches"), read_records(work / "matrix")
+    assert set(searches) == set(matrix) == {"binary_toy", "multiclass_toy", "regression_toy"}
+    for name, row in matrix.items():
+        scored = [score for score in row["scores"].values() if score is not None]
+        assert len(scored) >= len(row["scores"]) / 2, f"most candidates failed on {name}"
+    for task in ("binary", "multiclass", "regression"):
+        loaded = load_knowledge_base(task, knowledge)
+        assert loaded.portfolio and len(loaded.datasets) == 1
+        assert loaded.header["n_datasets"] == 1 and loaded.header["build_seconds"] > 0
+    # Leave-one-dataset-out: the left-out dataset and its configs are gone.
+    loo = tmp_path / "loo"
+    written = compile_knowledge(searches, matrix, loo, corpus="tiny", max_rows=120,
+                                exclude=["binary_toy"])
+    assert {path.stem for path in written} == {"multiclass", "regression"}
+
+
+def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
+    with pytest.raises(ValueError, match="not in the corpus manifest: \\['nope'\\]"):
+        build(corpus=tiny_corpus, work=tmp_path, knowledge=tmp_path, names=["nope"])

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from automl.components import load_components
+from automl.data import validate_input
+from automl.metafeatures import compute_metafeatures
+from automl.space import compile_space
+from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, knowledge_dir,
+                              load_knowledge_base, nearest_datasets, warm_start_configs,
+                              warm_start_for)
+
+
+@pytest.fixture(scope="module")
+def space():
+    return compile_space(load_components(), "binary", 200)
+
+
+def _write(folder, space, datasets, portfolio, version=FORMAT_VERSION):
+    folder.mkdir(exist_ok=True)
+    data = {"format_version": version, "task": "binary", "library_version": "test",
+            "space_version": "test", "corpus": "test", "datasets": [
+                {"name": name, "metafeatures": features, "metric": "roc_auc",
+                 "configs": [{"config": config, "score": 0.9, "model": config["model"]}]}
+                for name, features, config in datasets],
+            "portfolio": [{"config": config, "origin": "test", "mean_normalised_score": 1.0}
+                          for config in portfolio]}
+    (folder / "binary.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_nearest_datasets_scales_by_range_and_ignores_constant_features():
+    past = [PastDataset(name, {"a": a, "b": b, "same": 1.0}, ())
+            for name, a, b in [("near", 1.0, 10.0), ("middle", 2.0, 50.0), ("far", 3.0, 100.0)]]
+    knowledge = KnowledgeBase("binary", {}, tuple(past), ())
+    found = nearest_datasets(knowledge, {"a": 1.1, "b": 12.0, "same": 99.0, "unknown": 5.0}, k=2)
+    assert [dataset.name for dataset in found] == ["near", "middle"]
+    # Unscaled, b (range 90) would swamp a (range 2) and "middle" would be nearest.
+    found = nearest_datasets(knowledge, {"a": 3.0, "b": 70.0, "same": 1.0}, k=1)
+    assert found[0].name == "far"
+    assert [d.name for d in nearest_datasets(knowledge.without(["far"]),
+                                             {"a": 3.0, "b": 70.0}, k=1)] == ["middle"]
+
+
+def test_portfolio_and_neighbours_alternate_without_duplicates(space):
+    lightgbm, forest, logistic = (space.default_config(name) for name in
+                                  ("lightgbm", "random_forest", "logistic_regression"))
+    knowledge = KnowledgeBase("binary", {}, (
+        PastDataset("one", {"a": 0.0}, (forest,)), PastDataset("two", {"a": 1.0}, (lightgbm,))),
+        (lightgbm, logistic))
+    configs = warm_start_configs(knowledge, space, {"a": 0.0})
+    assert configs == [(lightgbm, "portfolio"), (forest, "warmstart"), (logistic, "portfolio")]
+
+
+def test_stale_configs_are_dropped_with_one_warning(space, caplog):
+    good = space.default_config("lightgbm")
+    stale = [{"model": "lightgbm", "model.lightgbm.num_leaves": 10**9},  # out of range
+             {"model": "xgboost_from_the_past"},                          # a removed model
+             {**good, "model.lightgbm.renamed_option": 1}]                # an unknown key
+    knowledge = KnowledgeBase("binary", {}, (), tuple(stale) + (good,))
+    with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
+        configs = warm_start_configs(knowledge, space, {})
+    assert configs == [(good, "portfolio")]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "dropped 3 stored config(s)" in warnings[0].getMessage()
+
+
+def test_configs_of_models_left_out_are_skipped_quietly(caplog):
+    space = compile_space(load_components(), "binary", 200, exclude_models=["random_forest"])
+    knowledge = KnowledgeBase("binary", {}, (), (space.default_config("lightgbm"),
+                              compile_space(load_components(), "binary", 200)
+                              .default_config("random_forest")))
+    with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
+        configs = warm_start_configs(knowledge, space, {})
+    assert [config["model"] for config, _ in configs] == ["lightgbm"]
+    assert not caplog.records
+
+
+def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
+    X, y = mixed_frame
+    dataset = validate_input(X, y)
+    features = compute_metafeatures(dataset)
+    folder = _write(tmp_path / "kb", space, [("twin", features, space.default_config("svc"))],
+                    [space.default_config("lightgbm")])
+    knowledge = load_knowledge_base("binary", folder)
+    assert knowledge.header["library_version"] == "test" and len(knowledge.datasets) == 1
+    configs = warm_start_for(dataset, space, folder)
+    assert [source for _, source in configs] == ["portfolio", "warmstart"]
+    assert warm_start_for(dataset, space, False) == []
+    assert load_knowledge_base("regression", folder) is None  # no file for that task
+
+
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999})])
+def test_an_unusable_knowledge_base_means_a_cold_start(tmp_path, caplog, content):
+    (tmp_path / "binary.json").write_text(content)
+    with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
+        assert load_knowledge_base("binary", tmp_path) is None
+    assert "starts cold" in caplog.text
+
+
+def test_the_shipped_knowledge_base_is_found_and_fits_the_space():
+    for task in ("binary", "multiclass", "regression"):
+        knowledge = load_knowledge_base(task)
+        assert knowledge is not None, f"no shipped knowledge base for {task} in {knowledge_dir()}"
+        assert knowledge.portfolio and knowledge.datasets
+        space = compile_space(load_components(), task, 1)
+        for config in knowledge.portfolio:
+            space.validate(config)
+
+
+def test_the_knowledge_base_is_found_from_an_installed_wheel(tmp_path):
+    """Build the wheel, install it (without dependencies) into a folder of its own, and read
+    the knowledge base from there, in a process that does not see the checkout."""
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
+                    str(tmp_path / "dist"), str(root)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("automl-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
+                    str(tmp_path / "site"), str(wheel)], check=True, capture_output=True)
+    code = ("import automl, automl.warmstart as w; print(automl.__file__); "
+            "print(all(w.load_knowledge_base(t) for t in ('binary', 'multiclass', 'regression')))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
+    assert result.returncode == 0, result.stderr
+    where, found = result.stdout.split()
+    assert Path(where).is_relative_to(tmp_path / "site") and found == "True"
