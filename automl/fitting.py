@@ -83,13 +83,6 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
     context = EvaluationContext(dataset, space, resampling, metric, options.seed)
     n_workers, n_threads = parallelism(options.n_jobs)
     log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
-    warm = warm_start_for(dataset, space, options.warm_start, options.seed)
-    initial = initial_configs(space, options.initial_configs, warm)
-    settings = SearchSettings(
-        algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
-        per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
-        n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
-        initial_configs=tuple(initial))
     margin = end_margin_seconds(clock.budget_seconds)
     pool = WorkerPool(context, n_workers, n_threads,
                       options.memory_limit_mb or default_memory_limit_mb(n_workers))
@@ -103,6 +96,14 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
         return seconds
 
     try:
+        # The meta-features are computed while the worker processes start.
+        warm = warm_start_for(dataset, space, options.warm_start, options.seed)
+        initial = initial_configs(space, options.initial_configs, warm)
+        settings = SearchSettings(
+            algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
+            per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
+            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
+            initial_configs=tuple(initial))
         run_search(space, pool, clock, settings, log, reserve, models, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
                                      options.ensemble)
@@ -128,7 +129,7 @@ def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
 
 def parallelism(n_jobs: int | None) -> tuple[int, int]:
     """(worker processes, threads per model) for ``n_jobs`` parallel trials."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if n_jobs is None:
         return 1, cores
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
@@ -136,6 +137,15 @@ def parallelism(n_jobs: int | None) -> tuple[int, int]:
                          f"core) or None, got {n_jobs!r}.")
     workers = cores if n_jobs == -1 else n_jobs
     return workers, max(1, cores // workers)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the platform has one), not
+    the machine's: under ``taskset`` or a pinned job, more threads than cores make LightGBM's
+    spinning OpenMP threads run many times slower."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _log_dir(log_dir: str | os.PathLike | None) -> Path:

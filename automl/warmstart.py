@@ -70,31 +70,41 @@ def knowledge_dir() -> Path:
 
 def load_knowledge_base(task: str, directory: str | os.PathLike | None = None
                         ) -> KnowledgeBase | None:
-    """The knowledge base for ``task``; None (logged) when there is none or it is unreadable."""
+    """The knowledge base for ``task``; None (logged) when there is none or it is unusable."""
     path = Path(directory or knowledge_dir()) / f"{task}.json"
-    return _read(str(path))
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        logger.info("no knowledge base at %s: the search starts cold", path)
+        return None
+    return _read(str(path), modified)
 
 
 @lru_cache(maxsize=16)
-def _read(path: str) -> KnowledgeBase | None:
+def _read(path: str, modified: int) -> KnowledgeBase | None:
+    """Parse one file (cached until the file changes)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        logger.info("no knowledge base at %s: the search starts cold", path)
-        return None
     except (OSError, ValueError) as error:
         logger.warning("knowledge base %s is unreadable (%s): the search starts cold", path, error)
         return None
-    if data.get("format_version") != FORMAT_VERSION:
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else type(data).__name__
         logger.warning("knowledge base %s has format %r, this library reads %r: the search "
-                       "starts cold", path, data.get("format_version"), FORMAT_VERSION)
+                       "starts cold", path, found, FORMAT_VERSION)
         return None
-    datasets = tuple(PastDataset(entry["name"], dict(entry["metafeatures"]),
-                                 tuple(item["config"] for item in entry["configs"]))
-                     for entry in data["datasets"])
-    portfolio = tuple(item["config"] for item in data["portfolio"])
+    try:
+        datasets = tuple(PastDataset(str(entry["name"]), {str(name): float(value) for name, value
+                                                          in entry["metafeatures"].items()},
+                                     tuple(dict(item["config"]) for item in entry["configs"]))
+                         for entry in data["datasets"])
+        portfolio = tuple(dict(item["config"]) for item in data["portfolio"])
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        logger.warning("knowledge base %s is malformed (%s: %s): the search starts cold", path,
+                       type(error).__name__, error)
+        return None
     header = {key: value for key, value in data.items() if key not in ("datasets", "portfolio")}
-    return KnowledgeBase(data["task"], header, datasets, portfolio)
+    return KnowledgeBase(str(data.get("task")), header, datasets, portfolio)
 
 
 def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.PathLike | bool,
@@ -106,7 +116,13 @@ def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.P
     found = load_knowledge_base(dataset.task, None if knowledge is True else knowledge)
     if found is None:
         return []
-    configs = warm_start_configs(found, space, compute_metafeatures(dataset, seed))
+    try:
+        metafeatures = compute_metafeatures(dataset, seed)
+    except Exception as error:  # a warm start is a help, never a reason for fit to fail
+        logger.warning("meta-features failed (%s: %s): the search starts cold",
+                       type(error).__name__, error)
+        return []
+    configs = warm_start_configs(found, space, metafeatures)
     logger.info("warm start: %d configs from the knowledge base", len(configs))
     return configs
 

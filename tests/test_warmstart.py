@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import automl
 from automl.components import load_components
 from automl.data import validate_input
 from automl.metafeatures import compute_metafeatures
@@ -25,14 +26,14 @@ def space():
 
 def _write(folder, space, datasets, portfolio, version=FORMAT_VERSION):
     folder.mkdir(exist_ok=True)
-    data = {"format_version": version, "task": "binary", "library_version": "test",
+    data = {"format_version": version, "task": space.task, "library_version": "test",
             "space_version": "test", "corpus": "test", "datasets": [
                 {"name": name, "metafeatures": features, "metric": "roc_auc",
                  "configs": [{"config": config, "score": 0.9, "model": config["model"]}]}
                 for name, features, config in datasets],
             "portfolio": [{"config": config, "origin": "test", "mean_normalised_score": 1.0}
                           for config in portfolio]}
-    (folder / "binary.json").write_text(json.dumps(data))
+    (folder / f"{space.task}.json").write_text(json.dumps(data))
     return folder
 
 
@@ -95,9 +96,15 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
     assert [source for _, source in configs] == ["portfolio", "warmstart"]
     assert warm_start_for(dataset, space, False) == []
     assert load_knowledge_base("regression", folder) is None  # no file for that task
+    # A rebuilt file is read again, not served from the cache.
+    _write(folder, space, [], [space.default_config("svc")])
+    assert [c["model"] for c in load_knowledge_base("binary", folder).portfolio] == ["svc"]
 
 
-@pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999})])
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",
+                                     json.dumps({"format_version": FORMAT_VERSION}),
+                                     json.dumps({"format_version": FORMAT_VERSION, "portfolio": [],
+                                                 "datasets": [{"name": "x"}]})])
 def test_an_unusable_knowledge_base_means_a_cold_start(tmp_path, caplog, content):
     (tmp_path / "binary.json").write_text(content)
     with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
@@ -131,3 +138,21 @@ def test_the_knowledge_base_is_found_from_an_installed_wheel(tmp_path):
     assert result.returncode == 0, result.stderr
     where, found = result.stdout.split()
     assert Path(where).is_relative_to(tmp_path / "site") and found == "True"
+
+
+def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, penguins):
+    X, y = penguins.drop(columns="species"), penguins["species"]
+    space = compile_space(load_components(), "multiclass", len(X))
+    features = compute_metafeatures(validate_input(X, y))
+    folder = _write(tmp_path / "kb", space,
+                    [("twin", features, space.default_config("k_nearest_neighbors"))],
+                    [space.default_config("random_forest"), space.default_config("svc")])
+    warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5, warm_start=folder,
+                      ensemble=False)
+    board = warm.leaderboard_.sort_values("trial")
+    assert list(board["source"]) == ["default", "portfolio", "warmstart", "portfolio", "tpe"]
+    assert list(board["model"])[:4] == ["lightgbm", "random_forest", "k_nearest_neighbors", "svc"]
+    assert (board["status"] == "ok").all()
+    cold = automl.fit(X, y, time_budget=60, random_state=0, max_trials=3, warm_start=False,
+                      ensemble=False)
+    assert set(cold.leaderboard_["source"]) == {"default"}
