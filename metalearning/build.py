@@ -6,7 +6,8 @@
 Three stages, each resumable and incremental: every result is written per dataset, atomically,
 into the work folder, and a stage skips what is already there, so a build killed halfway, or
 spread over several runs (or machines sharing the folder), goes on where it stopped; adding
-datasets or candidates later computes only what is new.
+datasets or candidates later computes only what is new, and a larger ``--budget`` re-runs the
+searches recorded at a smaller one.
 
 1. **search**: the library's own cold search (``warm_start=False``, ``ensemble=False``) on each
    dataset for ``--budget`` seconds; its meta-features and best configs, one per model family,
@@ -172,8 +173,9 @@ def build(corpus: Path = DEFAULT_CORPUS, work: Path = WORK_DIR, knowledge: Path 
     if unknown:
         raise ValueError(f"datasets not in the corpus manifest: {unknown}.")
     entries = [manifest[name] for name in (names or sorted(manifest))]
-    if "search" in stages:
-        done = set(read_records(work / "searches"))
+    if "search" in stages:  # a search recorded at a smaller budget is run again
+        done = {name for name, record in read_records(work / "searches").items()
+                if record["budget_seconds"] >= budget}
         run_stage([_Job(search_dataset, entry, corpus, budget, work)
                    for entry in entries if entry["name"] not in done], workers)
     searches = read_records(work / "searches")

@@ -26,6 +26,9 @@ from .portfolio import greedy_portfolio
 from .records import task_candidates, write_json
 
 PORTFOLIO_SIZE = 8
+# Best configs kept per past dataset (best per model family, best first); the warm start uses
+# the first, the rest say what else worked.
+CONFIGS_PER_DATASET = 3
 TASKS = ("binary", "multiclass", "regression")
 
 
@@ -41,13 +44,14 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
         if not records:
             continue
         candidates = task_candidates(task, records)
-        portfolio = _portfolio(candidates, [matrix[name] for name in sorted(records)
-                                            if name in matrix])
+        rows = [matrix[name] for name in sorted(records) if name in matrix]
+        portfolio = _portfolio(candidates, rows)
         path = Path(folder) / f"{task}.json"
         write_json(path, {
             "format_version": FORMAT_VERSION, "task": task,
             "library_version": automl.__version__, "space_version": space_version(),
-            "corpus": corpus, "n_datasets": len(records),
+            "corpus": corpus, "n_datasets": len(records), "n_matrix_datasets": len(rows),
+            "n_candidates": len(candidates),
             "search_budget_seconds": sorted({r["budget_seconds"] for r in records.values()}),
             "matrix_max_rows": max_rows, "portfolio_size": PORTFOLIO_SIZE,
             "build_seconds": round(sum(r["seconds"] for r in records.values())
@@ -55,7 +59,8 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
                                          for name in records if name in matrix), 1),
             "metafeature_names": list(NAMES),
             "datasets": [{"name": name, "metafeatures": record["metafeatures"],
-                          "metric": record["metric"], "configs": record["configs"]}
+                          "metric": record["metric"],
+                          "configs": record["configs"][:CONFIGS_PER_DATASET]}
                          for name, record in sorted(records.items())],
             "portfolio": portfolio})
         written.append(path)

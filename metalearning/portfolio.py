@@ -1,7 +1,7 @@
 """Greedy portfolio construction from a performance matrix (auto-sklearn 2.0; FLAML zero-shot).
 
 The matrix holds one score per (dataset, candidate config), higher is better, NaN where the
-candidate failed. Scores are normalised per dataset to [0, 1] (worst to best candidate; a
+candidate failed. Scores are normalised per dataset to [0, 1] (median to best candidate; a
 failure counts as 0), so that datasets with different metrics and difficulty weigh the same.
 A portfolio's score on a dataset is that of its best member; each step adds the candidate
 that most raises the mean over datasets, until the size is reached or nothing improves.
@@ -15,15 +15,20 @@ import numpy as np
 
 
 def normalise(scores: np.ndarray) -> np.ndarray:
-    """Each row scaled to [0, 1] between its worst and best finite score; NaN becomes 0."""
+    """Each row scaled to [0, 1]: 1 for its best finite score, 0 for its median and below.
+
+    Scaling from the median rather than the worst keeps one disastrous candidate (an RMSE a
+    thousand times the others') from squeezing every other candidate to about 1, which would
+    leave that dataset with no say in the choice. Failures (NaN) are 0.
+    """
     scores = np.asarray(scores, dtype=np.float64)
     finite = np.where(np.isfinite(scores), scores, np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a row where every candidate failed
-        low = np.nanmin(finite, axis=1, keepdims=True)
+        low = np.nanmedian(finite, axis=1, keepdims=True)
         high = np.nanmax(finite, axis=1, keepdims=True)
     spread = np.where(high > low, high - low, 1.0)
-    normalised = np.where(high > low, (scores - low) / spread, 1.0)
+    normalised = np.where(high > low, np.clip((scores - low) / spread, 0.0, 1.0), 1.0)
     return np.where(np.isfinite(scores), normalised, 0.0)
 
 

@@ -30,6 +30,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False,
                                      encoding="utf-8") as handle:
         json.dump(data, handle, indent=1, sort_keys=True, default=_plain)
+    os.chmod(handle.name, 0o644)  # a temporary file is private; these are data to share
     os.replace(handle.name, path)
 
 

@@ -19,16 +19,19 @@ from metalearning.records import read_records
 def test_normalise_rows_and_failures():
     scores = np.array([[0.5, 1.0, np.nan], [3.0, 3.0, 3.0], [np.nan, np.nan, np.nan]])
     np.testing.assert_allclose(normalise(scores), [[0, 1, 0], [1, 1, 1], [0, 0, 0]])
+    # One disaster does not squeeze the others: they spread from the median to the best.
+    np.testing.assert_allclose(normalise(np.array([[-1e6, 0.0, 1.0, 2.0, 3.0]])),
+                               [[0, 0, 0, 0.5, 1]])
 
 
-def test_greedy_portfolio_covers_datasets_before_repeating_strengths():
-    # Candidate 0 is good everywhere, 1 best on datasets 0-1, 2 best on dataset 2 only.
+def test_greedy_portfolio_adds_what_covers_the_datasets_left():
+    # Candidate 1 is best on datasets 0-1, 0 on dataset 3 only, 2 on dataset 2 only; 0 is a
+    # good second everywhere, but that earns nothing once 1 is in.
     scores = np.array([[0.8, 1.0, 0.0], [0.8, 1.0, 0.0], [0.9, 0.0, 1.0], [1.0, 0.0, 0.0]])
-    chosen = greedy_portfolio(scores, size=5)
-    assert [index for index, _ in chosen][:2] == [0, 1]
+    chosen = greedy_portfolio(scores, size=10)
+    assert [index for index, _ in chosen] == [1, 0, 2]  # then nothing improves: it stops
     reached = [value for _, value in chosen]
-    assert reached == sorted(reached) and reached[-1] <= 1.0
-    assert len(chosen) < 5  # it stops when nothing improves
+    assert reached == sorted(reached) and reached[-1] == pytest.approx(1.0)
 
 
 def test_greedy_portfolio_matches_brute_force_on_its_first_pick():

@@ -32,7 +32,7 @@ def test_trial_log_has_one_line_per_trial_and_matches_the_leaderboard(penguins, 
                        log_dir=tmp_path)
     records = read_log(model.trial_log_path_)
     assert len(records) == len(model.leaderboard_) == 5
-    assert {r["source"] for r in records[1:]} <= {"default", "random"}
+    assert {r["source"] for r in records[1:]} <= {"default", "portfolio", "warmstart", "random"}
     assert sorted(r["trial"] for r in records) == sorted(model.leaderboard_["trial"])
     for line in open(model.trial_log_path_):
         json.loads(line)
