@@ -1,15 +1,16 @@
-"""Loading benchmark datasets from ../shared/datasets and splitting them 75/25."""
+"""The benchmark selections of ../shared/datasets. Reading the manifest and the 75/25 split
+(stratified for classification, id column dropped) are ``metalearning.corpus``'s."""
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
-from sklearn.model_selection import train_test_split
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from metalearning.corpus import load_split  # noqa: E402
+from metalearning.corpus import read_manifest as manifest  # noqa: E402
 
-DATASETS_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+__all__ = ["CORE_SELECTION", "LONG_SELECTION", "load_split", "manifest"]
 
 # Eight per task, spread over sizes (150 to 50k rows), with and without string
 # categoricals, missing values and id columns.
@@ -28,19 +29,3 @@ LONG_SELECTION = {
     "multiclass": ["glass", "vehicle", "obesity_levels", "satimage"],
     "regression": ["autos_price", "concrete_strength", "abalone", "california_housing"],
 }
-
-
-def manifest(datasets_dir: Path = DATASETS_DIR) -> dict[str, dict[str, Any]]:
-    """The corpus description, by dataset name."""
-    entries = json.loads((datasets_dir / "manifest.json").read_text())
-    return {entry["name"]: entry for entry in entries}
-
-
-def load_split(entry: dict[str, Any], seed: int = 0, datasets_dir: Path = DATASETS_DIR):
-    """X_train, X_test, y_train, y_test: 75/25, stratified for classification, id dropped."""
-    frame = pd.read_csv(datasets_dir / entry["file"])
-    y = frame.pop(entry["target"])
-    if entry.get("id_column"):
-        frame = frame.drop(columns=[entry["id_column"]])
-    stratify = y if entry["task"] != "regression" else None
-    return train_test_split(frame, y, test_size=0.25, random_state=seed, stratify=stratify)
