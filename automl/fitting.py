@@ -6,7 +6,6 @@ from the estimator classes so that they stay a thin scikit-learn face.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -25,7 +24,7 @@ from automl.prediction_store import PredictionStore
 from automl.refit import refit_reserve
 from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
-from automl.space import CompiledSpace, Config, compile_space
+from automl.space import CompiledSpace, Config, compile_space, config_key
 from automl.trial_log import TrialLog
 from automl.warmstart import warm_start_for
 
@@ -123,7 +122,7 @@ def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
                               for name in space.model_names[1:]]
     unique: dict[str, tuple[Config, str]] = {}
     for config, source in configs:
-        unique.setdefault(json.dumps(config, sort_keys=True, default=str), (config, source))
+        unique.setdefault(config_key(config), (config, source))
     return list(unique.values())
 
 

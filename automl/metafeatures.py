@@ -12,7 +12,7 @@ The classic groups (Brazdil et al., *Metalearning*, 2009; Feurer et al. 2015):
 - landmarkers: 2-fold scores of a decision stump, naive Bayes (linear regression for
   regression) and 1-nearest-neighbour on a small subsample.
 
-Everything after the simple group runs on at most ``max_rows`` sampled rows and ``max_columns``
+Everything after the simple group runs on at most ``MAX_ROWS`` sampled rows and ``MAX_COLUMNS``
 sampled columns, so that 100k rows by 100 columns cost well under half a second. A feature that
 is undefined on the data (no numeric column, a constant column) is 0, never NaN, so that
 distances between datasets stay defined.
@@ -109,7 +109,8 @@ def _target(dataset: Dataset) -> dict[str, float]:
 
 def _moments(sample: pd.DataFrame, dataset: Dataset) -> dict[str, float]:
     """Summaries of the numeric columns' skewness and kurtosis (pandas skips missing values)."""
-    numeric = [name for name in sample.columns if name in set(dataset.schema.numeric_features)]
+    numeric_features = set(dataset.schema.numeric_features)
+    numeric = [name for name in sample.columns if name in numeric_features]
     values = {}
     for moment, per_column in (("skewness", sample[numeric].skew()),
                                ("kurtosis", sample[numeric].kurt())):

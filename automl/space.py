@@ -8,13 +8,15 @@ produced by ``encode`` and read by ``decode`` and nowhere else.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from hyperopt import hp
 
-from automl.components import SLOTS, ComponentSpec, Hyperparameter
+from automl.components import SLOTS, ComponentSpec, Hyperparameter, load_components
 from automl.exceptions import ConfigError, InputError
 
 Config = dict[str, Any]
@@ -145,6 +147,18 @@ def compile_space(components: Iterable[ComponentSpec], task: str, n_rows: int,
         slots[slot] = tuple(chosen)
     expression = {slot: hp.choice(slot, [_branch(spec) for spec in slots[slot]]) for slot in SLOTS}
     return CompiledSpace(task=task, slots=slots, expression=expression)
+
+
+def config_key(config: Config) -> str:
+    """A config as canonical text: equal configs give equal keys (to de-duplicate them)."""
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+@lru_cache(maxsize=4)
+def task_space(task: str) -> CompiledSpace:
+    """Every built-in component for ``task``, whatever the data size: the space stored configs
+    (the knowledge base's) are judged by."""
+    return compile_space(load_components(), task, n_rows=1)
 
 
 def _check_model_names(components: list[ComponentSpec], task: str,

@@ -25,10 +25,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from automl.components import load_components, shipped_folder
+from automl.components import shipped_folder
 from automl.data import Dataset
 from automl.metafeatures import compute_metafeatures
-from automl.space import CompiledSpace, Config, compile_space
+from automl.space import CompiledSpace, Config, config_key, task_space
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
     Portfolio configs and the nearest datasets' best configs alternate, so that a short
     budget sees some of each; duplicates and configs outside ``space`` are dropped.
     """
-    task_space = _task_space(space.task)
+    everything = task_space(space.task)
     neighbours = [dataset.configs[0] for dataset in nearest_datasets(knowledge, metafeatures, k)
                   if dataset.configs]
     pairs = zip_longest(((config, "portfolio") for config in knowledge.portfolio),
@@ -166,7 +166,7 @@ def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
     stale: list[str] = []
     for config, source in (pair for pair in chain.from_iterable(pairs) if pair is not None):
         try:
-            task_space.validate(config)
+            everything.validate(config)
         except ValueError as error:
             stale.append(str(error))
             continue
@@ -174,7 +174,7 @@ def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
             usable = space.validate(config)
         except ValueError:  # its model is left out of this search: not stale, just not wanted
             continue
-        key = json.dumps(usable, sort_keys=True)
+        key = config_key(usable)
         if key not in seen:
             seen.add(key)
             chosen.append((usable, source))
@@ -183,9 +183,3 @@ def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
                        "knowledge base is older than it; rebuild it with metalearning.build): %s",
                        len(stale), stale[0])
     return chosen
-
-
-@lru_cache(maxsize=4)
-def _task_space(task: str) -> CompiledSpace:
-    """Every built-in component for ``task``, whatever the data size: what 'stale' is judged by."""
-    return compile_space(load_components(), task, n_rows=1)

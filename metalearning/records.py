@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from automl.components import load_components
-from automl.space import Config, compile_space
+from automl.space import Config, config_key, task_space
 
 
 def candidate_key(config: Config) -> str:
     """A short stable name for a config: the digest of its canonical JSON."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(config_key(config).encode()).hexdigest()[:16]
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -49,7 +48,7 @@ def read_records(folder: Path) -> dict[str, dict[str, Any]]:
 def task_candidates(task: str, searches: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Stage 2's candidates for ``task``: each search's best config and each family's defaults,
     by key, with where each came from."""
-    space = compile_space(load_components(), task, n_rows=1)
+    space = task_space(task)
     candidates: dict[str, dict[str, Any]] = {}
     for model in space.model_names:
         config = space.default_config(model)
