@@ -187,7 +187,8 @@ def ensemble_is_not_much_worse(row: pd.Series) -> bool:
 
 def summarise(frame: pd.DataFrame) -> str:
     table = frame[["dataset", "task", "rows", "metric", "ensemble", "single",
-                   "ensemble_vs_single", "vs_single_low", "vs_single_high", "n_members", "lightgbm_default", "relative_improvement",
+                   "ensemble_vs_single", "vs_single_low", "vs_single_high", "n_members",
+                   "lightgbm_default", "relative_improvement",
                    "fit_seconds", "n_trials", "latency_ms_single", "latency_ms_ensemble",
                    "size_kb_single", "size_kb_ensemble"]]
     compared = frame["ensemble_vs_single"]

@@ -41,15 +41,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MODES = ("warm", "cold")
 
 
-def loo_knowledge(name: str, searches: dict, matrix: dict, folder: Path) -> tuple[Path, set]:
-    """A knowledge base without ``name`` and its near-duplicates, and what was left out."""
+def loo_knowledge(name: str, searches: dict, matrix: dict, folder: Path) -> set[str]:
+    """Write into ``folder`` a knowledge base without ``name`` and its near-duplicates;
+    return what was left out."""
     columns = {other: (record["target"], set(record["features"]))
                for other, record in searches.items()}
     left_out = near_duplicates(name, columns)
     max_rows = next(iter(matrix.values()))["max_rows"] if matrix else 0
     compile_knowledge(searches, matrix, folder, corpus=f"leave-one-out: {name}",
                       max_rows=max_rows, exclude=left_out)
-    return folder, left_out
+    return left_out
 
 
 def anytime_curve(board: pd.DataFrame) -> list[tuple[float, float]]:
@@ -172,7 +173,8 @@ def main() -> None:
         if not todo:
             continue
         with tempfile.TemporaryDirectory() as folder:
-            knowledge, left_out = loo_knowledge(name, searches, matrix, Path(folder))
+            knowledge = Path(folder)
+            left_out = loo_knowledge(name, searches, matrix, knowledge)
             for budget, mode in todo:
                 row = run_one(entries[name], budget, mode, knowledge)
                 row["left_out"] = " ".join(sorted(left_out))

@@ -101,3 +101,8 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path):
 def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
     with pytest.raises(ValueError, match="not in the corpus manifest: \\['nope'\\]"):
         build(corpus=tiny_corpus, work=tmp_path, knowledge=tmp_path, names=["nope"])
+
+
+def test_a_corpus_folder_without_a_manifest_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no manifest.json in the corpus folder .*--corpus"):
+        build(corpus=tmp_path, work=tmp_path / "work", knowledge=tmp_path / "knowledge")
