@@ -6,6 +6,7 @@
 """
 
 from automl.estimator import AutoMLClassifier, AutoMLRegressor, fit
+from automl.persistence import SavedModel, load_model, save_model
 
-__all__ = ["AutoMLClassifier", "AutoMLRegressor", "fit"]
+__all__ = ["AutoMLClassifier", "AutoMLRegressor", "SavedModel", "fit", "load_model", "save_model"]
 __version__ = "0.1.0"
