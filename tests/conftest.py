@@ -42,3 +42,21 @@ def mixed_frame() -> tuple[pd.DataFrame, pd.Series]:
     frame.loc[::13, "count"] = pd.NA
     y = pd.Series(np.where(signal > 0, "yes", "no"), name="target")
     return frame, y
+
+
+@pytest.fixture(scope="session")
+def saved_classifier():
+    """A real fit (8 trials) on the Kaggle-style penguins, a quarter of the rows held out."""
+    from automl.workflow import fit_table
+    frame = pd.read_csv(EXAMPLES / "kaggle" / "train.csv")
+    return fit_table(frame, "species", id_column="id", holdout=0.25, time_budget=30,
+                     max_trials=8, source="train.csv", random_state=0)
+
+
+@pytest.fixture(scope="session")
+def saved_regressor():
+    """A real fit (8 trials) of the penguins' body mass (two rows lack it), a quarter held out."""
+    from automl.workflow import fit_table
+    with pytest.warns(UserWarning, match="2 of 344 rows have no value in the target column"):
+        return fit_table(pd.read_csv(EXAMPLES / "penguins.csv"), "body_mass_g", holdout=0.25,
+                         time_budget=30, max_trials=8, source="penguins.csv", random_state=0)

@@ -1,0 +1,199 @@
+"""What a fitted model's run says: data summary, history, best per family, held-out checks.
+
+The report and ``automl baseline`` draw and print these; they live here, apart from the
+plotting, so that Python users get the same numbers (``held_out_evaluation(model, X, y)``)
+and so that every score is shown in the metric's own units: the search maximises scores,
+with losses negated, and a person reads a log loss of 0.31, not -0.31.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import inspection
+
+from automl.exceptions import InputError
+from automl.metrics import Metric, get_metric
+
+# Permutation importance repeats and the rows it scores: enough for a stable ranking on
+# held-out data, bounded so that the report takes seconds on a large table.
+IMPORTANCE_REPEATS = 5
+IMPORTANCE_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The model on rows it was not fitted on, against the training prior (the dummy)."""
+
+    metric: str
+    score: float
+    dummy_score: float
+    n_rows: int
+    y_true: np.ndarray
+    predictions: np.ndarray  # class probabilities (columns follow classes_) or values
+    importance: pd.DataFrame  # feature, importance, std: the metric's loss when shuffled
+
+
+def model_metric(model: Any) -> Metric | None:
+    """The metric the model was searched on, when it is one of the library's names."""
+    try:
+        return get_metric(model.metric_, model.task_)
+    except (InputError, ValueError):
+        return None
+
+
+def natural(model: Any, score: float | None) -> float | None:
+    """A search score (higher is better) in the metric's own units (losses positive again)."""
+    metric = model_metric(model)
+    if score is None or not np.isfinite(score):
+        return None
+    return float(score) * (metric.sign if metric is not None and metric.function else 1.0)
+
+
+def summarise_data(X: pd.DataFrame, y: pd.Series, model: Any, source: str = "",
+                   target: str | None = None, id_column: str | None = None) -> dict[str, Any]:
+    """Sizes, column kinds, missing values and the target's distribution of the training rows.
+
+    Also keeps the target's prior (class shares, or mean and median), which is the dummy
+    baseline that held-out scores are set against.
+    """
+    kinds = pd.Series([column.kind for column in model.schema_.columns]).value_counts()
+    missing = X.isna().mean()
+    summary: dict[str, Any] = {
+        "source": source, "rows": int(len(X)), "features": int(X.shape[1]),
+        "target": target, "id_column": id_column, "task": model.task_, "metric": model.metric_,
+        "column_kinds": {str(kind): int(count) for kind, count in kinds.items()},
+        "missing_share": float(X.isna().to_numpy().mean()) if X.size else 0.0,
+        "columns_with_missing": {str(name): round(float(share), 4)
+                                 for name, share in missing[missing > 0].items()},
+    }
+    if model.task_ == "regression":
+        values = pd.to_numeric(pd.Series(y), errors="coerce")
+        summary["target_summary"] = {key: float(value) for key, value
+                                     in values.describe().items()}
+        summary["prior"] = {"mean": float(values.mean()), "median": float(values.median())}
+    else:
+        counts = pd.Series(y).value_counts()
+        summary["target_summary"] = {str(label): int(count) for label, count in counts.items()}
+        shares = [float((pd.Series(y) == label).mean()) for label in model.classes_]
+        summary["prior"] = {"class_shares": shares}
+    return summary
+
+
+def history(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """Trials in the order they ended: when, score, and the best score so far (metric units)."""
+    frame = leaderboard.sort_values("finished_at_seconds").reset_index(drop=True)
+    ok = frame["status"].eq("ok") & frame["score"].notna()
+    frame = frame.assign(best_so_far=frame["score"].where(ok).cummax())
+    for column in ("score", "best_so_far"):
+        frame[column] = [natural(model, value) if pd.notna(value) else np.nan
+                         for value in frame[column]]
+    return frame[["trial", "model", "status", "finished_at_seconds", "score", "best_so_far"]]
+
+
+def family_bests(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """Per model family: trials run, trials that succeeded, and the best validation score."""
+    rows = []
+    for family, group in leaderboard.groupby("model", sort=False):
+        ok = group[group["status"].eq("ok") & group["score"].notna()]
+        best = ok["score"].max() if len(ok) else None
+        rows.append({"model": family, "trials": len(group), "ok": len(ok),
+                     "best_score": natural(model, best), "_order": best if len(ok) else -np.inf})
+    frame = pd.DataFrame(rows).sort_values("_order", ascending=False)
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def held_out_evaluation(model: Any, X: pd.DataFrame, y: pd.Series,
+                        prior: dict[str, Any] | None = None, seed: int = 0) -> HeldOut:
+    """Score ``model`` on rows it was not fitted on, with permutation feature importance.
+
+    ``prior`` is the training target's prior from :func:`summarise_data` (the dummy model);
+    without it, the held-out rows' own prior stands in.
+    """
+    y_true = _encoded_target(model, y)
+    predictions = _predictions(model, X)
+    metric = model_metric(model)
+    score = _score(model, metric, X, y, y_true, predictions)
+    dummy = _score(model, metric, None, y, y_true, _prior_predictions(model, y_true, prior))
+    importance = permutation_importance(model, X, y, seed=seed)
+    return HeldOut(metric=model.metric_, score=score, dummy_score=dummy, n_rows=len(y_true),
+                   y_true=y_true, predictions=predictions, importance=importance)
+
+
+def permutation_importance(model: Any, X: pd.DataFrame, y: pd.Series,
+                           seed: int = 0) -> pd.DataFrame:
+    """How much the model's held-out score drops when one column is shuffled (metric units,
+    larger means more important), on at most ``IMPORTANCE_ROWS`` rows."""
+    if len(X) > IMPORTANCE_ROWS:
+        rows = np.random.default_rng(seed).choice(len(X), IMPORTANCE_ROWS, replace=False)
+        X, y = X.iloc[np.sort(rows)], y.iloc[np.sort(rows)]
+    metric = model_metric(model)
+
+    def scorer(estimator: Any, X_part: pd.DataFrame, y_part: pd.Series) -> float:
+        encoded = _encoded_target(estimator, y_part)
+        return _search_score(estimator, metric, X_part, y_part, encoded,
+                             _predictions(estimator, X_part))
+
+    result = inspection.permutation_importance(model, X, y, scoring=scorer,
+                                               n_repeats=IMPORTANCE_REPEATS, random_state=seed)
+    frame = pd.DataFrame({"feature": [str(name) for name in X.columns],
+                          "importance": result.importances_mean,
+                          "std": result.importances_std})
+    return frame.sort_values("importance", ascending=False).reset_index(drop=True)
+
+
+def _search_score(model: Any, metric: Metric | None, X: pd.DataFrame | None, y: pd.Series,
+                  y_true: np.ndarray, predictions: np.ndarray) -> float:
+    """Higher-is-better score, as the search computed it."""
+    if metric is not None and metric.function is not None:
+        n_classes = 0 if model.task_ == "regression" else len(model.classes_)
+        return metric.score(y_true, predictions, n_classes)
+    if X is None:
+        return float("nan")  # a scorer needs a fitted estimator; the dummy has none
+    if metric is not None and metric.scorer is not None:
+        return float(metric.scorer(model, X, y))
+    return float(model.score(X, y))  # a scorer callable given at fit time is not kept
+
+
+def _score(model: Any, metric: Metric | None, X: pd.DataFrame | None, y: pd.Series,
+           y_true: np.ndarray, predictions: np.ndarray) -> float:
+    value = natural(model, _search_score(model, metric, X, y, y_true, predictions))
+    return float("nan") if value is None else value
+
+
+def _predictions(model: Any, X: pd.DataFrame) -> np.ndarray:
+    return model.predict(X) if model.task_ == "regression" else model.predict_proba(X)
+
+
+def _prior_predictions(model: Any, y_true: np.ndarray,
+                       prior: dict[str, Any] | None) -> np.ndarray:
+    n = len(y_true)
+    if model.task_ == "regression":
+        value = prior["mean"] if prior else float(np.mean(y_true))
+        if prior and model.metric_ == "mae":
+            value = prior["median"]
+        return np.full(n, value)
+    shares = np.asarray(prior["class_shares"]) if prior else \
+        np.bincount(y_true, minlength=len(model.classes_)) / n
+    return np.tile(shares, (n, 1))
+
+
+def _encoded_target(model: Any, y: pd.Series) -> np.ndarray:
+    """Held-out targets as the search saw them: class codes, or float values."""
+    values = np.asarray(y)
+    if model.task_ == "regression":
+        numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(numbers).all():
+            raise InputError("the held-out target has missing or non-numeric values; drop "
+                             "those rows first.")
+        return numbers
+    classes = model.classes_
+    lookup = {label: code for code, label in enumerate(classes.tolist())}
+    unseen = sorted({str(v) for v in values.tolist() if v not in lookup})
+    if unseen:
+        raise InputError(f"the held-out target has labels the model never saw: {unseen[:10]}; "
+                         f"its classes are {classes.tolist()[:10]}.")
+    return np.array([lookup[v] for v in values.tolist()], dtype=np.int64)
