@@ -1,0 +1,256 @@
+"""``automl fit / predict / report / baseline``: the library for people with files, not code.
+
+Data goes to stdout, logs, warnings and the progress bar to stderr. Exit codes: 0 success,
+2 bad usage or bad input (a one-line message that names the problem), 1 anything else.
+Every command is a thin layer over a Python function (``automl.workflow``,
+``automl.persistence``, ``automl.report``), so what the command line does, a script can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+from automl import __version__, diagnostics
+from automl.exceptions import InputError, MissingDependencyError
+from automl.metrics import get_metric
+from automl.persistence import SavedModel, load_model, save_model
+from automl.progress import TrialLogProgress
+from automl.tables import SUPPORTED, read_table, split_table
+
+LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "fit_seconds", "source",
+                       "ensemble_weight"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_output(args.verbose, args.quiet)
+    try:
+        return args.run(args)
+    except (InputError, MissingDependencyError) as error:
+        _fail(str(error), args.verbose)
+        return 2
+    except BrokenPipeError:  # `automl predict ... | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("automl: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the command line's last resort: a line, not a traceback
+        _fail(f"unexpected {type(error).__name__}: {error} (run with --verbose for the "
+              f"traceback)", args.verbose)
+        return 1
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    saved = _fit(args, holdout=args.holdout)
+    path = save_model(saved, args.output)
+    _print_leaderboard(saved.model, args.top)
+    _log(args, f"model saved to {path}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from automl.workflow import predict_table
+    saved = load_model(args.model)
+    submission = predict_table(saved, read_table(args.data), proba=args.proba)
+    if args.output is None:
+        submission.to_csv(sys.stdout, index=False)
+    else:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        submission.to_csv(args.output, index=False)
+        _log(args, f"{len(submission)} predictions written to {args.output}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from automl.report import write_report
+    saved = load_model(args.model)
+    path = write_report(saved, args.output, _held_out_from_file(saved, args.data))
+    _log(args, f"report written to {path}")
+    print(path)
+    return 0
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    from automl.report import pyplot, write_report
+    from automl.workflow import baseline_summary
+    pyplot()  # fail before the search, not after it, when matplotlib is missing
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--output {str(out)!r} is a file; give a folder for the model, "
+                         f"report and summary.")
+    saved = _fit(args, holdout=args.holdout)
+    out.mkdir(parents=True, exist_ok=True)
+    save_model(saved, out / "model.pkl")
+    held_out = None
+    if saved.holdout is not None:
+        held_out = diagnostics.held_out_evaluation(saved.model, *saved.holdout,
+                                                   saved.data_summary.get("prior"),
+                                                   seed=saved.model.random_state_)
+    write_report(saved, out / "report.html", held_out)
+    summary = baseline_summary(saved, held_out)
+    (out / "summary.md").write_text(summary, encoding="utf-8")
+    print(summary, end="")
+    _log(args, f"model, report and summary written to {out}/ (model.pkl, report.html, "
+               f"summary.md)")
+    return 0
+
+
+def _fit(args: argparse.Namespace, holdout: float) -> SavedModel:
+    from automl.workflow import fit_table
+    frame = read_table(args.data)
+    split_table(frame, args.target, args.id_column, source=f"data file {args.data!r}")
+    log_dir = args.log_dir or tempfile.mkdtemp(prefix="automl-run-")
+    metric_name, sign = _metric_display(args, frame)
+    options = dict(task=args.task, metric=args.metric, n_jobs=args.n_jobs,
+                   max_trials=args.max_trials, log_dir=log_dir)
+    with TrialLogProgress(log_dir, args.time_budget, metric_name, sign,
+                          disable=args.quiet or args.verbose):
+        return fit_table(frame, args.target, time_budget=args.time_budget,
+                         id_column=args.id_column, holdout=holdout,
+                         source=Path(args.data).name, random_state=args.seed,
+                         **{k: v for k, v in options.items() if v is not None})
+
+
+def _metric_display(args: argparse.Namespace, frame: Any) -> tuple[str, float]:
+    """The metric's name and sign for the progress bar, before ``fit`` resolves them."""
+    from automl.data import _as_target, infer_task
+    try:
+        y = frame[args.target]
+        task = args.task if args.task in ("binary", "multiclass", "regression") else \
+            infer_task(_as_target(y, len(y)), classification=args.task == "classification")
+        metric = get_metric(args.metric or "auto", task)
+    except (InputError, ValueError):
+        return args.metric or "score", 1.0  # fit itself reports what is wrong
+    return metric.name, metric.sign if metric.function is not None else 1.0
+
+
+def _held_out_from_file(saved: SavedModel, data: str | None) -> Any:
+    if data is None:
+        return None
+    if saved.target is None:
+        raise InputError("--data needs a model that knows its target column's name.")
+    table = split_table(read_table(data), saved.target, None, source=f"data file {data!r}")
+    X = table.X.drop(columns=[saved.id_column], errors="ignore") if saved.id_column else table.X
+    return diagnostics.held_out_evaluation(saved.model, X, table.y,
+                                           saved.data_summary.get("prior"),
+                                           seed=saved.model.random_state_)
+
+
+def _print_leaderboard(model: Any, top: int) -> None:
+    board = model.leaderboard_.head(top)[LEADERBOARD_COLUMNS].copy()
+    board["score"] = [diagnostics.natural(model, score) for score in board["score"]]
+    print(f"task {model.task_}, metric {model.metric_}, {len(model.leaderboard_)} trials in "
+          f"{model.fit_seconds_:.1f} s; top {len(board)}:")
+    print(board.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+def _log(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr)
+
+
+def _fail(message: str, verbose: bool) -> None:
+    if verbose:
+        traceback.print_exc(file=sys.stderr)
+    print(f"automl: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _configure_output(verbose: bool, quiet: bool) -> None:
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("automl").setLevel(level)
+    if quiet:
+        warnings.simplefilter("ignore")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    volume = common.add_mutually_exclusive_group()
+    volume.add_argument("-q", "--quiet", action="store_true",
+                        help="errors only: no progress bar, warnings or messages")
+    volume.add_argument("-v", "--verbose", action="store_true",
+                        help="log every trial, and show tracebacks of errors")
+    parser = argparse.ArgumentParser(prog="automl", description="Fit, predict, report and "
+                                     "baseline tabular models from data files.")
+    parser.add_argument("--version", action="version", version=f"automl {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    fit = commands.add_parser("fit", parents=[common], help="fit a model on a data file",
+                              description="Search for the best model of --target COL within the time "
+                                          f"budget and save it. DATA: {SUPPORTED}.")
+    _add_fit_arguments(fit)
+    fit.add_argument("--output", "-o", default="model.pkl", help="model file (default model.pkl)")
+    fit.add_argument("--holdout", type=float, default=0.0,
+                     help="share of rows kept out of the fit and saved for the report "
+                          "(default 0: every row trains the model)")
+    fit.add_argument("--top", type=int, default=10, help="leaderboard rows printed (default 10)")
+    fit.set_defaults(run=run_fit)
+
+    predict = commands.add_parser("predict", parents=[common], help="predict a data file",
+                                  description="Write predictions for DATA as CSV: the id column "
+                                              "(when the model has one) and the prediction.")
+    predict.add_argument("model", help="model file written by `automl fit`")
+    predict.add_argument("data", help=f"rows to predict: {SUPPORTED}")
+    predict.add_argument("--output", "-o", help="CSV file (default: stdout)")
+    predict.add_argument("--proba", action="store_true",
+                         help="one column of probabilities per class instead of the label")
+    predict.set_defaults(run=run_predict)
+
+    report = commands.add_parser("report", parents=[common], help="write an HTML report",
+                                 description="One self-contained HTML page about a fitted model.")
+    report.add_argument("model", help="model file written by `automl fit`")
+    report.add_argument("--output", "-o", default="report.html",
+                        help="HTML file (default report.html)")
+    report.add_argument("--data", help="labelled rows the model has not seen, for feature "
+                                       "importance and diagnostic plots (default: the rows "
+                                       "`fit --holdout` kept back)")
+    report.set_defaults(run=run_report)
+
+    baseline = commands.add_parser("baseline", parents=[common],
+                                   help="fit, report and summarise a new dataset",
+                                   description="Fit on part of DATA, score the rest, write the "
+                                               "model, an HTML report and a Markdown summary.")
+    _add_fit_arguments(baseline)
+    baseline.add_argument("--output", "-o", default="baseline",
+                          help="folder for model.pkl, report.html, summary.md (default baseline)")
+    baseline.add_argument("--holdout", type=float, default=0.25,
+                          help="share of rows held out to score the model (default 0.25)")
+    baseline.set_defaults(run=run_baseline)
+    return parser
+
+
+def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", help=f"training data: {SUPPORTED}")
+    parser.add_argument("--target", "-t", required=True, metavar="COL",
+                        help="the column to predict")
+    parser.add_argument("--task", choices=["binary", "multiclass", "regression",
+                                           "classification"],
+                        help="default: inferred from the target")
+    parser.add_argument("--metric", help="auto (default), accuracy, log_loss, roc_auc, rmse, "
+                                         "mae, r2, ... or a scikit-learn scorer name")
+    parser.add_argument("--time-budget", type=float, default=60.0, metavar="S",
+                        help="seconds for the whole fit (default 60)")
+    parser.add_argument("--id-column", metavar="COL", help="a row id column: not a feature, copied into "
+                                            "predictions")
+    parser.add_argument("--n-jobs", type=int, metavar="N", help="parallel trials (-1: one per core)")
+    parser.add_argument("--max-trials", type=int, metavar="N",
+                        help="stop after N trials (with the default --n-jobs and a fixed seed, "
+                             "the same data gives the same trials)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    parser.add_argument("--log-dir", help="folder for the trial log (default: a new temporary "
+                                          "folder)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The real commands, run in subprocesses on the data shipped in examples/."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import EXAMPLES
+
+TRAIN, TEST = EXAMPLES / "kaggle" / "train.csv", EXAMPLES / "kaggle" / "test.csv"
+# Small, reproducible fits: the budget is a ceiling, --max-trials ends the search.
+QUICK = ["--time-budget", "30", "--max-trials", "6"]
+
+
+def automl(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automl", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> Path:
+    """`automl fit` with an id column and a held-out quarter: the model file."""
+    folder = tmp_path_factory.mktemp("cli")
+    done = automl("fit", TRAIN, "--target", "species", "--id-column", "id", "--holdout", "0.25",
+                  *QUICK, "--output", folder / "model.pkl")
+    assert done.returncode == 0, done.stderr
+    assert "task multiclass, metric log_loss" in done.stdout  # the leaderboard on stdout
+    assert "lightgbm" in done.stdout
+    assert "trials 6, best log_loss" in done.stderr  # the progress bar on stderr
+    return folder / "model.pkl"
+
+
+def test_predict_writes_a_submission_with_the_ids(fitted, tmp_path):
+    done = automl("predict", fitted, TEST, "--output", tmp_path / "submission.csv")
+    assert done.returncode == 0, done.stderr
+    submission = pd.read_csv(tmp_path / "submission.csv")
+    test = pd.read_csv(TEST)
+    assert list(submission.columns) == ["id", "species"]
+    assert submission["id"].tolist() == test["id"].tolist()
+    assert set(submission["species"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+    proba = automl("predict", fitted, TEST, "--proba")  # to stdout
+    assert proba.returncode == 0, proba.stderr
+    header, first = proba.stdout.splitlines()[:2]
+    assert header == "id,Adelie,Chinstrap,Gentoo"
+    assert abs(sum(map(float, first.split(",")[1:])) - 1) < 1e-6
+
+
+def test_report_renders_in_headless_chromium(fitted, tmp_path):
+    report = tmp_path / "report.html"
+    done = automl("report", fitted, "--output", report)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(report)
+    images, errors = _open_in_chromium(report)
+    alts = {alt for alt, _ in images}
+    assert {"optimisation history", "best score per model family",
+            "permutation feature importance", "confusion matrix", "ROC curve"} <= alts
+    assert all(width > 0 for _, width in images), images  # every image decoded and drawn
+    assert errors == []
+
+
+def test_report_on_labelled_data_from_a_file(fitted, tmp_path):
+    labelled = tmp_path / "labelled.csv.gz"
+    pd.read_csv(TRAIN).tail(60).to_csv(labelled, index=False)
+    done = automl("report", fitted, "--data", labelled, "--output", tmp_path / "r.html",
+                  "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "on 60 held-out rows" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["fit", "missing.csv", "--target", "y"], "data file 'missing.csv' does not exist"),
+    (["fit", TRAIN, "--target", "kind"], "has no target column 'kind'"),
+    (["fit", TRAIN, "--target", "species", "--id-column", "key"], "has no id column 'key'"),
+    (["fit", EXAMPLES / "README.md", "--target", "y"], "unknown format '.md'"),
+    (["fit", TRAIN, "--target", "species", "--time-budget", "-5"],
+     "time_budget must be a positive number of seconds, got -5.0"),
+    (["fit", TRAIN, "--target", "species", "--holdout", "2"], "holdout must be a share"),
+    (["fit", TRAIN, "--target", "species", "--metric", "rmse"], "does not apply to task"),
+    (["predict", TRAIN, TEST], "is not a model saved by automl"),
+    (["report", "nowhere.pkl"], "model file 'nowhere.pkl' does not exist"),
+    (["fit", TRAIN], "the following arguments are required: --target"),
+    (["fit", TRAIN, "--target", "species", "--time-budget", "soon"], "invalid float value"),
+])
+def test_bad_input_exits_2_and_names_the_problem(args, message):
+    done = automl(*args)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_predict_input_problems_exit_2(fitted, tmp_path):
+    no_ids = tmp_path / "no_ids.csv"
+    pd.read_csv(TEST).drop(columns="id").to_csv(no_ids, index=False)
+    done = automl("predict", fitted, no_ids)
+    assert done.returncode == 2 and "no id column 'id'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1  # one line that names the problem
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "report", "baseline"])
+def test_every_command_has_help(command):
+    done = automl(command, "--help")
+    assert done.returncode == 0 and f"usage: automl {command}" in done.stdout
+
+
+def test_kaggle_example_writes_a_submission(tmp_path):
+    done = _example("kaggle_submission.sh", tmp_path)
+    submission = pd.read_csv(tmp_path / "submission.csv")
+    assert len(submission) == len(pd.read_csv(TEST)) and list(submission.columns) == [
+        "id", "species"]
+    assert done.stdout.count("\n") >= 5
+
+
+def test_baseline_example_writes_model_report_and_summary(tmp_path):
+    done = _example("baseline.sh", tmp_path / "out")
+    assert "## Baseline: penguins.csv -> body_mass_g" in done.stdout
+    assert "dummy baseline (training prior): rmse" in done.stdout
+    assert "left out of the fit" in done.stderr  # the two penguins without a body mass
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "model.pkl", "report.html", "summary.md"]
+    assert (tmp_path / "out" / "summary.md").read_text() == done.stdout
+
+
+def _example(script: str, out: Path) -> subprocess.CompletedProcess:
+    """Run an example script with this interpreter's `automl` command first on PATH."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["bash", str(EXAMPLES / script), str(out), "8"], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _open_in_chromium(page: Path) -> tuple[list[tuple[str, int]], list[dict]]:
+    """The page's images (alt text, decoded width) and its console errors, from Debian's
+    chromium driven by chromedriver. CI (.ci/run) installs both and sets
+    AUTOML_REQUIRE_BROWSER, so there a missing browser fails instead of skipping."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        if os.environ.get("AUTOML_REQUIRE_BROWSER"):
+            pytest.fail("chromium and chromedriver are required (apt-get install chromium "
+                        "chromium-driver)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(options=options,
+                               service=webdriver.ChromeService(executable_path=driver))
+    try:
+        browser.get(page.as_uri())
+        images = browser.execute_script(
+            "return Array.from(document.images).map(i => [i.alt, i.complete ? i.naturalWidth : 0])")
+        errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    finally:
+        browser.quit()
+    return [tuple(image) for image in images], errors
