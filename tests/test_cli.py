@@ -68,6 +68,7 @@ def test_report_on_labelled_data_from_a_file(fitted, tmp_path):
     done = automl("report", fitted, "--data", labelled, "--output", tmp_path / "r.html",
                   "--quiet")
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # --quiet: errors only
     assert "on 60 held-out rows" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
@@ -99,6 +100,17 @@ def test_predict_input_problems_exit_2(fitted, tmp_path):
     done = automl("predict", fitted, no_ids)
     assert done.returncode == 2 and "no id column 'id'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1  # one line that names the problem
+
+
+def test_anything_unexpected_exits_1_with_one_line_or_a_traceback(tmp_path):
+    from automl.persistence import SavedModel, save_model
+    broken = save_model(SavedModel(model=None, target="species"), tmp_path / "broken.pkl")
+    done = automl("predict", broken, TEST)
+    assert done.returncode == 1
+    assert done.stderr.startswith("automl: error: unexpected AttributeError")
+    assert "--verbose" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    verbose = automl("predict", broken, TEST, "--verbose")
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
 
 
 @pytest.mark.parametrize("command", ["fit", "predict", "report", "baseline"])
