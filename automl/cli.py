@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_fit(args: argparse.Namespace) -> int:
+    _check_output_file(args.output)  # before the search: a fit is never lost to a bad path
     saved = _fit(args, holdout=args.holdout)
     path = save_model(saved, args.output)
     _print_leaderboard(saved.model, args.top)
@@ -61,6 +62,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     from automl.workflow import predict_table
+    _check_output_file(args.output)
     saved = load_model(args.model)
     submission = predict_table(saved, read_table(args.data), proba=args.proba)
     if args.output is None:
@@ -74,6 +76,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     from automl.report import write_report
+    _check_output_file(args.output)
     saved = load_model(args.model)
     path = write_report(saved, args.output, _held_out_from_file(saved, args.data))
     _log(args, f"report written to {path}")
@@ -126,13 +129,19 @@ def _metric_display(args: argparse.Namespace, frame: Any) -> tuple[str, float]:
     """The metric's name and sign for the progress bar, before ``fit`` resolves them."""
     from automl.data import _as_target, infer_task
     try:
-        y = frame[args.target]
+        y = frame[args.target].dropna()  # fit_table leaves rows without a target out
         task = args.task if args.task in ("binary", "multiclass", "regression") else \
             infer_task(_as_target(y, len(y)), classification=args.task == "classification")
         metric = get_metric(args.metric or "auto", task)
     except (InputError, ValueError):
         return args.metric or "score", 1.0  # fit itself reports what is wrong
     return metric.name, metric.sign if metric.function is not None else 1.0
+
+
+def _check_output_file(path: str | None) -> None:
+    if path is not None and Path(path).is_dir():
+        raise InputError(f"--output {path!r} is a folder; give a file name inside it, such as "
+                         f"{str(Path(path) / 'out')!r}.")
 
 
 def _held_out_from_file(saved: SavedModel, data: str | None) -> Any:

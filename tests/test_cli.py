@@ -82,6 +82,7 @@ def test_report_on_labelled_data_from_a_file(fitted, tmp_path):
     (["fit", TRAIN, "--target", "species", "--holdout", "2"], "holdout must be a share"),
     (["fit", TRAIN, "--target", "species", "--metric", "rmse"], "does not apply to task"),
     (["predict", TRAIN, TEST], "is not a model saved by automl"),
+    (["fit", TRAIN, "--target", "species", "--output", EXAMPLES], "is a folder"),
     (["report", "nowhere.pkl"], "model file 'nowhere.pkl' does not exist"),
     (["fit", TRAIN], "the following arguments are required: --target"),
     (["fit", TRAIN, "--target", "species", "--time-budget", "soon"], "invalid float value"),
