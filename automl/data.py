@@ -279,7 +279,16 @@ def _infer_kind(series: pd.Series, name: Any) -> Kind:
     if pd.api.types.is_timedelta64_dtype(dtype):
         raise InputError(f"column {name!r} holds time differences; convert it to a number of "
                          "seconds (series.dt.total_seconds()).")
+    if isinstance(dtype, pd.StringDtype):
+        return "categorical"
     present = series.dropna()
+    # pandas' C type inference settles the common cases in one pass; the per-value checks
+    # below (two Python calls per value: seconds on 100k rows x 100 columns) are for mixes.
+    inferred = pd.api.types.infer_dtype(present, skipna=True)
+    if inferred in ("string", "empty"):
+        return "categorical"
+    if inferred in ("integer", "floating", "mixed-integer-float"):
+        return "numeric"
     if len(present) and present.map(lambda v: isinstance(v, (int, float, np.number))
                                     and not isinstance(v, complex)).all():
         return "numeric"
@@ -296,7 +305,10 @@ def _canonical_column(series: pd.Series, column: Column) -> pd.DataFrame:
     values = series.astype(object)
     present = ~pd.isna(values)
     strings = np.full(len(values), np.nan, dtype=object)
-    strings[present.to_numpy()] = values[present].map(str).to_numpy()
+    kept = values[present]
+    if pd.api.types.infer_dtype(kept, skipna=True) != "string":
+        kept = kept.map(str)  # numbers, bools, mixes: their text is the category
+    strings[present.to_numpy()] = kept.to_numpy()
     return pd.DataFrame({column.internal: strings})
 
 
