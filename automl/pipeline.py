@@ -54,6 +54,41 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         return self  # always returns a DataFrame: categoricals need one
 
 
+class LevelCodes(TransformerMixin, BaseEstimator):
+    """Strings to numbers: each level's rank among the levels seen at fit, -1 for a level
+    not seen then, NaN for a missing value.
+
+    scikit-learn's encoders handle object columns one Python call per value (counting levels
+    for ``max_categories`` alone took 17 s of CPU on 80k rows x 20 string columns); on these
+    float codes they take numpy's vectorised paths. Ranks keep the sorted order the encoders
+    would have given the strings, so the encodings, and the models, are the same.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "LevelCodes":
+        frame = pd.DataFrame(X)
+        self.levels_ = [pd.Index(np.sort(frame[c].dropna().unique().astype(str)))
+                        for c in frame.columns]
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self)
+        frame = pd.DataFrame(X)
+        columns = {}
+        for column, levels in zip(frame.columns, self.levels_):
+            values = frame[column]
+            codes = levels.get_indexer(values.astype(object)).astype(np.float64)
+            codes[pd.isna(values).to_numpy()] = np.nan
+            columns[column] = codes
+        return pd.DataFrame(columns, index=frame.index)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return self.feature_names_in_
+
+    def set_output(self, *, transform: Any = None) -> "LevelCodes":
+        return self  # always returns a DataFrame, whose names the encoders keep
+
+
 def build_pipeline(config: Config, space: CompiledSpace, schema: Schema, n_threads: int = 1,
                    seed: int = 0) -> Pipeline:
     """The unfitted pipeline for one config (validated against ``space``)."""
@@ -68,7 +103,8 @@ def build_pipeline(config: Config, space: CompiledSpace, schema: Schema, n_threa
         transformers.append(("numeric", numeric, schema.numeric_features))
     if schema.categorical_features:
         encoder = _make(space.component("encoder", config["encoder"]), config, task)
-        steps = [("encode", encoder)] + ([("categories", CategoryCodes())] if native else [])
+        steps = [("levels", LevelCodes()), ("encode", encoder)]
+        steps += [("categories", CategoryCodes())] if native else []
         transformers.append(("categorical", Pipeline(steps), schema.categorical_features))
     preprocess = ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0,
                                    verbose_feature_names_out=False)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from automl.components import load_components
 from automl.data import validate_input
@@ -66,3 +67,25 @@ def test_onehot_caps_levels_and_tolerates_unseen():
     pipeline = build_pipeline(config, space, dataset.schema).fit(dataset.X, dataset.y)
     assert pipeline[:-1].transform(dataset.X).shape[1] == 8
     pipeline.predict_proba(dataset.schema.transform(pd.DataFrame({"c": ["brand new"]})))
+
+
+def test_level_codes_give_the_encoders_the_same_encoding_as_strings():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    from automl.pipeline import LevelCodes
+    rng = np.random.default_rng(0)
+    levels = np.array(["b", "a", "c", "zz", "d10", "d9"], dtype=object)
+    train = pd.DataFrame({"c0": rng.choice(levels, 300, p=[.4, .3, .1, .1, .05, .05]),
+                          "c1": rng.choice(levels[:3], 300)}).astype(object)
+    train.iloc[::17, 0] = np.nan
+    test = pd.DataFrame({"c0": ["a", "unseen", np.nan, "d9"], "c1": ["c", "b", "a", "new"]},
+                        dtype=object)
+    encoders = [OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                               encoded_missing_value=-2, max_categories=4),
+                OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False,
+                              max_categories=3)]
+    for encoder in encoders:
+        direct = clone(encoder).fit(train).transform(test)
+        coded = make_pipeline(LevelCodes(), clone(encoder)).fit(train).transform(test)
+        np.testing.assert_array_equal(direct, coded)
