@@ -90,7 +90,8 @@ def ensemble_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resamp
 def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
                          pool: WorkerPool, clock: Clock, context: EvaluationContext,
                          n_threads: int, end_margin_seconds: float,
-                         settings: EnsembleSettings) -> FinalModel:
+                         settings: EnsembleSettings,
+                         early_models: dict[int, bytes] | None = None) -> FinalModel:
     """The ensemble when it can be built in the time left, else the best single pipeline."""
     if settings.enabled and context.metric.needs != "scorer":
         try:
@@ -106,7 +107,8 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
     elif settings.enabled:
         logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
                     context.metric.name)
-    model, chosen = final_model(log, models, pool, clock, context, n_threads, end_margin_seconds)
+    model, chosen = final_model(log, models, pool, clock, context, n_threads, end_margin_seconds,
+                                early_models)
     return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen)
 
 

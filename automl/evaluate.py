@@ -106,15 +106,23 @@ def _holdout(y: np.ndarray, task: str, seed: int) -> tuple[np.ndarray, np.ndarra
 
 def score_config(config: Config, context: EvaluationContext, n_threads: int = 1) -> TrialResult:
     """Fit and score one config on every fold; exceptions become failed results."""
+    return score_and_keep(config, context, n_threads)[0]
+
+
+def score_and_keep(config: Config, context: EvaluationContext,
+                   n_threads: int = 1) -> tuple[TrialResult, Pipeline | None]:
+    """``score_config``, plus the pipeline fitted on the last fold's training rows (None
+    unless the trial succeeded): a usable model as soon as the first trial ends."""
     try:
         return _score(config, context, n_threads)
     except MemoryError as error:
-        return TrialResult("memout", error=f"MemoryError: {error}")
+        return TrialResult("memout", error=f"MemoryError: {error}"), None
     except Exception as error:  # a trial's failure is data, not a crash of the search
-        return TrialResult("failed", error=f"{type(error).__name__}: {error}"[:2000])
+        return TrialResult("failed", error=f"{type(error).__name__}: {error}"[:2000]), None
 
 
-def _score(config: Config, context: EvaluationContext, n_threads: int) -> TrialResult:
+def _score(config: Config, context: EvaluationContext,
+           n_threads: int) -> tuple[TrialResult, Pipeline | None]:
     dataset, metric = context.dataset, context.metric
     predictions = _empty_predictions(dataset)
     fold_scores, fit_seconds, predict_seconds = [], 0.0, 0.0
@@ -135,16 +143,16 @@ def _score(config: Config, context: EvaluationContext, n_threads: int) -> TrialR
     validated = np.concatenate([validation for _, validation in context.resampling.folds])
     if not np.all(np.isfinite(predictions[validated])):
         return TrialResult("failed", error="ValueError: the model predicted NaN or infinity",
-                           fit_seconds=fit_seconds)
+                           fit_seconds=fit_seconds), None
     if metric.needs == "scorer":
         score = float(np.mean(fold_scores))
     else:
         score = metric.score(dataset.y[validated], predictions[validated], dataset.n_classes)
     if not np.isfinite(score):
         return TrialResult("failed", error=f"ValueError: the score is {score}",
-                           fit_seconds=fit_seconds)
+                           fit_seconds=fit_seconds), None
     return TrialResult("ok", score=score, fit_seconds=fit_seconds,
-                       predict_seconds=predict_seconds, predictions=predictions)
+                       predict_seconds=predict_seconds, predictions=predictions), pipeline
 
 
 def _empty_predictions(dataset: Dataset) -> np.ndarray:

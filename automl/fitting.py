@@ -86,7 +86,8 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
     pool = WorkerPool(context, n_workers, n_threads,
                       options.memory_limit_mb or default_memory_limit_mb(n_workers))
     store = PredictionStore(options.ensemble.nbest, log.path.parent / f"{log.path.stem}-oof")
-    models: dict[int, bytes] = {}
+    models: dict[int, bytes] = {}  # pickled full-data models, by trial
+    early: dict[int, bytes] = {}  # the first trial's last-fold model: the last resort
 
     def reserve(log: TrialLog) -> float:
         seconds = margin + refit_reserve(log, models, resampling)
@@ -103,9 +104,9 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
             per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
             n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
             initial_configs=tuple(initial))
-        run_search(space, pool, clock, settings, log, reserve, models, store)
+        run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
-                                     options.ensemble)
+                                     options.ensemble, early)
     finally:
         pool.close()
         store.clear()

@@ -10,22 +10,21 @@ from typing import Any
 import cloudpickle
 
 from automl.components import resolve
-from automl.evaluate import EvaluationContext, TrialResult, fit_final, score_config
+from automl.evaluate import EvaluationContext, TrialResult, fit_final, score_and_keep
 from automl.exceptions import ComponentError
 
 
 def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
-    """Run one request: ``("evaluate", (config, refit))`` or ``("refit", config)``.
+    """Run one request: ``("evaluate", (config, keep))`` or ``("refit", config)``.
 
-    ``evaluate`` with ``refit`` also fits the config on all rows and returns the pickled
-    pipeline beside the result, so the first trial leaves a usable model behind.
+    ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
+    training rows, so the first trial leaves a usable model behind without a second fit.
     """
     kind, argument = request
     if kind == "evaluate":
-        config, refit = argument
-        result = score_config(config, context, n_threads)
-        model = _refit_or_error(config, context, n_threads) if refit and result.status == "ok" else None
-        return result, model
+        config, keep = argument
+        result, pipeline = score_and_keep(config, context, n_threads)
+        return result, (_pickled(pipeline) if keep and pipeline is not None else None)
     if kind == "refit":
         return _refit_or_error(argument, context, n_threads)
     raise ValueError(f"unknown job kind {kind!r}")
@@ -45,9 +44,16 @@ def warm_up(context: EvaluationContext) -> None:
 
 def _refit_or_error(config: dict, context: EvaluationContext, n_threads: int) -> bytes | str:
     try:
-        return cloudpickle.dumps(fit_final(config, context, n_threads))
+        return _pickled(fit_final(config, context, n_threads))
     except MemoryError as error:
         return f"MemoryError: {error}"
+    except Exception as error:  # reported to the parent, which falls back
+        return f"{type(error).__name__}: {error}"
+
+
+def _pickled(pipeline: Any) -> bytes | str:
+    try:
+        return cloudpickle.dumps(pipeline)
     except Exception as error:  # reported to the parent, which falls back
         return f"{type(error).__name__}: {error}"
 

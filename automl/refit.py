@@ -1,9 +1,10 @@
 """Choose and fit the final model inside what is left of the budget.
 
 The best trial is refit on all rows when its measured fit time says that fits in the time
-left; otherwise the next best that fits; a trial whose full-data model already exists (the
-first trial's) is used as it is. If nothing can be refit, or every trial failed, the
-fallback is a prior-predicting dummy model, with a warning. ``refit_in_workers`` is the one
+left; otherwise the next best that fits; a trial whose full-data model already exists is
+used as it is. If nothing can be refit, the first trial's model as fitted on its last fold
+(kept by the search) is used, with a warning; if every trial failed, a prior-predicting
+dummy model, with a warning. ``refit_in_workers`` is the one
 way trials are refit in the workers, for one pipeline or an ensemble's members.
 """
 
@@ -52,8 +53,8 @@ def refit_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resamplin
 
 
 def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock: Clock,
-                context: EvaluationContext, n_threads: int,
-                end_margin_seconds: float) -> tuple[Any, Trial | None]:
+                context: EvaluationContext, n_threads: int, end_margin_seconds: float,
+                early_models: dict[int, bytes] | None = None) -> tuple[Any, Trial | None]:
     """The fitted final pipeline and the trial it comes from (None for the dummy fallback)."""
     resampling, dataset = context.resampling, context.dataset
     for trial in log.ranked():
@@ -67,6 +68,13 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
         model = _refit(pool, trial, clock, end_margin_seconds, context, n_threads, models)
         if model is not None:
             return model, trial
+    early = [trial for trial in log.ranked() if trial.trial in (early_models or {})]
+    if early:
+        warnings.warn(f"no successful trial could be refit on all rows within the budget; the "
+                      f"final model is trial {early[0].trial} as fitted on its validation "
+                      f"split's training rows. Give a larger time_budget.", UserWarning,
+                      stacklevel=3)
+        return cloudpickle.loads(early_models[early[0].trial]), early[0]
     if log.ranked():
         warnings.warn("no successful trial could be refit within the budget; the final model "
                       "predicts the training prior. Give a larger time_budget.", UserWarning,

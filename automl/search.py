@@ -93,13 +93,14 @@ class Proposer:
 
 def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: SearchSettings,
                log: TrialLog, reserve_seconds: Callable[[TrialLog], float],
-               models: dict[int, bytes], store: PredictionStore | None = None) -> None:
+               early_models: dict[int, bytes], store: PredictionStore | None = None) -> None:
     """Run trials until the budget, ``max_trials`` or the user (Ctrl-C) says stop.
 
     ``reserve_seconds(log)`` is the time kept back for what follows the search (the final
-    refit). ``models`` receives the pickled full-data models of the trials that asked for one
-    (the first trial does, so that a model exists early). ``store`` receives successful
-    trials' out-of-fold predictions; the log keeps none, so memory stays bounded.
+    refit). ``early_models`` receives the first trial's pipeline as fitted on its last
+    fold's training rows: a model that exists seconds into the search, for when no trial
+    can be refit on all rows. ``store`` receives successful trials' out-of-fold
+    predictions; the log keeps none, so memory stays bounded.
     """
     proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
     queue = deque(settings.initial_configs)
@@ -125,7 +126,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                 config, source, started = running.pop(trial_id)
                 result, model = _result_of(outcome)
                 if isinstance(model, bytes):
-                    models[trial_id] = model
+                    early_models[trial_id] = model
                 if result.predictions is not None:
                     if store is not None and result.status == "ok":
                         store.add(trial_id, result.score, result.predictions)

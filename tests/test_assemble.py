@@ -41,12 +41,13 @@ def searched(penguins, tmp_path):
     context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
                                 get_metric("auto", dataset.task), 0)
     pool = WorkerPool(context, 1, 2, 4000)
-    log, models = TrialLog(tmp_path / "trials.jsonl"), {}
+    log, models, early = TrialLog(tmp_path / "trials.jsonl"), {}, {}
     store = PredictionStore(20, tmp_path / "oof", memory_bytes=0)
     settings = SearchSettings(max_trials=6, initial_configs=tuple(initial_configs(space, ())))
     clock = Clock(120)
     try:
-        run_search(space, pool, clock, settings, log, lambda log: 1.0, models, store)
+        run_search(space, pool, clock, settings, log, lambda log: 1.0, early, store)
+        assert list(early) == [log.trials[0].trial]  # the first trial's last-fold model
         yield log, store, models, pool, clock, context
     finally:
         pool.close()

@@ -32,3 +32,22 @@ def test_reserve_is_zero_when_the_incumbent_is_already_fitted(tmp_path):
     assert refit_reserve(log, {0: b"model"}, _resampling("cv")) == 0.0
     log.append(_trial(1, 4.0, score=0.9))
     assert refit_reserve(log, {0: b"model"}, _resampling("cv")) > 4.0 / 4
+
+
+def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tmp_path):
+    import types
+
+    import cloudpickle
+    from sklearn.dummy import DummyClassifier
+
+    from automl.clock import Clock
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 50.0, score=0.7))
+    log.append(_trial(1, 80.0, score=0.9))  # better, but neither refits in 1 s
+    fold_model = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
+    context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
+    with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
+        model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+                                    early_models={0: cloudpickle.dumps(fold_model)})
+    assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
