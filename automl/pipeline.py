@@ -23,38 +23,56 @@ from automl.data import Schema
 from automl.space import CompiledSpace, Config, label
 
 
-class CategoryCodes(TransformerMixin, BaseEstimator):
-    """Turn ordinal codes into pandas categoricals with the levels seen at fit.
+class _ColumnCodes(TransformerMixin, BaseEstimator):
+    """A step that learns something per column at fit and recodes each column with it.
 
-    Codes outside those levels (unseen -1, missing -2) become missing values, which
-    LightGBM and HistGradientBoosting route on their own.
+    Always returns a DataFrame (categoricals need one; the encoders keep its names), so
+    ``set_output`` has nothing to change.
     """
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> "CategoryCodes":
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "_ColumnCodes":
         frame = pd.DataFrame(X)
-        self.n_levels_ = [int(max(np.nanmax(frame[c].to_numpy(dtype=float), initial=-1), -1)) + 1
-                          for c in frame.columns]
+        self.learned_ = [self._learn(frame[c]) for c in frame.columns]
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self)
         frame = pd.DataFrame(X)
-        columns = {}
-        for column, n in zip(frame.columns, self.n_levels_):
-            codes = frame[column].to_numpy(dtype=float)
-            codes = np.where((codes >= 0) & (codes < n), codes, -1).astype(int)  # -1: missing
-            columns[column] = pd.Categorical.from_codes(codes, categories=range(n))
+        columns = {column: self._recode(frame[column], learned)
+                   for column, learned in zip(frame.columns, self.learned_)}
         return pd.DataFrame(columns, index=frame.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return self.feature_names_in_
 
-    def set_output(self, *, transform: Any = None) -> "CategoryCodes":
-        return self  # always returns a DataFrame: categoricals need one
+    def set_output(self, *, transform: Any = None) -> "_ColumnCodes":
+        return self
+
+    def _learn(self, values: pd.Series) -> Any:
+        raise NotImplementedError
+
+    def _recode(self, values: pd.Series, learned: Any) -> Any:
+        raise NotImplementedError
 
 
-class LevelCodes(TransformerMixin, BaseEstimator):
+class CategoryCodes(_ColumnCodes):
+    """Turn ordinal codes into pandas categoricals with the levels seen at fit.
+
+    Codes outside those levels (unseen -1, missing -2) become missing values, which
+    LightGBM and HistGradientBoosting route on their own.
+    """
+
+    def _learn(self, values: pd.Series) -> int:
+        return int(max(np.nanmax(values.to_numpy(dtype=float), initial=-1), -1)) + 1
+
+    def _recode(self, values: pd.Series, n_levels: int) -> pd.Categorical:
+        codes = values.to_numpy(dtype=float)
+        codes = np.where((codes >= 0) & (codes < n_levels), codes, -1).astype(int)  # -1: missing
+        return pd.Categorical.from_codes(codes, categories=range(n_levels))
+
+
+class LevelCodes(_ColumnCodes):
     """Strings to numbers: each level's rank among the levels seen at fit, -1 for a level
     not seen then, NaN for a missing value.
 
@@ -64,29 +82,13 @@ class LevelCodes(TransformerMixin, BaseEstimator):
     would have given the strings, so the encodings, and the models, are the same.
     """
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> "LevelCodes":
-        frame = pd.DataFrame(X)
-        self.levels_ = [pd.Index(np.sort(frame[c].dropna().unique().astype(str)))
-                        for c in frame.columns]
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        return self
+    def _learn(self, values: pd.Series) -> pd.Index:
+        return pd.Index(np.sort(values.dropna().unique().astype(str)))
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        check_is_fitted(self)
-        frame = pd.DataFrame(X)
-        columns = {}
-        for column, levels in zip(frame.columns, self.levels_):
-            values = frame[column]
-            codes = levels.get_indexer(values.astype(object)).astype(np.float64)
-            codes[pd.isna(values).to_numpy()] = np.nan
-            columns[column] = codes
-        return pd.DataFrame(columns, index=frame.index)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return self.feature_names_in_
-
-    def set_output(self, *, transform: Any = None) -> "LevelCodes":
-        return self  # always returns a DataFrame, whose names the encoders keep
+    def _recode(self, values: pd.Series, levels: pd.Index) -> np.ndarray:
+        codes = levels.get_indexer(values.astype(object)).astype(np.float64)
+        codes[pd.isna(values).to_numpy()] = np.nan
+        return codes
 
 
 def build_pipeline(config: Config, space: CompiledSpace, schema: Schema, n_threads: int = 1,
