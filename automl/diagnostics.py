@@ -17,6 +17,7 @@ from sklearn import inspection
 
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
+from automl.trial_log import PREVIEW
 
 # Permutation importance repeats and the rows it scores: enough for a stable ranking on
 # held-out data, bounded so that the report takes seconds on a large table.
@@ -84,9 +85,10 @@ def summarise_data(X: pd.DataFrame, y: pd.Series, model: Any, source: str = "",
 
 
 def history(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
-    """Trials in the order they ended: when, score, and the best score so far (metric units)."""
+    """Trials in the order they ended: when, score, and the best score so far (metric units;
+    the preview, scored on other rows, does not set it)."""
     frame = leaderboard.sort_values("finished_at_seconds").reset_index(drop=True)
-    ok = frame["status"].eq("ok") & frame["score"].notna()
+    ok = frame["status"].eq("ok") & frame["score"].notna() & frame["source"].ne(PREVIEW)
     frame = frame.assign(best_so_far=frame["score"].where(ok).cummax())
     for column in ("score", "best_so_far"):
         frame[column] = [natural(model, value) if pd.notna(value) else np.nan
@@ -95,9 +97,11 @@ def history(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
 
 
 def family_bests(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
-    """Per model family: trials run, trials that succeeded, and the best validation score."""
+    """Per model family: trials run, trials that succeeded, and the best validation score
+    (the preview left out)."""
     rows = []
-    for family, group in leaderboard.groupby("model", sort=False):
+    trials = leaderboard[leaderboard["source"].ne(PREVIEW)]
+    for family, group in trials.groupby("model", sort=False):
         ok = group[group["status"].eq("ok") & group["score"].notna()]
         best = ok["score"].max() if len(ok) else None
         rows.append({"model": family, "trials": len(group), "ok": len(ok),

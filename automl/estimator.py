@@ -22,7 +22,7 @@ from automl.clock import Clock
 from automl.data import _as_target, infer_task, validate_input
 from automl.evaluate import predict_raw
 from automl.exceptions import InputError
-from automl.fitting import FitOptions, fit_automl
+from automl.fitting import FitOptions, fit_automl, start_workers
 from automl.trial_log import TrialLog
 
 _SEARCHES = ("tpe", "random")
@@ -82,8 +82,9 @@ class _AutoMLBase(BaseEstimator):
         """
         clock = Clock(_check_time_budget(self.time_budget))
         options = self._options()
-        dataset = validate_input(X, y, task=self._check_task())
-        outcome = fit_automl(dataset, options, clock)
+        with start_workers(options) as pool:  # they start while the input is checked
+            dataset = validate_input(X, y, task=self._check_task())
+            outcome = fit_automl(dataset, options, clock, pool)
         self.task_ = dataset.task
         self.schema_ = dataset.schema
         self.n_features_in_ = len(dataset.schema.columns)

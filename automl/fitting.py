@@ -17,7 +17,7 @@ from automl.assemble import EnsembleSettings, FinalModel, assemble_final_model, 
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import Dataset
-from automl.evaluate import EvaluationContext, make_resampling
+from automl.evaluate import PREVIEW_ROWS, EvaluationContext, has_preview, make_resampling
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
 from automl.prediction_store import PredictionStore
@@ -71,8 +71,20 @@ def end_margin_seconds(budget_seconds: float) -> float:
     return 0.2 + 0.005 * budget_seconds
 
 
-def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcome:
-    """Search within the clock's budget and return the fitted final model with its log."""
+def start_workers(options: FitOptions) -> WorkerPool:
+    """The worker processes ``fit_automl`` will use, started before the input is checked:
+    their interpreter start and imports (about 2 s) overlap the checking."""
+    n_workers, n_threads = parallelism(options.n_jobs)
+    return WorkerPool(None, n_workers, n_threads,
+                      options.memory_limit_mb or default_memory_limit_mb(n_workers))
+
+
+def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
+               pool: WorkerPool | None = None) -> FitOutcome:
+    """Search within the clock's budget and return the fitted final model with its log.
+
+    ``pool`` (from :func:`start_workers`) is closed on return; without one, one is started.
+    """
     metric = get_metric(options.metric, dataset.task)
     components = load_components(options.extra_components)
     space = compile_space(components, dataset.task, dataset.n_rows, options.include_models,
@@ -83,11 +95,9 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
     n_workers, n_threads = parallelism(options.n_jobs)
     log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
     margin = end_margin_seconds(clock.budget_seconds)
-    pool = WorkerPool(context, n_workers, n_threads,
-                      options.memory_limit_mb or default_memory_limit_mb(n_workers))
     store = PredictionStore(options.ensemble.nbest, log.path.parent / f"{log.path.stem}-oof")
     models: dict[int, bytes] = {}  # pickled full-data models, by trial
-    early: dict[int, bytes] = {}  # the first trial's last-fold model: the last resort
+    early: dict[int, bytes] = {}  # the preview's or first trial's model: the last resort
 
     def reserve(log: TrialLog) -> float:
         seconds = margin + refit_reserve(log, models, resampling)
@@ -95,15 +105,18 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock) -> FitOutcom
             seconds += ensemble_reserve(log, models, resampling, clock.budget_seconds, n_workers)
         return seconds
 
+    pool = pool or start_workers(options)
     try:
-        # The meta-features are computed while the worker processes start.
+        pool.load(context)
+        # The meta-features are computed while the workers load the context.
         warm = warm_start_for(dataset, space, options.warm_start, options.seed)
         initial = initial_configs(space, options.initial_configs, warm)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
             per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
             n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
-            initial_configs=tuple(initial))
+            initial_configs=tuple(initial),
+            preview_rows=PREVIEW_ROWS if has_preview(resampling) else None)
         run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
                                      options.ensemble, early)

@@ -10,21 +10,27 @@ from typing import Any
 import cloudpickle
 
 from automl.components import resolve
-from automl.evaluate import EvaluationContext, TrialResult, fit_final, score_and_keep
+from automl.evaluate import EvaluationContext, TrialResult, fit_final, preview, score_and_keep
 from automl.exceptions import ComponentError
 
 
 def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
-    """Run one request: ``("evaluate", (config, keep))`` or ``("refit", config)``.
+    """Run one request: ``("evaluate", (config, keep))``, ``("preview", (config, rows))`` or
+    ``("refit", config)``.
 
     ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
-    training rows, so the first trial leaves a usable model behind without a second fit.
+    training rows, so the first trial leaves a usable model behind without a second fit; a
+    preview always returns its pipeline.
     """
     kind, argument = request
     if kind == "evaluate":
         config, keep = argument
         result, pipeline = score_and_keep(config, context, n_threads)
         return result, (_pickled(pipeline) if keep and pipeline is not None else None)
+    if kind == "preview":
+        config, rows = argument
+        result, pipeline = preview(config, context, rows, n_threads)
+        return result, (_pickled(pipeline) if pipeline is not None else None)
     if kind == "refit":
         return _refit_or_error(argument, context, n_threads)
     raise ValueError(f"unknown job kind {kind!r}")

@@ -2,8 +2,8 @@
 
 The best trial is refit on all rows when its measured fit time says that fits in the time
 left; otherwise the next best that fits; a trial whose full-data model already exists is
-used as it is. If nothing can be refit, the first trial's model as fitted on its last fold
-(kept by the search) is used, with a warning; if every trial failed, a prior-predicting
+used as it is. If nothing can be refit, the first job's model (the preview's, or the first
+trial's as fitted on its last fold, kept by the search) is used, with a warning; if every trial failed, a prior-predicting
 dummy model, with a warning. ``refit_in_workers`` is the one
 way trials are refit in the workers, for one pipeline or an ensemble's members.
 """
@@ -68,14 +68,16 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
         model = _refit(pool, trial, clock, end_margin_seconds, context, n_threads, models)
         if model is not None:
             return model, trial
-    early = [trial for trial in log.ranked() if trial.trial in (early_models or {})]
+    early = [trial for trial in log.trials if trial.ok and trial.trial in (early_models or {})]
     if early:
+        what = (f"the preview (trial {early[0].trial}), fitted on a sample of its validation "
+                f"split's training rows" if early[0].preview else f"trial {early[0].trial} "
+                f"as fitted on its validation split's training rows")
         warnings.warn(f"no successful trial could be refit on all rows within the budget; the "
-                      f"final model is trial {early[0].trial} as fitted on its validation "
-                      f"split's training rows. Give a larger time_budget.", UserWarning,
+                      f"final model is {what}. Give a larger time_budget.", UserWarning,
                       stacklevel=3)
         return cloudpickle.loads(early_models[early[0].trial]), early[0]
-    if log.ranked():
+    if any(trial.ok for trial in log.trials):
         warnings.warn("no successful trial could be refit within the budget; the final model "
                       "predicts the training prior. Give a larger time_budget.", UserWarning,
                       stacklevel=3)

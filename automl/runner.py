@@ -64,22 +64,39 @@ def default_memory_limit_mb(n_workers: int) -> int:
 class WorkerPool:
     """A fixed number of worker processes, each running one job at a time."""
 
-    def __init__(self, context: Any, n_workers: int, n_threads: int, memory_limit_mb: int) -> None:
+    def __init__(self, context: Any | None, n_workers: int, n_threads: int,
+                 memory_limit_mb: int) -> None:
+        """Start the workers; without ``context`` they import their libraries and wait for
+        :meth:`load`, so that their start overlaps whatever the caller does meanwhile."""
+        self._payload_path: str | None = None
+        self._n_threads = n_threads
+        self._memory_limit_bytes = memory_limit_mb * 2**20
+        self._failed_starts = 0
+        self._workers = [self._start_worker() for _ in range(n_workers)]
+        if context is not None:
+            self.load(context)
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def load(self, context: Any) -> None:
+        """Hand every worker, started or starting, the context its jobs run in."""
         # Workers read the context from a file: a pipe would block the parent until a new
         # worker has imported its libraries and read it.
         handle, path = tempfile.mkstemp(prefix="automl-context-", suffix=".pkl")
         with os.fdopen(handle, "wb") as file:
             cloudpickle.dump(context, file)
         self._payload_path = path
-        self._n_threads = n_threads
-        self._memory_limit_bytes = memory_limit_mb * 2**20
-        self._failed_starts = 0
-        self._workers = [self._start_worker() for _ in range(n_workers)]
+        for worker in self._workers:
+            self._send_context(worker)
 
     def _start_worker(self) -> _Worker:
         parent_end, child_end = socket.socketpair()
         command = [sys.executable, "-c", "from automl.runner import serve; "
-                   f"serve({child_end.fileno()}, {self._payload_path!r}, {self._n_threads})"]
+                   f"serve({child_end.fileno()}, {self._n_threads})"]
         env = dict(os.environ, OMP_NUM_THREADS=str(self._n_threads),
                    PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT] + [p for p in sys.path if p]))
         # A fresh interpreter rather than multiprocessing's spawn: spawn re-imports the user's
@@ -88,7 +105,16 @@ class WorkerPool:
                                    stdin=subprocess.DEVNULL, start_new_session=False)
         child_end.close()
         connection = multiprocessing.connection.Connection(parent_end.detach())
-        return _Worker(process, connection, psutil_process=psutil.Process(process.pid))
+        worker = _Worker(process, connection, psutil_process=psutil.Process(process.pid))
+        if self._payload_path is not None:
+            self._send_context(worker)
+        return worker
+
+    def _send_context(self, worker: _Worker) -> None:
+        try:  # a few bytes: the socket's buffer takes them before the worker reads
+            worker.connection.send(("context", self._payload_path))
+        except OSError:
+            pass  # the worker died already; poll() reports it
 
     @property
     def n_idle(self) -> int:
@@ -169,7 +195,8 @@ class WorkerPool:
         for worker in self._workers:
             _kill(worker)
         self._workers = []
-        Path(self._payload_path).unlink(missing_ok=True)
+        if self._payload_path is not None:
+            Path(self._payload_path).unlink(missing_ok=True)
 
 
 def _kill(worker: _Worker) -> None:
@@ -196,14 +223,19 @@ def _resident_bytes(process: Any) -> int:
         return 0
 
 
-def serve(fd: int, payload_path: str, n_threads: int) -> None:
-    """A worker's life: load the context once, then answer jobs until the pipe closes."""
+def serve(fd: int, n_threads: int) -> None:
+    """A worker's life: import the libraries, load the context once it is sent, then answer
+    jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     connection = multiprocessing.connection.Connection(fd)
     from threadpoolctl import threadpool_limits
 
     from automl import jobs
 
+    try:
+        _, payload_path = connection.recv()
+    except (EOFError, OSError):
+        return  # closed before it had anything to do
     with open(payload_path, "rb") as file:
         context = cloudpickle.load(file)
     threadpool_limits(n_threads)

@@ -4,7 +4,8 @@ hyperopt is used ask-and-tell style: ``Proposer.ask`` inserts a new trial docume
 decodes it into a readable config, ``Proposer.tell`` reports its score. Initial configs
 (the fast default first) are inserted as documents too, so TPE learns from them. Trials run
 in a :class:`~automl.runner.WorkerPool`; none starts unless it can end before the time
-reserved for the final refit.
+reserved for the final refit. On large data a preview of the first config (fitted on a row
+sample, see ``automl.evaluate``) runs before everything else; TPE is not told of it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from automl.evaluate import TrialResult
 from automl.prediction_store import PredictionStore
 from automl.runner import WorkerPool
 from automl.space import CompiledSpace, Config
-from automl.trial_log import Trial, TrialLog
+from automl.trial_log import PREVIEW, Trial, TrialLog
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class SearchSettings:
     per_trial_seconds: float = 60.0
     n_startup_trials: int = 10
     initial_configs: tuple[tuple[Config, str], ...] = field(default_factory=tuple)
+    preview_rows: int | None = None  # start with a preview of the first config on this many rows
 
 
 class Proposer:
@@ -65,6 +67,11 @@ class Proposer:
         docs = self._suggest([trial_id], self._domain, self._trials, seed)
         self._insert(docs)
         return trial_id, self._space.decode(docs[0]["misc"]["vals"])
+
+    def reserve_id(self) -> int:
+        """A trial id for a job the algorithm is not told about (a preview)."""
+        (trial_id,) = self._trials.new_trial_ids(1)
+        return trial_id
 
     def add(self, config: Config) -> tuple[int, Config]:
         """Register a given config as the next trial (so the algorithm learns from it)."""
@@ -97,15 +104,18 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
     """Run trials until the budget, ``max_trials`` or the user (Ctrl-C) says stop.
 
     ``reserve_seconds(log)`` is the time kept back for what follows the search (the final
-    refit). ``early_models`` receives the first trial's pipeline as fitted on its last
-    fold's training rows: a model that exists seconds into the search, for when no trial
-    can be refit on all rows. ``store`` receives successful trials' out-of-fold
-    predictions; the log keeps none, so memory stays bounded.
+    refit). ``early_models`` receives the first job's pipeline (the preview's, or the first
+    trial's as fitted on its last fold's training rows): a model that exists seconds into
+    the search, for when no trial can be refit on all rows. ``store`` receives successful
+    trials' out-of-fold predictions; the log keeps none, so memory stays bounded. The preview
+    does not count towards ``max_trials``.
     """
     proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
     queue = deque(settings.initial_configs)
+    if settings.preview_rows and queue:
+        queue.appendleft((queue[0][0], PREVIEW))
     running: dict[int, tuple[Config, str, float]] = {}
-    n_started, stopping = 0, False
+    n_started, n_submitted, stopping = 0, 0, False
     try:
         while True:
             while not stopping:
@@ -117,9 +127,12 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     break
                 trial_id, config, source = _next(proposer, queue)
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
-                pool.submit(trial_id, ("evaluate", (config, n_started == 0)), limit)
+                request = ("preview", (config, settings.preview_rows)) if source == PREVIEW else \
+                    ("evaluate", (config, n_submitted == 0))
+                pool.submit(trial_id, request, limit)
                 running[trial_id] = (config, source, clock.elapsed())
-                n_started += 1
+                n_submitted += 1
+                n_started += source != PREVIEW
             if stopping and not running:
                 break
             for trial_id, outcome in pool.poll():
@@ -128,10 +141,11 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                 if isinstance(model, bytes):
                     early_models[trial_id] = model
                 if result.predictions is not None:
-                    if store is not None and result.status == "ok":
+                    if store is not None and result.status == "ok" and source != PREVIEW:
                         store.add(trial_id, result.score, result.predictions)
                     result = replace(result, predictions=None)
-                proposer.tell(trial_id, result.score if result.status == "ok" else None)
+                if source != PREVIEW:
+                    proposer.tell(trial_id, result.score if result.status == "ok" else None)
                 log.append(Trial(trial_id, config, source, result, started, clock.elapsed()))
                 _log_progress(log, log.trials[-1])
     except KeyboardInterrupt:
@@ -141,6 +155,8 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
 def _next(proposer: Proposer, queue: deque) -> tuple[int, Config, str]:
     while queue:
         config, source = queue.popleft()
+        if source == PREVIEW:
+            return proposer.reserve_id(), config, source
         try:
             trial_id, config = proposer.add(config)
             return trial_id, config, source

@@ -17,6 +17,10 @@ import pandas as pd
 
 from automl.evaluate import TrialResult
 
+# The source of a preview (``automl.evaluate``): scored on a row sample, so never ranked
+# against the trials, but a usable model seconds into the search.
+PREVIEW = "preview"
+
 LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "error", "fit_seconds",
                        "finished_at_seconds", "source", "ensemble_weight", "config"]
 
@@ -35,6 +39,10 @@ class Trial:
     @property
     def ok(self) -> bool:
         return self.result.status == "ok"
+
+    @property
+    def preview(self) -> bool:
+        return self.source == PREVIEW
 
     def record(self) -> dict[str, Any]:
         """A JSON-ready row (no predictions)."""
@@ -62,15 +70,16 @@ class TrialLog:
             handle.flush()
 
     def ranked(self) -> list[Trial]:
-        """Successful trials, best score first (ties: earlier trial first)."""
-        return sorted((t for t in self.trials if t.ok), key=lambda t: (-t.result.score, t.trial))
+        """Successful trials, best score first (ties: earlier trial first); no preview."""
+        return sorted((t for t in self.trials if t.ok and not t.preview),
+                      key=lambda t: (-t.result.score, t.trial))
 
     def best(self) -> Trial | None:
         ranked = self.ranked()
         return ranked[0] if ranked else None
 
     def leaderboard(self, weights: dict[int, float] | None = None) -> pd.DataFrame:
-        """One row per trial, best first, failed trials last.
+        """One row per trial, best first, then the preview, failed trials last.
 
         ``weights`` are the final model's member weights by trial (0 for the others).
         """
@@ -80,7 +89,10 @@ class TrialLog:
         frame = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS + ["started_at_seconds"])
         frame = frame[LEADERBOARD_COLUMNS]
         frame["score"] = frame["score"].astype(float)
-        frame = frame.sort_values(["score", "trial"], ascending=[False, True], na_position="last")
+        order = pd.DataFrame({"failed": frame["score"].isna(),
+                              "preview": frame["source"].eq(PREVIEW),
+                              "score": -frame["score"], "trial": frame["trial"]})
+        frame = frame.loc[order.sort_values(["failed", "preview", "score", "trial"]).index]
         return frame.reset_index(drop=True)
 
 

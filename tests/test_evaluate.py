@@ -6,7 +6,8 @@ import pytest
 
 from automl.components import load_components
 from automl.data import validate_input
-from automl.evaluate import EvaluationContext, make_resampling, score_config
+from automl.evaluate import (PREVIEW_ABOVE_ROWS, EvaluationContext, has_preview, make_resampling,
+                             preview, score_config)
 from automl.exceptions import InputError
 from automl.metrics import get_metric
 from automl.space import compile_space
@@ -67,3 +68,21 @@ def test_a_failing_config_becomes_a_failed_result():
                              "model.k_nearest_neighbors.n_neighbors": 64})
     result = score_config(config, context)
     assert result.status == "failed" and "n_neighbors" in result.error
+
+
+def test_preview_fits_a_sample_and_scores_the_first_split_only(penguins):
+    frame = penguins.dropna(subset=["species"])
+    context, space = _context(frame.drop(columns="species"), frame["species"])
+    train, validation = context.resampling.folds[0]
+    result, pipeline = preview(space.default_config(), context, rows=60)
+    assert result.status == "ok" and result.score < 0
+    validated = ~np.isnan(result.predictions).any(axis=1)
+    assert np.flatnonzero(validated).tolist() == validation.tolist()
+    assert pipeline.named_steps["model"].n_classes_ == 3  # the stratified sample has every class
+    assert len(train) > 60
+
+
+def test_only_large_first_splits_get_a_preview():
+    assert not has_preview(make_resampling(np.arange(7_000) % 2, "binary"))  # 3 folds of 4,667
+    assert has_preview(make_resampling(np.arange(9_000) % 2, "binary"))  # 3 folds of 6,000
+    assert PREVIEW_ABOVE_ROWS < 0.8 * 10_001  # every holdout split gets one

@@ -13,8 +13,8 @@ def _resampling(kind, n_folds=5):
     return Resampling(kind, folds)
 
 
-def _trial(number, fit_seconds, score=0.8):
-    return Trial(number, {"model": "lightgbm"}, "tpe",
+def _trial(number, fit_seconds, score=0.8, source="tpe"):
+    return Trial(number, {"model": "lightgbm"}, source,
                  TrialResult("ok", score=score, fit_seconds=fit_seconds), 0.0, 1.0)
 
 
@@ -51,3 +51,22 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
         model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(fold_model)})
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
+
+
+def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
+    import types
+
+    import cloudpickle
+    from sklearn.dummy import DummyClassifier
+
+    from automl.clock import Clock
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 0.5, score=0.95, source="preview"))
+    log.append(_trial(1, 80.0, score=0.9))  # does not refit in 1 s
+    preview_model = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
+    context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
+    with pytest.warns(UserWarning, match=r"the preview \(trial 0\), fitted on a sample"):
+        model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+                                    early_models={0: cloudpickle.dumps(preview_model)})
+    assert chosen.trial == 0 and model.predict([[1]]).tolist() == [0]

@@ -50,3 +50,20 @@ def test_leaderboard_columns_and_order(penguins):
     assert list(ok["score"]) == sorted(ok["score"], reverse=True)
     assert model.best_score_ == pytest.approx(ok["score"].iloc[0])
     assert isinstance(board["config"].iloc[0], dict)
+
+
+def test_large_data_gets_a_preview_first_that_nothing_ranks(tmp_path):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=12_000, n_features=8, random_state=0)
+    model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=3,
+                       include_models=["lightgbm"], log_dir=tmp_path)
+    records = read_log(model.trial_log_path_)
+    assert records[0]["source"] == "preview" and records[0]["status"] == "ok"
+    assert records[0]["finished_at_seconds"] < min(r["finished_at_seconds"] for r in records[1:])
+    board = model.leaderboard_
+    assert len(board) == 4  # the preview is not one of the max_trials
+    assert board["source"].iloc[-1] == "preview"
+    assert board.loc[board["source"] == "preview", "ensemble_weight"].item() == 0.0
+    trials = board[board["source"] != "preview"]
+    assert model.best_score_ == trials["score"].max()

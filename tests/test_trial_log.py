@@ -6,10 +6,10 @@ from automl.evaluate import TrialResult
 from automl.trial_log import Trial, TrialLog, read_log
 
 
-def _trial(number, status="ok", score=None):
+def _trial(number, status="ok", score=None, source="tpe"):
     config = {"model": "lightgbm", "model.mlp.hidden_layer_sizes": (64, 64),
               "x": np.float64(0.5)}
-    return Trial(number, config, "tpe", TrialResult(status, score=score, error=None
+    return Trial(number, config, source, TrialResult(status, score=score, error=None
                                                     if status == "ok" else "boom"),
                  float(number), number + 0.5)
 
@@ -32,3 +32,13 @@ def test_ranking_and_leaderboard_order(tmp_path):
     assert [t.trial for t in log.ranked()] == [2, 3, 0]
     assert log.best().trial == 2
     assert list(log.leaderboard()["trial"]) == [2, 3, 0, 1]
+
+
+def test_a_preview_is_never_ranked_and_comes_after_the_trials(tmp_path):
+    log = TrialLog(tmp_path / "trials.jsonl")
+    for trial in [_trial(0, score=0.99, source="preview"), _trial(1, score=0.5),
+                  _trial(2, "timeout"), _trial(3, score=0.7)]:
+        log.append(trial)
+    assert [t.trial for t in log.ranked()] == [3, 1]
+    assert log.best().trial == 3
+    assert list(log.leaderboard()["trial"]) == [3, 1, 0, 2]
