@@ -12,6 +12,9 @@ against seconds since the start of ``fit``) is kept.
 
 Rows are appended to benchmarks/results/warmstart.csv as they finish (a rerun skips what is
 there); the summary goes to warmstart.md and the anytime curves to warmstart-anytime.png.
+``--csv OTHER.csv`` writes OTHER.csv, OTHER.md and OTHER-anytime.png instead, and ``--modes
+warm`` runs only the warm side: to try another knowledge-base compiler against cold runs
+copied from an earlier CSV (the cold side does not read the knowledge base).
 """
 
 from __future__ import annotations
@@ -156,6 +159,8 @@ def main() -> None:
                              "LONG_SELECTION among them")
     parser.add_argument("--datasets", nargs="*")
     parser.add_argument("--work", type=Path, default=WORK_DIR)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--csv", type=Path, default=RESULTS / "warmstart.csv")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     searches, matrix = read_records(args.work / "searches"), read_records(args.work / "matrix")
@@ -163,12 +168,12 @@ def main() -> None:
     if args.selection == "long":
         names = [name for names in LONG_SELECTION.values() for name in names if name in searches]
     entries = read_manifest()
-    RESULTS.mkdir(exist_ok=True)
-    csv = RESULTS / "warmstart.csv"
+    csv = args.csv
+    csv.parent.mkdir(parents=True, exist_ok=True)
     done = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=["dataset", "budget", "mode"])
     finished = set(zip(done["dataset"], done["budget"].astype(float), done["mode"]))
     for name in names:
-        todo = [(budget, mode) for budget in args.budgets for mode in MODES
+        todo = [(budget, mode) for budget in args.budgets for mode in args.modes
                 if (name, budget, mode) not in finished]
         if not todo:
             continue
@@ -184,8 +189,8 @@ def main() -> None:
                       f"{row['first_model_seconds']:.2f}s", flush=True)
     frame = pd.read_csv(csv)
     text = summarise(frame)
-    (RESULTS / "warmstart.md").write_text(text + "\n")
-    plot(frame, RESULTS / "warmstart-anytime.png")
+    csv.with_suffix(".md").write_text(text + "\n")
+    plot(frame, csv.with_name(f"{csv.stem}-anytime.png"))
     print(text)
 
 

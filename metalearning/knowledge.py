@@ -21,9 +21,10 @@ import numpy as np
 import automl
 from automl.components import space_version
 from automl.metafeatures import NAMES
+from automl.space import task_space
 from automl.warmstart import FORMAT_VERSION
 from .portfolio import greedy_portfolio
-from .records import task_candidates, write_json
+from .records import candidate_key, task_candidates, write_json
 
 PORTFOLIO_SIZE = 8
 # Best configs kept per past dataset (best per model family, best first); the warm start uses
@@ -45,7 +46,8 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             continue
         candidates = task_candidates(task, records)
         rows = [matrix[name] for name in sorted(records) if name in matrix]
-        portfolio = _portfolio(candidates, rows)
+        first = candidate_key(task_space(task).default_config())
+        portfolio = _portfolio(candidates, rows, first)
         path = Path(folder) / f"{task}.json"
         write_json(path, {
             "format_version": FORMAT_VERSION, "task": task,
@@ -67,17 +69,19 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
     return written
 
 
-def _portfolio(candidates: dict[str, dict[str, Any]],
-               rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The greedy portfolio over the datasets that have a matrix row."""
+def _portfolio(candidates: dict[str, dict[str, Any]], rows: list[dict[str, Any]],
+               first: str) -> list[dict[str, Any]]:
+    """The greedy portfolio over the datasets that have a matrix row, given the ``first``
+    candidate (the default ``fit`` always runs first)."""
     keys = sorted(candidates)
     if not rows:
         return []
     scores = np.array([[_score(row, key) for key in keys] for row in rows], dtype=np.float64)
+    given = [keys.index(first)] if first in keys else []
     return [{"config": candidates[keys[index]]["config"],
              "origin": candidates[keys[index]]["origin"],
              "mean_normalised_score": round(reached, 4)}
-            for index, reached in greedy_portfolio(scores, PORTFOLIO_SIZE)]
+            for index, reached in greedy_portfolio(scores, PORTFOLIO_SIZE, given)]
 
 
 def _score(row: dict[str, Any], key: str) -> float:

@@ -5,11 +5,15 @@ candidate failed. Scores are normalised per dataset to [0, 1] (median to best ca
 failure counts as 0), so that datasets with different metrics and difficulty weigh the same.
 A portfolio's score on a dataset is that of its best member; each step adds the candidate
 that most raises the mean over datasets, until the size is reached or nothing improves.
+Candidates that ``fit`` runs anyway before the portfolio (the first default) are ``given``:
+the portfolio starts from their scores and spends no place on them, so each place goes to
+what adds most to them.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Sequence
 
 import numpy as np
 
@@ -32,17 +36,18 @@ def normalise(scores: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(scores), normalised, 0.0)
 
 
-def greedy_portfolio(scores: np.ndarray, size: int) -> list[tuple[int, float]]:
+def greedy_portfolio(scores: np.ndarray, size: int,
+                     given: Sequence[int] = ()) -> list[tuple[int, float]]:
     """Column indices of the portfolio in the order chosen, each with the mean normalised
-    score the portfolio reached when it was added."""
+    score the portfolio (with the ``given`` columns) reached when it was added."""
     normalised = normalise(scores)
     n_datasets, n_candidates = normalised.shape
     chosen: list[tuple[int, float]] = []
-    best_so_far = np.zeros(n_datasets)
-    current = 0.0
-    for _ in range(min(size, n_candidates)):
+    best_so_far = normalised[:, list(given)].max(axis=1) if len(given) else np.zeros(n_datasets)
+    current = float(best_so_far.mean())
+    for _ in range(min(size, n_candidates - len(given))):
         reached = np.maximum(normalised, best_so_far[:, None]).mean(axis=0)
-        reached[[index for index, _ in chosen]] = -np.inf
+        reached[[index for index, _ in chosen] + list(given)] = -np.inf
         candidate = int(np.argmax(reached))  # ties go to the lower index: deterministic
         if chosen and reached[candidate] <= current + 1e-12:
             break

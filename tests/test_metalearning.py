@@ -34,6 +34,15 @@ def test_greedy_portfolio_adds_what_covers_the_datasets_left():
     assert reached == sorted(reached) and reached[-1] == pytest.approx(1.0)
 
 
+def test_a_given_candidate_takes_no_place_and_the_portfolio_covers_what_it_misses():
+    # Candidate 0 (the first default, run anyway) is best on datasets 0-1: the first place goes
+    # to 2, which covers dataset 2, not to 1, which duplicates 0.
+    scores = np.array([[1.0, 0.9, 0.0], [1.0, 0.9, 0.0], [0.0, 0.5, 1.0], [0.0, 0.0, 0.0]])
+    chosen = greedy_portfolio(scores, size=10, given=[0])
+    assert [index for index, _ in chosen][0] == 2
+    assert 0 not in [index for index, _ in chosen]
+
+
 def test_greedy_portfolio_matches_brute_force_on_its_first_pick():
     rng = np.random.default_rng(0)
     scores = rng.random((6, 5))
