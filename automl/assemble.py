@@ -95,8 +95,8 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
     """The ensemble when it can be built in the time left, else the best single pipeline."""
     if settings.enabled and context.metric.needs != "scorer":
         try:
-            built = _build_ensemble(log, store, models, pool, clock, context, end_margin_seconds,
-                                    settings)
+            built = _build_ensemble(log, store, models, pool, clock, context, n_threads,
+                                    end_margin_seconds, settings)
         except Exception as error:  # any failure here falls back to the single best
             warnings.warn(f"building the ensemble failed ({type(error).__name__}: {error}); "
                           "the final model is the best single pipeline.", UserWarning,
@@ -113,7 +113,7 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
 
 
 def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
-                    pool: WorkerPool, clock: Clock, context: EvaluationContext,
+                    pool: WorkerPool, clock: Clock, context: EvaluationContext, n_threads: int,
                     end_margin_seconds: float, settings: EnsembleSettings) -> FinalModel | None:
     """None when the single-best path should decide: fewer than two members selected or
     affordable, a failed held-out check, or no member refit."""
@@ -138,7 +138,7 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
     if len(affordable) < 2:
         return None
     loaded = refit_in_workers([by_number[number] for number in affordable], models, pool, clock,
-                              end_margin_seconds)
+                              end_margin_seconds, context, n_threads)
     fitted = {number: count for number, count in affordable.items() if number in loaded}
     if len(fitted) < len(affordable):
         logger.warning("%d of %d ensemble members could not be refit; using the other %d",

@@ -3,9 +3,9 @@
 The best trial is refit on all rows when its measured fit time says that fits in the time
 left; otherwise the next best that fits; a trial whose full-data model already exists is
 used as it is. If nothing can be refit, the first job's model (the preview's, or the first
-trial's as fitted on its last fold, kept by the search) is used, with a warning; if every trial failed, a prior-predicting
-dummy model, with a warning. ``refit_in_workers`` is the one
-way trials are refit in the workers, for one pipeline or an ensemble's members.
+trial's as fitted on its last fold, kept by the search) is used, with a warning; if every
+trial failed, a prior-predicting dummy model, with a warning. ``refit_in_workers`` is the one
+way trials are refit, for one pipeline or an ensemble's members.
 """
 
 from __future__ import annotations
@@ -89,26 +89,22 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
 
 def _refit(pool: WorkerPool, trial: Trial, clock: Clock, end_margin_seconds: float,
            context: EvaluationContext, n_threads: int, models: dict[int, bytes]) -> Any | None:
-    """Fit the trial's config on all rows; None when that fails or runs out of time.
-
-    The refit runs in a worker under the hard time limit. When no worker is alive (the last
-    trial was killed and its replacement is still starting) it runs in this process, which
-    the estimate from the trial's measured fit time has already judged to fit.
-    """
-    pool.poll(timeout=0.0)
-    if pool.n_idle == 0:
-        return _refit_here(trial, context, n_threads)
-    return refit_in_workers([trial], models, pool, clock, end_margin_seconds).get(trial.trial)
+    """Fit the trial's config on all rows; None when that fails or runs out of time."""
+    return refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
+                            n_threads).get(trial.trial)
 
 
 def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: WorkerPool,
-                     clock: Clock, end_margin_seconds: float) -> dict[int, Any]:
+                     clock: Clock, end_margin_seconds: float, context: EvaluationContext,
+                     n_threads: int) -> dict[int, Any]:
     """The trials fitted on all rows, by trial: refit in the workers, in parallel.
 
     Each job runs under the hard time limit of what is left of the budget. Each model is
     unpickled as it arrives, while the workers go on with the others, so that loading a
     large forest does not come after the last refit. Successes also land, pickled, in
-    ``models``; a trial already there is not refit.
+    ``models``; a trial already there is not refit. When no worker is alive (the last trial
+    was killed and its replacement is still starting, which takes seconds), the next refit
+    runs in this process: the estimates from the measured fit times have judged it to fit.
     """
     loaded = {trial.trial: cloudpickle.loads(models[trial.trial]) for trial in trials
               if trial.trial in models}
@@ -119,6 +115,14 @@ def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: Worker
         if time_left <= 0:
             logger.warning("no time left to refit %d trials", len(pending) + len(running))
             return loaded
+        if pending and not running:
+            pool.poll(timeout=0.0)  # none of ours runs: this only sees workers become ready
+            if not pool.n_idle:
+                trial = pending.pop(0)
+                model = _refit_here(trial, context, n_threads)
+                if model is not None:
+                    loaded[trial.trial] = model
+                continue
         while pending and pool.n_idle:
             trial = pending.pop(0)
             running[("refit", trial.trial)] = trial

@@ -1,14 +1,20 @@
 """Run evaluations in worker processes under hard time and memory limits.
 
-Each worker is a fresh Python process that receives the evaluation context once and then serves
-jobs over a pipe. The parent enforces the limits from outside: a job that outlives its time
-limit, or whose worker's resident memory passes the limit, gets its worker killed (not asked
-to stop) and replaced, and a worker that dies is reported as crashed. Whatever happens, the
-caller receives one :class:`JobOutcome` per job.
+Each worker is a fresh Python process (never a fork of the caller) that receives the
+evaluation context once and then serves jobs over a pipe. The parent enforces the limits from
+outside: a job that outlives its time limit, or whose worker's resident memory passes the
+limit, gets its worker killed (not asked to stop) and replaced, and a worker that dies is
+reported as crashed. Whatever happens, the caller receives one :class:`JobOutcome` per job.
+
+Starting a worker costs about 2 s (the interpreter and scikit-learn's imports). So a pool
+that closes parks its healthy, idle, small workers as spares (their context dropped) instead
+of killing them, and the next pool in this process takes them: a second ``fit`` does not pay
+for the start again. A worker that timed out, ran out of memory or crashed is never parked.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -18,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -32,6 +39,9 @@ logger = logging.getLogger(__name__)
 _POLL_SECONDS = 0.05
 _MAX_FAILED_STARTS = 3
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+# Parked spare workers (see the module docstring): at most this many, each under this size.
+_MAX_SPARES = 4
+_SPARE_MAX_BYTES = 768 * 2**20
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class _Worker:
     job_id: Any = None
     started: float = 0.0
     deadline: float = 0.0
+    key: tuple[int, str] = (1, "")  # what it was started with: threads, import path
     psutil_process: Any = field(default=None, repr=False)
 
 
@@ -94,21 +105,24 @@ class WorkerPool:
             self._send_context(worker)
 
     def _start_worker(self) -> _Worker:
+        worker = _take_spare(_worker_key(self._n_threads)) or self._spawn_worker()
+        if self._payload_path is not None:
+            self._send_context(worker)
+        return worker
+
+    def _spawn_worker(self) -> _Worker:
         parent_end, child_end = socket.socketpair()
         command = [sys.executable, "-c", "from automl.runner import serve; "
                    f"serve({child_end.fileno()}, {self._n_threads})"]
-        env = dict(os.environ, OMP_NUM_THREADS=str(self._n_threads),
-                   PYTHONPATH=os.pathsep.join([_PACKAGE_ROOT] + [p for p in sys.path if p]))
+        key = _worker_key(self._n_threads)
+        env = dict(os.environ, OMP_NUM_THREADS=str(self._n_threads), PYTHONPATH=key[1])
         # A fresh interpreter rather than multiprocessing's spawn: spawn re-imports the user's
         # main script, which breaks scripts without an ``if __name__ == "__main__"`` guard.
         process = subprocess.Popen(command, pass_fds=[child_end.fileno()], env=env,
                                    stdin=subprocess.DEVNULL, start_new_session=False)
         child_end.close()
         connection = multiprocessing.connection.Connection(parent_end.detach())
-        worker = _Worker(process, connection, psutil_process=psutil.Process(process.pid))
-        if self._payload_path is not None:
-            self._send_context(worker)
-        return worker
+        return _Worker(process, connection, key=key, psutil_process=psutil.Process(process.pid))
 
     def _send_context(self, worker: _Worker) -> None:
         try:  # a few bytes: the socket's buffer takes them before the worker reads
@@ -191,12 +205,66 @@ class WorkerPool:
         self._workers[index] = self._start_worker()
 
     def close(self) -> None:
-        """Kill every worker at once: nothing they hold is needed any more."""
+        """Park the idle workers as spares, as far as there is room, and kill the others:
+        nothing they hold is needed any more."""
         for worker in self._workers:
-            _kill(worker)
+            if not _park(worker):
+                _kill(worker)
         self._workers = []
         if self._payload_path is not None:
             Path(self._payload_path).unlink(missing_ok=True)
+
+
+_spares: list[_Worker] = []
+_spares_lock = threading.Lock()
+
+
+def _park(worker: _Worker) -> bool:
+    """Keep an idle, healthy, small worker for the next pool, its context dropped (the
+    oldest spare makes room); False when it is not one."""
+    if not worker.ready or worker.job_id is not None or worker.process.poll() is not None:
+        return False
+    if _resident_bytes(worker.psutil_process) > _SPARE_MAX_BYTES:
+        return False
+    try:
+        worker.connection.send(("reset", None))
+    except OSError:
+        return False
+    worker.ready = False
+    with _spares_lock:
+        _spares.append(worker)
+        evicted = _spares[:-_MAX_SPARES]
+        del _spares[:-_MAX_SPARES]
+    for old in evicted:
+        _kill(old)
+    return True
+
+
+def _worker_key(n_threads: int) -> tuple[int, str]:
+    """What a worker is started with and a spare must match: its threads, and its import
+    path (this process's, so that it imports what this process can)."""
+    return n_threads, os.pathsep.join([_PACKAGE_ROOT] + [p for p in sys.path if p])
+
+
+def _take_spare(key: tuple[int, str]) -> _Worker | None:
+    """A parked worker, still alive, that was started with ``key``, if any."""
+    with _spares_lock:
+        for worker in list(_spares):
+            if worker.process.poll() is not None:
+                _spares.remove(worker)
+                worker.connection.close()
+            elif worker.key == key:
+                _spares.remove(worker)
+                return worker
+    return None
+
+
+@atexit.register
+def discard_spares() -> None:
+    """Kill the parked workers (they would also end on their own when this process does)."""
+    with _spares_lock:
+        while _spares:
+            _kill(_spares.pop())
 
 
 def _kill(worker: _Worker) -> None:
@@ -224,26 +292,27 @@ def _resident_bytes(process: Any) -> int:
 
 
 def serve(fd: int, n_threads: int) -> None:
-    """A worker's life: import the libraries, load the context once it is sent, then answer
-    jobs until the pipe closes."""
+    """A worker's life: import the libraries, then, for each context it is sent, load it and
+    answer jobs until told to reset (parked as a spare); end when the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     connection = multiprocessing.connection.Connection(fd)
+    import gc
+
     from threadpoolctl import threadpool_limits
 
     from automl import jobs
 
     try:
-        _, payload_path = connection.recv()
+        while True:
+            _, payload_path = connection.recv()
+            with open(payload_path, "rb") as file:
+                context = cloudpickle.load(file)
+            threadpool_limits(n_threads)
+            jobs.warm_up(context)
+            connection.send(("ready", None))
+            while (request := connection.recv())[0] != "reset":
+                connection.send(("result", jobs.handle(request, context, n_threads)))
+            del context, request
+            gc.collect()
     except (EOFError, OSError):
-        return  # closed before it had anything to do
-    with open(payload_path, "rb") as file:
-        context = cloudpickle.load(file)
-    threadpool_limits(n_threads)
-    jobs.warm_up(context)
-    connection.send(("ready", None))
-    while True:
-        try:
-            request = connection.recv()
-        except (EOFError, OSError):
-            return
-        connection.send(("result", jobs.handle(request, context, n_threads)))
+        return  # the parent closed the pipe, or is gone

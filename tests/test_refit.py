@@ -70,3 +70,25 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
         model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(preview_model)})
     assert chosen.trial == 0 and model.predict([[1]]).tolist() == [0]
+
+
+def test_with_every_worker_still_starting_the_refit_runs_here(penguins, tmp_path):
+    from automl.clock import Clock
+    from automl.components import load_components
+    from automl.data import validate_input
+    from automl.evaluate import EvaluationContext, make_resampling
+    from automl.metrics import get_metric
+    from automl.refit import refit_in_workers
+    from automl.runner import WorkerPool
+    from automl.space import compile_space
+
+    frame = penguins.dropna(subset=["species"])
+    dataset = validate_input(frame.drop(columns="species"), frame["species"])
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("auto", dataset.task), 0)
+    trial = Trial(0, space.default_config(), "default", TrialResult("ok", -0.1, fit_seconds=0.1),
+                  0.0, 1.0)
+    with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
+        loaded = refit_in_workers([trial], {}, pool, Clock(60), 0.5, context, 1)
+    assert loaded[0].predict(dataset.X).shape == (dataset.n_rows,)

@@ -1,0 +1,75 @@
+"""Worker processes: spares parked by one pool are taken by the next, with its own context;
+workers that were killed are never parked."""
+
+from __future__ import annotations
+
+import pytest
+
+from automl import runner
+from automl.components import load_components
+from automl.data import validate_input
+from automl.evaluate import EvaluationContext, make_resampling
+from automl.metrics import get_metric
+from automl.runner import WorkerPool, discard_spares
+from automl.space import compile_space
+
+
+def _context(X, y):
+    dataset = validate_input(X, y)
+    space = compile_space(load_components(), dataset.task, dataset.n_rows, ["lightgbm"], None)
+    return EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                             get_metric("auto", dataset.task), 0)
+
+
+def _run(pool, request, time_limit=60.0):
+    while not pool.n_idle:
+        pool.poll()
+    pool.submit("job", request, time_limit)
+    while not (finished := pool.poll()):
+        pass
+    return finished[0][1]
+
+
+def _pids(pool):
+    return [worker.process.pid for worker in pool._workers]
+
+
+@pytest.fixture()
+def no_spares():
+    discard_spares()
+    yield
+    discard_spares()
+
+
+def test_a_closed_pools_idle_worker_serves_the_next_pool_with_its_context(penguins, no_spares):
+    frame = penguins.dropna(subset=["species", "sex"])
+    species = _context(frame.drop(columns="species"), frame["species"])
+    sex = _context(frame.drop(columns="sex"), frame["sex"])
+    with WorkerPool(species, 1, 1, 4000) as pool:
+        first = _run(pool, ("evaluate", (species.space.default_config(), False)))
+        pids = _pids(pool)
+    assert first.status == "done" and first.value[0].predictions.shape[1] == 3
+    assert [worker.process.pid for worker in runner._spares] == pids
+    with WorkerPool(None, 1, 1, 4000) as pool:
+        assert _pids(pool) == pids and not runner._spares  # taken, not started
+        pool.load(sex)
+        second = _run(pool, ("evaluate", (sex.space.default_config(), False)))
+    assert second.status == "done" and second.value[0].predictions.shape[1] == 2
+    with WorkerPool(species, 1, 2, 4000) as pool:  # other threads: a new worker
+        assert _pids(pool) != pids
+        while not pool.n_idle:  # a worker still starting is killed, not parked
+            pool.poll()
+    assert len(runner._spares) == 2
+    discard_spares()
+    assert not runner._spares
+
+
+def test_a_worker_killed_at_its_time_limit_is_never_parked(penguins, no_spares):
+    frame = penguins.dropna(subset=["species"])
+    context = _context(frame.drop(columns="species"), frame["species"])
+    with WorkerPool(context, 1, 1, 4000) as pool:
+        outcome = _run(pool, ("evaluate", (context.space.default_config(), False)), 0.01)
+        killed = _pids(pool)
+    assert outcome.status == "timeout"
+    assert not runner._spares  # the killed one is gone; its replacement was still starting
+    assert killed
