@@ -21,10 +21,10 @@ def test_search_survives_every_kind_of_fault(penguins, tmp_path):
     faulty = ["sleeper", "raiser", "memory_hog", "self_killer"]
     budget = 60
     started = time.monotonic()
-    model = automl.fit(X, y, time_budget=budget, random_state=0, max_trials=6,
+    model = automl.fit(X, y, time_budget=budget, random_state=0, max_trials=5,
                        include_models=["lightgbm", *faulty], extra_components=[FAULTY_COMPONENTS],
                        initial_configs=[{"model": name} for name in faulty],
-                       per_trial_time_limit=10, memory_limit_mb=1500, log_dir=tmp_path)
+                       per_trial_time_limit=8, memory_limit_mb=1000, log_dir=tmp_path)
     elapsed = time.monotonic() - started
     board = model.leaderboard_.set_index("trial").loc[[0, 1, 2, 3, 4]].set_index("model")
     assert list(board.index) == ["lightgbm", *faulty]
