@@ -65,7 +65,8 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
             logger.info("trial %d would not refit in the %.1f s left; trying the next best",
                         trial.trial, time_left)
             continue
-        model = _refit(pool, trial, clock, end_margin_seconds, context, n_threads, models)
+        model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
+                                 n_threads).get(trial.trial)
         if model is not None:
             return model, trial
     early = [trial for trial in log.trials if trial.ok and trial.trial in (early_models or {})]
@@ -85,13 +86,6 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
         warnings.warn(f"all {len(log.trials)} trials failed (see leaderboard_['error']); the "
                       "final model predicts the training prior.", UserWarning, stacklevel=3)
     return dummy_model(dataset), None
-
-
-def _refit(pool: WorkerPool, trial: Trial, clock: Clock, end_margin_seconds: float,
-           context: EvaluationContext, n_threads: int, models: dict[int, bytes]) -> Any | None:
-    """Fit the trial's config on all rows; None when that fails or runs out of time."""
-    return refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
-                            n_threads).get(trial.trial)
 
 
 def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: WorkerPool,

@@ -15,6 +15,7 @@ for the start again. A worker that timed out, ran out of memory or crashed is ne
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -105,16 +106,16 @@ class WorkerPool:
             self._send_context(worker)
 
     def _start_worker(self) -> _Worker:
-        worker = _take_spare(_worker_key(self._n_threads)) or self._spawn_worker()
+        key = _worker_key(self._n_threads)
+        worker = _take_spare(key) or self._spawn_worker(key)
         if self._payload_path is not None:
             self._send_context(worker)
         return worker
 
-    def _spawn_worker(self) -> _Worker:
+    def _spawn_worker(self, key: tuple[int, str]) -> _Worker:
         parent_end, child_end = socket.socketpair()
         command = [sys.executable, "-c", "from automl.runner import serve; "
                    f"serve({child_end.fileno()}, {self._n_threads})"]
-        key = _worker_key(self._n_threads)
         env = dict(os.environ, OMP_NUM_THREADS=str(self._n_threads), PYTHONPATH=key[1])
         # A fresh interpreter rather than multiprocessing's spawn: spawn re-imports the user's
         # main script, which breaks scripts without an ``if __name__ == "__main__"`` guard.
@@ -296,8 +297,6 @@ def serve(fd: int, n_threads: int) -> None:
     answer jobs until told to reset (parked as a spare); end when the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     connection = multiprocessing.connection.Connection(fd)
-    import gc
-
     from threadpoolctl import threadpool_limits
 
     from automl import jobs
