@@ -73,3 +73,19 @@ def test_a_worker_killed_at_its_time_limit_is_never_parked(penguins, no_spares):
     assert outcome.status == "timeout"
     assert not runner._spares  # the killed one is gone; its replacement was still starting
     assert killed
+
+
+def test_input_refused_after_the_workers_started_leaves_no_worker_behind(no_spares):
+    import numpy as np
+    import psutil
+
+    import automl
+    from automl.exceptions import InputError
+
+    before = {child.pid for child in psutil.Process().children()}
+    with pytest.raises(InputError, match="y"):
+        automl.fit(np.zeros((5, 2)), [1.0, np.nan, 2.0, 3.0, 4.0], time_budget=10)
+    after = {child.pid for child in psutil.Process().children() if child.is_running()
+             and child.status() != psutil.STATUS_ZOMBIE}
+    assert after <= before  # started before the check, killed when it failed (not ready)
+    assert not runner._spares
