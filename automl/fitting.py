@@ -128,17 +128,12 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
 
 def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
                     warm: Sequence[tuple[Config, str]] = ()) -> list[tuple[Config, str]]:
-    """The fast default first, the user's configs next, each other family's defaults, then
-    the warm-start configs. A config already queued is not repeated.
-
-    The warm-start configs come after the family defaults, not instead of them: replacing the
-    sweep lost to the cold search on half of 24 datasets at 60 s, because the sweep's diverse
-    models are what the ensemble blends (``benchmarks/results/warmstart-given.md``); what the
-    warm configs replace is the random start-up trials that follow it."""
+    """The fast default first, the user's configs next, then the warm-start configs, or,
+    without any, each other family's defaults. A config already queued is not repeated."""
     first = space.default_config()
     configs = [(first, "default")] + [(dict(config), "user") for config in user_configs]
-    configs += [(space.default_config(name), "default") for name in space.model_names[1:]]
-    configs += list(warm)
+    configs += list(warm) or [(space.default_config(name), "default")
+                              for name in space.model_names[1:]]
     unique: dict[str, tuple[Config, str]] = {}
     for config, source in configs:
         unique.setdefault(config_key(config), (config, source))

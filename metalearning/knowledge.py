@@ -46,9 +46,8 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             continue
         candidates = task_candidates(task, records)
         rows = [matrix[name] for name in sorted(records) if name in matrix]
-        space = task_space(task)
-        sweep = [candidate_key(space.default_config(model)) for model in space.model_names]
-        portfolio = _portfolio(candidates, rows, sweep)
+        first = candidate_key(task_space(task).default_config())
+        portfolio = _portfolio(candidates, rows, first)
         path = Path(folder) / f"{task}.json"
         write_json(path, {
             "format_version": FORMAT_VERSION, "task": task,
@@ -71,18 +70,18 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
 
 
 def _portfolio(candidates: dict[str, dict[str, Any]], rows: list[dict[str, Any]],
-               given: list[str]) -> list[dict[str, Any]]:
-    """The greedy portfolio over the datasets that have a matrix row, given the ``given``
-    candidates: every family's defaults, which ``fit`` always runs before the warm start."""
+               first: str) -> list[dict[str, Any]]:
+    """The greedy portfolio over the datasets that have a matrix row, given the ``first``
+    candidate (the default ``fit`` always runs first)."""
     keys = sorted(candidates)
     if not rows:
         return []
     scores = np.array([[_score(row, key) for key in keys] for row in rows], dtype=np.float64)
-    given_columns = [keys.index(key) for key in given if key in keys]
+    given = [keys.index(first)] if first in keys else []
     return [{"config": candidates[keys[index]]["config"],
              "origin": candidates[keys[index]]["origin"],
              "mean_normalised_score": round(reached, 4)}
-            for index, reached in greedy_portfolio(scores, PORTFOLIO_SIZE, given_columns)]
+            for index, reached in greedy_portfolio(scores, PORTFOLIO_SIZE, given)]
 
 
 def _score(row: dict[str, Any], key: str) -> float:

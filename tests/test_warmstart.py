@@ -141,22 +141,17 @@ def test_the_knowledge_base_is_found_from_an_installed_wheel(tmp_path):
 
 
 def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, penguins):
-    """Every family's defaults first (the sweep the ensemble blends), then the warm-start
-    configs, then TPE; a warm config equal to a family default is not run twice."""
     X, y = penguins.drop(columns="species"), penguins["species"]
-    families = ["lightgbm", "random_forest", "k_nearest_neighbors"]
-    space = compile_space(load_components(), "multiclass", len(X), include_models=families)
+    space = compile_space(load_components(), "multiclass", len(X))
     features = compute_metafeatures(validate_input(X, y))
-    forest = {**space.default_config("random_forest"), "model.random_forest.max_features": 0.8}
-    neighbours = {**space.default_config("k_nearest_neighbors"),
-                  "model.k_nearest_neighbors.n_neighbors": 9}
-    folder = _write(tmp_path / "kb", space, [("twin", features, neighbours)],
-                    [forest, space.default_config("random_forest")])
-    warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=6, warm_start=folder,
-                      ensemble=False, include_models=families)
+    folder = _write(tmp_path / "kb", space,
+                    [("twin", features, space.default_config("k_nearest_neighbors"))],
+                    [space.default_config("random_forest"), space.default_config("svc")])
+    warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5, warm_start=folder,
+                      ensemble=False)
     board = warm.leaderboard_.sort_values("trial")
-    assert list(board["source"]) == ["default"] * 3 + ["portfolio", "warmstart", "tpe"]
-    assert list(board["model"])[:5] == families + ["random_forest", "k_nearest_neighbors"]
+    assert list(board["source"]) == ["default", "portfolio", "warmstart", "portfolio", "tpe"]
+    assert list(board["model"])[:4] == ["lightgbm", "random_forest", "k_nearest_neighbors", "svc"]
     assert (board["status"] == "ok").all()
     cold = automl.fit(X, y, time_budget=60, random_state=0, max_trials=3, warm_start=False,
                       ensemble=False)
