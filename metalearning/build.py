@@ -186,8 +186,19 @@ def build(corpus: Path = DEFAULT_CORPUS, work: Path = WORK_DIR, knowledge: Path 
                         candidate_seconds)
                    for entry in entries if entry["name"] in searches], workers)
     if "compile" in stages:
-        compile_knowledge(searches, read_records(work / "matrix"), knowledge,
-                          corpus=str(corpus), max_rows=max_rows)
+        matrix = read_records(work / "matrix")
+        compile_knowledge(searches, matrix, knowledge, corpus=str(corpus),
+                          max_rows=_matrix_rows(matrix, max_rows))
+
+
+def _matrix_rows(matrix: dict[str, dict[str, Any]], default: int) -> int:
+    """The row cap the matrix was scored at, as its records say: a compile-only run must not
+    write ``--matrix-rows``'s default into the header of a matrix built at another."""
+    recorded = {int(row["max_rows"]) for row in matrix.values() if "max_rows" in row}
+    if len(recorded) > 1:
+        logger.warning("the matrix was scored at several row caps %s; the header gives the "
+                       "largest", sorted(recorded))
+    return max(recorded, default=default)
 
 
 class _Job:

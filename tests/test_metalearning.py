@@ -8,13 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.space import task_space
 from automl.warmstart import load_knowledge_base
 from metalearning.build import build
 from metalearning.corpus import near_duplicates
 from metalearning.knowledge import compile_knowledge
 from metalearning.portfolio import greedy_portfolio, normalise
-from metalearning.records import candidate_key, read_records
+from metalearning.records import read_records
 
 
 def test_normalise_rows_and_failures():
@@ -99,39 +98,16 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path):
         assert len(scored) >= len(row["scores"]) / 2, f"most candidates failed on {name}"
     for task in ("binary", "multiclass", "regression"):
         loaded = load_knowledge_base(task, knowledge)
-        assert len(loaded.datasets) == 1
-        # fit runs every family's defaults before the warm start: the portfolio holds none.
-        space = task_space(task)
-        sweep = {candidate_key(space.default_config(model)) for model in space.model_names}
-        assert not sweep & {candidate_key(config) for config in loaded.portfolio}
+        assert loaded.portfolio and len(loaded.datasets) == 1
         assert loaded.header["n_datasets"] == 1 and loaded.header["build_seconds"] > 0
+    # A compile-only run keeps the row cap the matrix was scored at, not the option's default.
+    build(**{**options, "max_rows": 999}, stages=("compile",))
+    assert load_knowledge_base("binary", knowledge).header["matrix_max_rows"] == 120
     # Leave-one-dataset-out: the left-out dataset and its configs are gone.
     loo = tmp_path / "loo"
     written = compile_knowledge(searches, matrix, loo, corpus="tiny", max_rows=120,
                                 exclude=["binary_toy"])
     assert {path.stem for path in written} == {"multiclass", "regression"}
-
-
-def test_the_portfolio_adds_to_the_family_defaults_that_fit_runs_first(tmp_path):
-    """Each past dataset's winner beats every default there: both go into the portfolio, and
-    no family default does (fit runs them all before the warm start)."""
-    space = task_space("binary")
-    forest = {**space.default_config("random_forest"), "model.random_forest.max_features": 0.8}
-    svc = {**space.default_config("svc"), "model.svc.C": 10.0}
-    searches = {name: {"task": "binary", "metafeatures": {}, "metric": "roc_auc",
-                       "budget_seconds": 20.0, "seconds": 1.0,
-                       "configs": [{"config": config, "score": 0.9, "model": config["model"]}]}
-                for name, config in [("one", forest), ("two", svc)]}
-    defaults = {candidate_key(space.default_config(model)): 0.8 for model in space.model_names}
-    matrix = {"one": {"scores": {**defaults, candidate_key(forest): 0.9, candidate_key(svc): 0.6}},
-              "two": {"scores": {**defaults, candidate_key(forest): 0.7, candidate_key(svc): 0.95}}}
-    for row in matrix.values():
-        row.update(seconds={key: 0.1 for key in row["scores"]}, max_rows=100)
-    compile_knowledge(searches, matrix, tmp_path, corpus="hand-made", max_rows=100)
-    portfolio = load_knowledge_base("binary", tmp_path).portfolio
-    assert sorted(config["model"] for config in portfolio) == ["random_forest", "svc"]
-    assert {candidate_key(config) for config in portfolio} == {candidate_key(forest),
-                                                               candidate_key(svc)}
 
 
 def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
