@@ -1,0 +1,98 @@
+"""How much a knowledge-base build has to teach: read off its records, no fitting.
+
+The warm start can only beat a cold search with configs better than what that search finds by
+itself. Two things limit that, and both can be read off a build's work folder:
+
+- **the searches**: how many trials each ran, how many found no working pipeline at all, and
+  how many distinct candidates (search winners and family defaults) the matrix stage had;
+- **the matrix's fidelity**: on datasets larger than its row cap, does the matrix rank best
+  the same model family as the full-data search found best? A low agreement means the
+  portfolio is chosen for the subsample, not for the data it will meet.
+
+    python benchmarks/knowledge_fidelity.py                        # metalearning/work
+    python benchmarks/knowledge_fidelity.py --work metalearning/work-120s
+
+Prints a table and writes benchmarks/results/knowledge-<work folder name>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from metalearning.build import WORK_DIR  # noqa: E402
+from metalearning.records import read_records, task_candidates  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BOOSTING = {"lightgbm", "hist_gradient_boosting"}
+
+
+def dataset_rows(searches: dict[str, dict[str, Any]], matrix: dict[str, dict[str, Any]]
+                 ) -> pd.DataFrame:
+    """One row per searched dataset: its size, trials, and the family each stage found best."""
+    rows = []
+    for task in ("binary", "multiclass", "regression"):
+        family = {key: candidate["config"]["model"]
+                  for key, candidate in task_candidates(task, searches).items()}
+        for name, record in sorted(searches.items()):
+            if record["task"] != task:
+                continue
+            scores = matrix.get(name, {}).get("scores", {})
+            scored = [(score, key) for key, score in scores.items()
+                      if score is not None and key in family]
+            rows.append({
+                "dataset": name, "task": task,
+                "rows": int(round(np.exp(record["metafeatures"]["log_n_rows"]))),
+                "trials": record["n_trials"], "budget": record["budget_seconds"],
+                "search_best": record["configs"][0]["model"] if record["configs"] else None,
+                "matrix_best": family[max(scored)[1]] if scored else None,
+                "matrix_rows": matrix.get(name, {}).get("max_rows"),
+                "n_candidates": len(family)})
+    return pd.DataFrame(rows)
+
+
+def summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per task: search effort, candidate pool, and matrix-to-search agreement on large data."""
+    lines = []
+    for task, group in rows.groupby("task"):
+        large = group[(group["rows"] > group["matrix_rows"].fillna(np.inf))
+                      & group["search_best"].notna() & group["matrix_best"].notna()]
+        lines.append({
+            "task": task, "datasets": len(group),
+            "search budget s": "/".join(f"{b:g}" for b in sorted(group["budget"].unique())),
+            "no working trial": int(group["search_best"].isna().sum()),
+            "median trials": float(group["trials"].median()),
+            "median trials, large": float(large["trials"].median()) if len(large) else np.nan,
+            "candidates": int(group["n_candidates"].iloc[0]),
+            "large datasets": len(large),
+            "same best family": int((large["search_best"] == large["matrix_best"]).sum()),
+            "boosting best, search": int(large["search_best"].isin(BOOSTING).sum()),
+            "boosting best, matrix": int(large["matrix_best"].isin(BOOSTING).sum())})
+    return pd.DataFrame(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=WORK_DIR, help="a build's work folder")
+    args = parser.parse_args()
+    searches = read_records(args.work / "searches")
+    if not searches:
+        raise SystemExit(f"no search records in {str(args.work / 'searches')!r}: run "
+                         "python -m metalearning.build --work on that folder first.")
+    table = summary(dataset_rows(searches, read_records(args.work / "matrix")))
+    text = "\n".join([
+        f"Build records in `{args.work.name}`; \"large\" datasets have more rows than the "
+        "matrix's row cap.", "", table.to_markdown(index=False, floatfmt=".1f"), ""])
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"knowledge-{args.work.name}.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
