@@ -21,20 +21,25 @@ possibly one fold of several), so nothing ranks it against them.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from automl.data import Dataset
 from automl.exceptions import InputError
 from automl.metrics import Metric
-from automl.pipeline import build_pipeline
+from automl.pipeline import KeepColumns, build_pipeline, numeric_selection
 from automl.space import CompiledSpace, Config
+
+logger = logging.getLogger(__name__)
 
 Status = Literal["ok", "failed", "timeout", "memout", "crashed"]
 
@@ -210,10 +215,39 @@ def predict_raw(pipeline: Pipeline, X: Any, n_classes: int) -> np.ndarray:
 
 
 def fit_final(config: Config, context: EvaluationContext, n_threads: int = 1) -> Pipeline:
-    """Fit one config on all training rows."""
+    """Fit one config on all training rows, selecting the columns it was validated with."""
     dataset = context.dataset
     pipeline = build_pipeline(config, context.space, dataset.schema, n_threads, context.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        _pin_validated_selection(pipeline, context)
         pipeline.fit(dataset.X, dataset.y)
     return pipeline
+
+
+def _pin_validated_selection(pipeline: Pipeline, context: EvaluationContext) -> None:
+    """When the pipeline's feature selector would keep other numeric columns on all rows than
+    in every fit it was scored with, pin it to the columns most of those fits kept.
+
+    A selector ranks columns by a statistic, and columns near its cut swap places as rows are
+    added. On california_housing a refit kept total_bedrooms (F = 33) over longitude (32) where
+    the validated holdout fit had kept longitude (29 against 21): the refit scored 61,473 RMSE
+    on test against 44,012 to 45,816 for the other members of its ensemble, and the
+    validation score (48,038) described a pipeline that was never shipped.
+    """
+    numeric = numeric_selection(pipeline)
+    if numeric is None:
+        return
+    X, y = context.dataset.X[context.dataset.schema.numeric_features], context.dataset.y
+
+    def support(rows: np.ndarray | None) -> tuple[bool, ...]:
+        fitted = clone(numeric).fit(X if rows is None else X.iloc[rows],
+                                    y if rows is None else y[rows])
+        return tuple(bool(kept) for kept in fitted.named_steps["feature"].get_support())
+
+    validated = [support(train) for train, _ in context.resampling.folds]
+    if support(None) in validated:
+        return
+    pinned = Counter(validated).most_common(1)[0][0]  # equal counts: the earliest fold's
+    numeric.set_params(feature=KeepColumns(pinned))
+    logger.info("the refit pins the feature selection to the columns its validation fits kept")

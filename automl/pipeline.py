@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.feature_selection import SelectorMixin
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl.components import ComponentSpec, resolve, task_family
 from automl.data import Schema
@@ -89,6 +90,38 @@ class LevelCodes(_ColumnCodes):
         codes = levels.get_indexer(values.astype(object)).astype(np.float64)
         codes[pd.isna(values).to_numpy()] = np.nan
         return codes
+
+
+class KeepColumns(SelectorMixin, BaseEstimator):
+    """A feature step that keeps a fixed set of columns and learns nothing from the data.
+
+    It stands in for a selector (``select_percentile``) in a refit on all rows when the
+    selector would keep other columns there than in the fits the config was validated with:
+    see ``automl.evaluate.fit_final``.
+    """
+
+    def __init__(self, support: Any = None) -> None:
+        self.support = support
+
+    def fit(self, X: Any, y: Any = None) -> "KeepColumns":
+        validate_data(self, X, ensure_all_finite=False)
+        if len(self.support) != self.n_features_in_:
+            raise ValueError(f"KeepColumns has a support of {len(self.support)} columns but "
+                             f"was fitted on {self.n_features_in_}.")
+        return self
+
+    def _get_support_mask(self) -> np.ndarray:
+        return np.asarray(self.support, dtype=bool)
+
+
+def numeric_selection(pipeline: Pipeline) -> Pipeline | None:
+    """The unfitted numeric columns' sub-pipeline when its feature step selects columns (a
+    scikit-learn selector); None otherwise."""
+    preprocess = pipeline.named_steps.get("preprocess")
+    for name, steps, _ in getattr(preprocess, "transformers", ()):
+        if name == "numeric" and isinstance(steps.named_steps["feature"], SelectorMixin):
+            return steps
+    return None
 
 
 def build_pipeline(config: Config, space: CompiledSpace, schema: Schema, n_threads: int = 1,

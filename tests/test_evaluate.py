@@ -3,13 +3,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_selection import SelectPercentile, f_regression
 
 from automl.components import load_components
 from automl.data import validate_input
-from automl.evaluate import (PREVIEW_ABOVE_ROWS, EvaluationContext, has_preview, make_resampling,
-                             preview, score_config)
+from automl.evaluate import (PREVIEW_ABOVE_ROWS, EvaluationContext, fit_final, has_preview,
+                             make_resampling, preview, score_config)
 from automl.exceptions import InputError
 from automl.metrics import get_metric
+from automl.pipeline import KeepColumns
 from automl.space import compile_space
 
 
@@ -86,3 +88,54 @@ def test_only_large_first_splits_get_a_preview():
     assert not has_preview(make_resampling(np.arange(7_000) % 2, "binary"))  # 3 folds of 4,667
     assert has_preview(make_resampling(np.arange(9_000) % 2, "binary"))  # 3 folds of 6,000
     assert PREVIEW_ABOVE_ROWS < 0.8 * 10_001  # every holdout split gets one
+
+
+def _selection_flip_data(n_rows=400):
+    """Regression data whose percentile selection keeps column a on the holdout's training
+    rows but column b on all rows: b tracks y only on the validation rows."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=n_rows)
+    train, validation = make_resampling(y, "regression", "holdout", seed=0).folds[0]
+    a, b = rng.normal(size=n_rows), rng.normal(size=n_rows)
+    a[train] += 0.3 * y[train]
+    b[train] += 0.2 * y[train]
+    b[validation] = 3 * y[validation] + 0.1 * rng.normal(size=len(validation))
+    X = pd.DataFrame({"strong": y + 0.1 * rng.normal(size=n_rows), "a": a, "b": b,
+                      "colour": rng.choice(["red", "green"], size=n_rows)})
+    return X, pd.Series(y), train
+
+
+def _selection_context(X, y):
+    dataset = validate_input(X, y, task="regression")
+    space = compile_space(load_components(), "regression", dataset.n_rows)
+    resampling = make_resampling(dataset.y, "regression", "holdout", seed=0)
+    context = EvaluationContext(dataset, space, resampling, get_metric("auto", "regression"), 0)
+    config = dict(space.default_config("lightgbm"), feature="select_percentile")
+    config["feature.select_percentile.percentile"] = 60.0  # keeps two of three columns
+    return context, space.validate(config)
+
+
+def test_refit_keeps_the_columns_its_validation_fit_selected():
+    X, y, train = _selection_flip_data()
+    context, config = _selection_context(X, y)
+    numeric = ["strong", "a", "b"]
+    on_train = SelectPercentile(f_regression, percentile=60).fit(X[numeric].iloc[train], y[train])
+    on_all = SelectPercentile(f_regression, percentile=60).fit(X[numeric], y)
+    assert list(on_train.get_support()) == [True, True, False]  # the data flips the choice
+    assert list(on_all.get_support()) == [True, False, True]
+
+    model = fit_final(config, context)
+    step = model.named_steps["preprocess"].named_transformers_["numeric"].named_steps["feature"]
+    assert isinstance(step, KeepColumns)
+    assert list(step.get_support()) == [True, True, False]
+    assert np.isfinite(model.predict(context.dataset.X)).all()  # pandas output for LightGBM
+
+
+def test_refit_leaves_a_stable_selection_alone():
+    X, y, _ = _selection_flip_data()
+    X["b"] = np.random.default_rng(1).normal(size=len(X))  # b tracks nothing anywhere
+    context, config = _selection_context(X, y)
+    model = fit_final(config, context)
+    step = model.named_steps["preprocess"].named_transformers_["numeric"].named_steps["feature"]
+    assert isinstance(step, SelectPercentile)
+    assert list(step.get_support()) == [True, True, False]
