@@ -8,7 +8,7 @@ from sklearn.base import clone
 from automl.components import load_components
 from automl.data import validate_input
 from automl.evaluate import predict_raw
-from automl.pipeline import build_pipeline
+from automl.pipeline import KeepColumns, build_pipeline
 from automl.space import compile_space
 
 CLASSIFIERS = compile_space(load_components(), "multiclass", 100).model_names
@@ -89,3 +89,12 @@ def test_level_codes_give_the_encoders_the_same_encoding_as_strings():
         direct = clone(encoder).fit(train).transform(test)
         coded = make_pipeline(LevelCodes(), clone(encoder)).fit(train).transform(test)
         np.testing.assert_array_equal(direct, coded)
+
+
+def test_keep_columns_keeps_its_mask_and_names_a_wrong_width():
+    X = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, np.nan], "z": [5.0, 6.0]})
+    step = KeepColumns([True, False, True]).set_output(transform="pandas").fit(X)
+    assert list(step.transform(X).columns) == ["x", "z"]
+    assert list(step.get_feature_names_out()) == ["x", "z"]
+    with pytest.raises(ValueError, match="support of 2 columns but was fitted on 3"):
+        KeepColumns([True, False]).fit(X)
