@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -118,3 +121,13 @@ def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
 def test_a_corpus_folder_without_a_manifest_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="no manifest.json in the corpus folder .*--corpus"):
         build(corpus=tmp_path, work=tmp_path / "work", knowledge=tmp_path / "knowledge")
+
+
+def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "knowledge_fidelity.py"
+    if not script.exists():
+        pytest.skip("benchmarks/ is not beside an installed wheel")
+    done = subprocess.run([sys.executable, str(script), "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"no search records in {str(tmp_path / 'searches')!r}" in done.stderr
