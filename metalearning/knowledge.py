@@ -8,11 +8,14 @@ normalised score the portfolio reached with it). ``automl.warmstart`` reads thes
 
 ``exclude`` leaves datasets out entirely (their searches, their configs as candidates and
 their columns of the matrix): leave-one-dataset-out evaluation compiles one such knowledge
-base per dataset.
+base per dataset. Only the matrix rows that hold a result for every candidate choose the
+portfolio (``n_matrix_datasets`` counts them): a build compiled before its matrix stage
+finished is chosen on the datasets already done, never on half-scored ones.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -25,6 +28,8 @@ from automl.space import task_space
 from automl.warmstart import FORMAT_VERSION
 from .portfolio import greedy_portfolio
 from .records import candidate_key, task_candidates, write_json
+
+logger = logging.getLogger(__name__)
 
 PORTFOLIO_SIZE = 8
 # Best configs kept per past dataset (best per model family, best first); the warm start uses
@@ -45,7 +50,8 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
         if not records:
             continue
         candidates = task_candidates(task, records)
-        rows = [matrix[name] for name in sorted(records) if name in matrix]
+        rows = _complete_rows(task, candidates, [matrix[name] for name in sorted(records)
+                                                 if name in matrix])
         first = candidate_key(task_space(task).default_config())
         portfolio = _portfolio(candidates, rows, first)
         path = Path(folder) / f"{task}.json"
@@ -67,6 +73,22 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             "portfolio": portfolio})
         written.append(path)
     return written
+
+
+def _complete_rows(task: str, candidates: dict[str, dict[str, Any]],
+                   rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The matrix rows that hold a result (a score, or None for a failure) for every candidate.
+
+    A build spread over several runs can be compiled halfway through its matrix stage; a
+    candidate not yet scored on a dataset must not count as one that failed there, which
+    would push the portfolio towards the candidates scored first.
+    """
+    complete = [row for row in rows if all(key in row["scores"] for key in candidates)]
+    if len(complete) < len(rows):
+        logger.warning("%s: %d of %d matrix rows lack scores for some candidates (the matrix "
+                       "stage has not finished); the portfolio is chosen on the %d complete "
+                       "ones", task, len(rows) - len(complete), len(rows), len(complete))
+    return complete
 
 
 def _portfolio(candidates: dict[str, dict[str, Any]], rows: list[dict[str, Any]],

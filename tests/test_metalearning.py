@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -86,7 +87,7 @@ def tiny_corpus(tmp_path_factory):
     return folder
 
 
-def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path):
+def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog):
     work, knowledge = tmp_path / "work", tmp_path / "knowledge"
     options = dict(corpus=tiny_corpus, work=work, knowledge=knowledge, budget=2.0, max_rows=120,
                    candidate_seconds=10.0)
@@ -111,6 +112,17 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path):
     written = compile_knowledge(searches, matrix, loo, corpus="tiny", max_rows=120,
                                 exclude=["binary_toy"])
     assert {path.stem for path in written} == {"multiclass", "regression"}
+    # A matrix row still missing a candidate (its stage unfinished) chooses nothing: the
+    # candidate not yet scored there must not count as having failed.
+    row = matrix["regression_toy"]
+    unscored = {**row, "scores": dict(list(row["scores"].items())[1:])}
+    with caplog.at_level(logging.WARNING, logger="metalearning.knowledge"):
+        compile_knowledge(searches, {**matrix, "regression_toy": unscored}, tmp_path / "half",
+                          corpus="tiny", max_rows=120)
+    assert "1 of 1 matrix rows lack scores" in caplog.text
+    half = load_knowledge_base("regression", tmp_path / "half")
+    assert half.header["n_matrix_datasets"] == 0 and half.portfolio == ()
+    assert load_knowledge_base("binary", tmp_path / "half").portfolio
 
 
 def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
