@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from metalearning.build import WORK_DIR  # noqa: E402
-from metalearning.records import read_records, task_candidates  # noqa: E402
+from metalearning.records import read_records, scored_for_all, task_candidates  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BOOSTING = {"lightgbm", "hist_gradient_boosting"}
@@ -43,9 +43,11 @@ def dataset_rows(searches: dict[str, dict[str, Any]], matrix: dict[str, dict[str
         for name, record in sorted(searches.items()):
             if record["task"] != task:
                 continue
-            scores = matrix.get(name, {}).get("scores", {})
-            scored = [(score, key) for key, score in scores.items()
-                      if score is not None and key in family]
+            row = matrix.get(name)
+            # A row the matrix stage has not finished names no best: it is left out below.
+            complete = row is not None and scored_for_all(row, family)
+            scored = [(score, key) for key, score in row["scores"].items()
+                      if score is not None and key in family] if complete else []
             rows.append({
                 "dataset": name, "task": task,
                 "rows": int(round(np.exp(record["metafeatures"]["log_n_rows"]))),

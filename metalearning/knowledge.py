@@ -27,7 +27,7 @@ from automl.metafeatures import NAMES
 from automl.space import task_space
 from automl.warmstart import FORMAT_VERSION
 from .portfolio import greedy_portfolio
-from .records import candidate_key, task_candidates, write_json
+from .records import candidate_key, scored_for_all, task_candidates, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +77,9 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
 
 def _complete_rows(task: str, candidates: dict[str, dict[str, Any]],
                    rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The matrix rows that hold a result (a score, or None for a failure) for every candidate.
-
-    A build spread over several runs can be compiled halfway through its matrix stage; a
-    candidate not yet scored on a dataset must not count as one that failed there, which
-    would push the portfolio towards the candidates scored first.
-    """
-    complete = [row for row in rows if all(key in row["scores"] for key in candidates)]
+    """The matrix rows scored for every candidate (a build can be compiled halfway through
+    its matrix stage)."""
+    complete = [row for row in rows if scored_for_all(row, candidates)]
     if len(complete) < len(rows):
         logger.warning("%s: %d of %d matrix rows lack scores for some candidates (the matrix "
                        "stage has not finished); the portfolio is chosen on the %d complete "

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -59,3 +59,13 @@ def task_candidates(task: str, searches: dict[str, dict[str, Any]]) -> dict[str,
             candidates.setdefault(candidate_key(config), {"config": config,
                                                          "origin": f"dataset:{name}"})
     return candidates
+
+
+def scored_for_all(row: dict[str, Any], keys: Iterable[str]) -> bool:
+    """Whether a matrix row holds a result (a score, or None for a failure) for every key.
+
+    A matrix stage stopped halfway leaves rows with some candidates not yet scored; reading
+    those as failures, or taking the best of the ones there, would favour whichever
+    candidates happened to be scored first.
+    """
+    return all(key in row["scores"] for key in keys)

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from automl.space import task_space
 from automl.warmstart import load_knowledge_base
 from metalearning.build import build
 from metalearning.corpus import near_duplicates
 from metalearning.knowledge import compile_knowledge
 from metalearning.portfolio import greedy_portfolio, normalise
-from metalearning.records import read_records
+from metalearning.records import read_records, task_candidates
 
 
 def test_normalise_rows_and_failures():
@@ -143,3 +144,22 @@ def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert f"no search records in {str(tmp_path / 'searches')!r}" in done.stderr
+
+
+def test_knowledge_fidelity_names_no_matrix_best_for_a_half_scored_row():
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "knowledge_fidelity.py"
+    if not script.exists():
+        pytest.skip("benchmarks/ is not beside an installed wheel")
+    sys.path.insert(0, str(script.parent))
+    try:
+        from knowledge_fidelity import dataset_rows
+    finally:
+        sys.path.remove(str(script.parent))
+    default = task_space("binary").default_config()
+    search = {"task": "binary", "metafeatures": {"log_n_rows": np.log(9000)}, "n_trials": 5,
+              "budget_seconds": 1.0, "configs": [{"config": default, "model": default["model"]}]}
+    keys = sorted(task_candidates("binary", {"a": search}))
+    full = {"max_rows": 1000, "scores": {key: float(i) for i, key in enumerate(keys)}}
+    half = {"max_rows": 1000, "scores": dict(list(full["scores"].items())[:-1])}
+    rows = dataset_rows({"a": search, "b": search}, {"a": full, "b": half})
+    assert rows.set_index("dataset")["matrix_best"].isna().to_dict() == {"a": False, "b": True}
