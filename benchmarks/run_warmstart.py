@@ -104,10 +104,23 @@ def summarise(frame: pd.DataFrame) -> str:
         for task, by_task in group.groupby("task"):
             lines.append(f"  {task}: wins {(by_task['warm_vs_cold'] > 0).mean():.1%}, median "
                          f"{by_task['warm_vs_cold'].median():+.3%}")
+        lines.append("  " + validation_line(frame[frame["budget"] == budget]))
     first = frame.groupby("mode")["first_model_seconds"].max()
     lines.append("largest time to the first usable model: " + ", ".join(
         f"{mode} {seconds:.2f} s" for mode, seconds in first.items()))
     return "\n".join(lines)
+
+
+def validation_line(frame: pd.DataFrame) -> str:
+    """How often warm's best validation score beat cold's: what the warm start acts on, before
+    the final model and the test split's noise."""
+    pivot = frame.pivot_table(index="dataset", columns="mode",
+                              values="validation_score").dropna()
+    if not set(MODES) <= set(pivot.columns):
+        return "best validation score: no pairs"
+    gap = pivot["warm"] - pivot["cold"]
+    return (f"best validation score: warm higher on {(gap > 0).sum()}, equal on "
+            f"{(gap == 0).sum()}, lower on {(gap < 0).sum()} of {len(gap)}")
 
 
 def normalised_curves(frame: pd.DataFrame, budget: float, grid: np.ndarray) -> dict[str, np.ndarray]:
