@@ -17,7 +17,8 @@ from automl.assemble import EnsembleSettings, FinalModel, assemble_final_model, 
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import Dataset
-from automl.evaluate import PREVIEW_ROWS, EvaluationContext, has_preview, make_resampling
+from automl.evaluate import (PREVIEW_ROWS, EvaluationContext, has_preview, make_resampling,
+                             preview_config)
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
 from automl.prediction_store import PredictionStore
@@ -116,7 +117,8 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
             per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
             n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
             initial_configs=tuple(initial),
-            preview_rows=PREVIEW_ROWS if has_preview(resampling) else None)
+            preview_rows=PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None,
+            preview_config=preview_config(initial[0][0], dataset.n_classes))
         run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
                                      options.ensemble, early)

@@ -44,6 +44,7 @@ class SearchSettings:
     n_startup_trials: int = 10
     initial_configs: tuple[tuple[Config, str], ...] = field(default_factory=tuple)
     preview_rows: int | None = None  # start with a preview of the first config on this many rows
+    preview_config: Config | None = None  # the preview's config, if not the first config
 
 
 class Proposer:
@@ -113,7 +114,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
     proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
     queue = deque(settings.initial_configs)
     if settings.preview_rows and queue:
-        queue.appendleft((queue[0][0], PREVIEW))
+        queue.appendleft((settings.preview_config or queue[0][0], PREVIEW))
     running: dict[int, tuple[Config, str, float]] = {}
     n_started, n_submitted, stopping = 0, 0, False
     try:
