@@ -10,6 +10,10 @@ against seconds since the start of ``fit``) is kept.
     python benchmarks/run_warmstart.py --budgets 10 60            # every built dataset
     python benchmarks/run_warmstart.py --budgets 300 --selection long
 
+``--jobs N`` runs N fits at once, each in its own process pinned to one core (so each fit sees
+one core and uses one thread, whatever the machine), for many-core machines; ``--stop-after S``
+starts no fit after S seconds, for a run that must end by a deadline (a rerun does the rest).
+
 Rows are appended to benchmarks/results/warmstart.csv as they finish (a rerun skips what is
 there); the summary goes to warmstart.md and the anytime curves to warmstart-anytime.png.
 ``--csv OTHER.csv`` writes OTHER.csv, OTHER.md and OTHER-anytime.png instead, and ``--modes
@@ -22,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -174,37 +180,91 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=WORK_DIR)
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--csv", type=Path, default=RESULTS / "warmstart.csv")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="fits at once, each pinned to one core (1: one at a time, unpinned)")
+    parser.add_argument("--stop-after", type=float, default=None,
+                        help="start no fit after this many seconds")
+    parser.add_argument("--no-summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     searches, matrix = read_records(args.work / "searches"), read_records(args.work / "matrix")
     names = args.datasets or sorted(searches)
     if args.selection == "long":
         names = [name for names in LONG_SELECTION.values() for name in names if name in searches]
-    entries = read_manifest()
     csv = args.csv
     csv.parent.mkdir(parents=True, exist_ok=True)
     done = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=["dataset", "budget", "mode"])
     finished = set(zip(done["dataset"], done["budget"].astype(float), done["mode"]))
-    for name in names:
-        todo = [(budget, mode) for budget in args.budgets for mode in args.modes
-                if (name, budget, mode) not in finished]
-        if not todo:
-            continue
-        with tempfile.TemporaryDirectory() as folder:
-            knowledge = Path(folder)
-            left_out = loo_knowledge(name, searches, matrix, knowledge)
-            for budget, mode in todo:
-                row = run_one(entries[name], budget, mode, knowledge)
-                row["left_out"] = " ".join(sorted(left_out))
-                pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
-                print(f"{name:28s} {budget:5g}s {mode}: test={row['test_score']:.4f} "
-                      f"warm trials={row['n_warm_trials']} first model at "
-                      f"{row['first_model_seconds']:.2f}s", flush=True)
+    todo = [(name, budget, mode) for name in names for budget in args.budgets
+            for mode in args.modes if (name, budget, mode) not in finished]
+    deadline = time.monotonic() + args.stop_after if args.stop_after else float("inf")
+    if args.jobs > 1:
+        run_pinned(todo, args, deadline)
+    else:
+        run_here(todo, searches, matrix, csv, deadline)
+    if args.no_summary or not csv.exists():
+        return
     frame = pd.read_csv(csv)
     text = summarise(frame)
     csv.with_suffix(".md").write_text(text + "\n")
     plot(frame, csv.with_name(f"{csv.stem}-anytime.png"))
     print(text)
+
+
+def run_here(todo: list[tuple[str, float, str]], searches: dict, matrix: dict, csv: Path,
+             deadline: float) -> None:
+    """The fits one after another in this process, one leave-one-out knowledge base each."""
+    entries = read_manifest()
+    for name in dict.fromkeys(name for name, _, _ in todo):
+        with tempfile.TemporaryDirectory() as folder:
+            knowledge = Path(folder)
+            left_out = loo_knowledge(name, searches, matrix, knowledge)
+            for budget, mode in [(budget, mode) for other, budget, mode in todo if other == name]:
+                if time.monotonic() > deadline:
+                    return
+                row = run_one(entries[name], budget, mode, knowledge)
+                row["left_out"] = " ".join(sorted(left_out))
+                append_row(row, csv)
+
+
+def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
+               deadline: float) -> None:
+    """Each fit in a child run of this script, pinned to a core of its own; a child's row
+    is appended to the CSV when it ends. Longest budgets start first; a dataset's modes
+    start side by side, so that a deadline leaves few datasets with one mode only."""
+    cores = sorted(os.sched_getaffinity(0))[:args.jobs]
+    queue = sorted(todo, key=lambda job: -job[1])
+    running: dict[int, tuple[subprocess.Popen, Path]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        while queue or running:
+            for core in [core for core in cores if core not in running]:
+                if not queue or time.monotonic() > deadline:
+                    break
+                name, budget, mode = queue.pop(0)
+                part = Path(folder) / f"{name}-{budget:g}-{mode}.csv"
+                command = [sys.executable, __file__, "--datasets", name, "--budgets", str(budget),
+                           "--modes", mode, "--work", str(args.work), "--csv", str(part),
+                           "--no-summary"]
+                running[core] = (subprocess.Popen(
+                    command, stdout=subprocess.DEVNULL,
+                    preexec_fn=lambda core=core: os.sched_setaffinity(0, {core})), part)
+            if not queue or time.monotonic() > deadline:
+                queue.clear()
+            time.sleep(1.0)
+            for core, (process, part) in list(running.items()):
+                if process.poll() is None:
+                    continue
+                del running[core]
+                if part.exists():
+                    for row in pd.read_csv(part).to_dict("records"):
+                        append_row(row, args.csv)
+
+
+def append_row(row: dict, csv: Path) -> None:
+    pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+    print(f"{row['dataset']:28s} {row['budget']:5g}s {row['mode']}: test={row['test_score']:.4f} "
+          f"warm trials={row['n_warm_trials']} first model at "
+          f"{row['first_model_seconds']:.2f}s", flush=True)
 
 
 if __name__ == "__main__":
