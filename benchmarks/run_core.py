@@ -21,7 +21,8 @@ per-split change.
     python benchmarks/run_core.py --budget 10 --datasets iris tips
     python benchmarks/run_core.py --budget 60 --splits 5          # 5 splits below 2,000 rows
 
-Prints a table and writes benchmarks/results/core-<budget>s.csv and .md.
+Prints a table and writes benchmarks/results/core-<budget>s.csv and .md (``--stem NAME``:
+NAME.csv and NAME.md instead).
 """
 
 from __future__ import annotations
@@ -225,13 +226,14 @@ def main() -> None:
     parser.add_argument("--splits-below", type=int, default=2000,
                         help="datasets with fewer rows get --splits splits (their test split is "
                              "too small for one to tell models apart)")
+    parser.add_argument("--stem", help="results file names (default: core-<budget>s)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     entries = manifest()
     selection = CORE_SELECTION if args.selection == "core" else LONG_SELECTION
     names = args.datasets or [name for names in selection.values() for name in names]
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"core-{args.budget:g}s"
+    stem = RESULTS / (args.stem or f"core-{args.budget:g}s")
     rows, per_split = [], []
     for name in names:
         n_splits = args.splits if entries[name]["n_rows"] < args.splits_below else 1
