@@ -17,10 +17,11 @@ trains on more than ``PREVIEW_ABOVE_ROWS`` rows, or when the first trial's work 
 summed over the folds, times the trees LightGBM grows per round: one per class for multiclass)
 passes ``PREVIEW_ABOVE_WORK``. The preview is the default config fitted on a stratified sample
 of at most ``PREVIEW_ROWS`` of the first split's training rows and scored on that split's
-validation rows only; on multiclass data its boosting rounds are cut to about ``PREVIEW_TREES``
-trees in all, with a larger learning rate to make up for them. It exists so that a usable model is there within seconds on large data
-and on data with many classes; its score is not comparable with the trials' (fewer rows,
-possibly one fold of several), so nothing ranks it against them.
+validation rows only; on multiclass data its boosting rounds are cut to about
+``PREVIEW_TREES`` trees in all, with a larger learning rate to make up for them. It exists so
+that a usable model is there within seconds on large data and on data with many classes; its
+score is not comparable with the trials' (fewer rows, possibly one fold of several), so
+nothing ranks it against them.
 """
 
 from __future__ import annotations

@@ -234,7 +234,7 @@ def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
     start side by side, so that a deadline leaves few datasets with one mode only."""
     cores = sorted(os.sched_getaffinity(0))[:args.jobs]
     queue = sorted(todo, key=lambda job: -job[1])
-    running: dict[int, tuple[subprocess.Popen, Path]] = {}
+    running: dict[int, tuple[subprocess.Popen, Path]] = {}  # by core
     with tempfile.TemporaryDirectory() as folder:
         while queue or running:
             for core in [core for core in cores if core not in running]:
@@ -255,9 +255,11 @@ def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
                 if process.poll() is None:
                     continue
                 del running[core]
-                if part.exists():
-                    for row in pd.read_csv(part).to_dict("records"):
-                        append_row(row, args.csv)
+                if not part.exists():  # its traceback went to stderr
+                    print(f"{part.stem}: no result (exit code {process.returncode})", flush=True)
+                    continue
+                for row in pd.read_csv(part).to_dict("records"):
+                    append_row(row, args.csv)
 
 
 def append_row(row: dict, csv: Path) -> None:
