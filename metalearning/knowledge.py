@@ -49,9 +49,9 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
         records = {name: record for name, record in kept.items() if record["task"] == task}
         if not records:
             continue
-        candidates = task_candidates(task, records)
-        rows = _complete_rows(task, candidates, [matrix[name] for name in sorted(records)
-                                                 if name in matrix])
+        all_rows = [matrix[name] for name in sorted(records) if name in matrix]
+        candidates = _scored_candidates(task, task_candidates(task, records), all_rows)
+        rows = _complete_rows(task, candidates, all_rows)
         first = candidate_key(task_space(task).default_config())
         portfolio = _portfolio(candidates, rows, first)
         path = Path(folder) / f"{task}.json"
@@ -73,6 +73,24 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             "portfolio": portfolio})
         written.append(path)
     return written
+
+
+def _scored_candidates(task: str, candidates: dict[str, dict[str, Any]],
+                       rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The candidates at least one matrix row has a result for.
+
+    One that no row has is newer than the matrix: the search space changed after the matrix
+    stage ran (a new default gives a family's defaults a new key). It cannot be judged until
+    that stage scores it, and it must not make every row look unfinished, which would leave
+    the portfolio empty.
+    """
+    unscored = [key for key in candidates if rows and not any(key in row["scores"]
+                                                               for row in rows)]
+    if unscored:
+        logger.warning("%s: %d candidate(s) no matrix row has scored (%s) are left out of the "
+                       "portfolio; run the matrix stage to score them", task, len(unscored),
+                       ", ".join(candidates[key]["origin"] for key in unscored))
+    return {key: value for key, value in candidates.items() if key not in unscored}
 
 
 def _complete_rows(task: str, candidates: dict[str, dict[str, Any]],

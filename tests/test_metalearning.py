@@ -113,16 +113,25 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog)
     written = compile_knowledge(searches, matrix, loo, corpus="tiny", max_rows=120,
                                 exclude=["binary_toy"])
     assert {path.stem for path in written} == {"multiclass", "regression"}
-    # A matrix row still missing a candidate (its stage unfinished) chooses nothing: the
-    # candidate not yet scored there must not count as having failed.
+    # A candidate no matrix row has scored is newer than the matrix (the space changed since):
+    # it is left out, and the portfolio is chosen from the others.
     row = matrix["regression_toy"]
     unscored = {**row, "scores": dict(list(row["scores"].items())[1:])}
     with caplog.at_level(logging.WARNING, logger="metalearning.knowledge"):
-        compile_knowledge(searches, {**matrix, "regression_toy": unscored}, tmp_path / "half",
+        compile_knowledge(searches, {**matrix, "regression_toy": unscored}, tmp_path / "new",
                           corpus="tiny", max_rows=120)
-    assert "1 of 1 matrix rows lack scores" in caplog.text
-    half = load_knowledge_base("regression", tmp_path / "half")
-    assert half.header["n_matrix_datasets"] == 0 and half.portfolio == ()
+    assert "1 candidate(s) no matrix row has scored" in caplog.text
+    new = load_knowledge_base("regression", tmp_path / "new")
+    assert new.header["n_matrix_datasets"] == 1 and new.portfolio
+    assert new.header["n_candidates"] == len(row["scores"]) - 1
+    # A row still missing a candidate that another row has (its stage unfinished) chooses
+    # nothing: the candidate not yet scored there must not count as having failed.
+    twins = {**searches, "regression_twin": searches["regression_toy"]}
+    with caplog.at_level(logging.WARNING, logger="metalearning.knowledge"):
+        compile_knowledge(twins, {**matrix, "regression_twin": unscored}, tmp_path / "half",
+                          corpus="tiny", max_rows=120)
+    assert "1 of 2 matrix rows lack scores" in caplog.text
+    assert load_knowledge_base("regression", tmp_path / "half").header["n_matrix_datasets"] == 1
     assert load_knowledge_base("binary", tmp_path / "half").portfolio
 
 
