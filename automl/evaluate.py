@@ -148,8 +148,7 @@ def has_preview(resampling: Resampling, n_classes: int = 0) -> bool:
 
     ``n_classes`` is 0 for regression; multiclass LightGBM grows one tree per class a round.
     """
-    trees_per_round = n_classes if n_classes > 2 else 1
-    work = sum(len(train) for train, _ in resampling.folds) * trees_per_round
+    work = sum(len(train) for train, _ in resampling.folds) * _trees_per_round(n_classes)
     return len(resampling.folds[0][0]) > PREVIEW_ABOVE_ROWS or work > PREVIEW_ABOVE_WORK
 
 
@@ -160,13 +159,19 @@ def preview_config(config: Config, n_classes: int) -> Config:
     models without both parameters, are returned as they are."""
     prefix = f"model.{config.get('model')}."
     rounds_key, rate_key = prefix + "n_estimators", prefix + "learning_rate"
-    if n_classes <= 2 or rounds_key not in config or rate_key not in config:
+    trees_per_round = _trees_per_round(n_classes)
+    if trees_per_round == 1 or rounds_key not in config or rate_key not in config:
         return config
-    rounds = max(_PREVIEW_MIN_ROUNDS, PREVIEW_TREES // n_classes)
+    rounds = max(_PREVIEW_MIN_ROUNDS, PREVIEW_TREES // trees_per_round)
     if config[rounds_key] <= rounds:
         return config
     rate = min(_PREVIEW_MAX_LEARNING_RATE, config[rate_key] * config[rounds_key] / rounds)
     return {**config, rounds_key: rounds, rate_key: max(rate, config[rate_key])}
+
+
+def _trees_per_round(n_classes: int) -> int:
+    """Trees a boosting round grows: one per class for multiclass, else one."""
+    return n_classes if n_classes > 2 else 1
 
 
 def preview(config: Config, context: EvaluationContext, rows: int = PREVIEW_ROWS,

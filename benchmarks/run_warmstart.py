@@ -186,6 +186,12 @@ def main() -> None:
                         help="start no fit after this many seconds")
     parser.add_argument("--no-summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0))
+    if not 1 <= args.jobs <= cores:
+        parser.error(f"--jobs must be from 1 to the {cores} cores this process may use, got "
+                     f"{args.jobs}")
+    if args.stop_after is not None and not args.stop_after > 0:
+        parser.error(f"--stop-after must be a positive number of seconds, got {args.stop_after}")
     logging.basicConfig(level=logging.WARNING)
     searches, matrix = read_records(args.work / "searches"), read_records(args.work / "matrix")
     names = args.datasets or sorted(searches)
@@ -237,9 +243,9 @@ def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
     running: dict[int, tuple[subprocess.Popen, Path]] = {}  # by core
     with tempfile.TemporaryDirectory() as folder:
         while queue or running:
-            for core in [core for core in cores if core not in running]:
-                if not queue or time.monotonic() > deadline:
-                    break
+            if time.monotonic() > deadline:
+                queue.clear()
+            for core in [core for core in cores if core not in running][:len(queue)]:
                 name, budget, mode = queue.pop(0)
                 part = Path(folder) / f"{name}-{budget:g}-{mode}.csv"
                 command = [sys.executable, __file__, "--datasets", name, "--budgets", str(budget),
@@ -248,8 +254,6 @@ def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
                 running[core] = (subprocess.Popen(
                     command, stdout=subprocess.DEVNULL,
                     preexec_fn=lambda core=core: os.sched_setaffinity(0, {core})), part)
-            if not queue or time.monotonic() > deadline:
-                queue.clear()
             time.sleep(1.0)
             for core, (process, part) in list(running.items()):
                 if process.poll() is None:
