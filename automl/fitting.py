@@ -111,13 +111,15 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
         pool.load(context)
         # The meta-features are computed while the workers load the context.
         warm = warm_start_for(dataset, space, options.warm_start, options.seed)
-        initial = initial_configs(space, options.initial_configs, warm)
+        preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
+        initial = initial_configs(space, options.initial_configs, warm,
+                                  dataset.n_classes if preview_rows else 0)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
             per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
             n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
             initial_configs=tuple(initial),
-            preview_rows=PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None,
+            preview_rows=preview_rows,
             preview_config=preview_config(initial[0][0], dataset.n_classes))
         run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
@@ -129,13 +131,26 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
 
 
 def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
-                    warm: Sequence[tuple[Config, str]] = ()) -> list[tuple[Config, str]]:
-    """The fast default first, the user's configs next, then the warm-start configs, or,
-    without any, each other family's defaults. A config already queued is not repeated."""
+                    warm: Sequence[tuple[Config, str]] = (), n_classes: int = 0
+                    ) -> list[tuple[Config, str]]:
+    """The fast default first, the user's configs next, then the warm-start configs, then
+    each other family's defaults. A config already queued is not repeated.
+
+    The warm configs come before the family defaults so that a short budget reaches them
+    first; the defaults still follow, because on 93 datasets at 60 s a warm search without
+    them found a worse best pipeline as often as a better one: the defaults' spread of
+    families is what TPE and the ensemble build on later. On data with many classes a cheap
+    version of the fast default (``preview_config``: fewer rounds, a larger learning rate)
+    comes first of all, when it differs: LightGBM's defaults grow a tree per class a round,
+    and on one core their first trial could take longer than the trial limit, leaving no
+    cross-validated LightGBM at all.
+    """
     first = space.default_config()
-    configs = [(first, "default")] + [(dict(config), "user") for config in user_configs]
-    configs += list(warm) or [(space.default_config(name), "default")
-                              for name in space.model_names[1:]]
+    cheap = preview_config(first, n_classes)
+    configs = [(cheap, "default")] if cheap != first else []
+    configs += [(first, "default")] + [(dict(config), "user") for config in user_configs]
+    configs += list(warm) + [(space.default_config(name), "default")
+                             for name in space.model_names[1:]]
     unique: dict[str, tuple[Config, str]] = {}
     for config, source in configs:
         unique.setdefault(config_key(config), (config, source))

@@ -147,11 +147,15 @@ def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, pen
     folder = _write(tmp_path / "kb", space,
                     [("twin", features, space.default_config("k_nearest_neighbors"))],
                     [space.default_config("random_forest"), space.default_config("svc")])
-    warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5, warm_start=folder,
-                      ensemble=False)
+    others = [name for name in space.model_names[1:]
+              if name not in ("random_forest", "k_nearest_neighbors", "svc")]
+    warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5 + len(others),
+                      warm_start=folder, ensemble=False)
     board = warm.leaderboard_.sort_values("trial")
-    assert list(board["source"]) == ["default", "portfolio", "warmstart", "portfolio", "tpe"]
+    assert list(board["source"]) == (["default", "portfolio", "warmstart", "portfolio"]
+                                     + ["default"] * len(others) + ["tpe"])
     assert list(board["model"])[:4] == ["lightgbm", "random_forest", "k_nearest_neighbors", "svc"]
+    assert list(board["model"])[4:-1] == others  # then the other families' defaults
     assert (board["status"] == "ok").all()
     cold = automl.fit(X, y, time_budget=60, random_state=0, max_trials=3, warm_start=False,
                       ensemble=False)
