@@ -7,7 +7,8 @@
    the single best model is used: on small, noisy data selection can fit the noise.
 2. The selected members are refit on all rows in the workers, in parallel when there are
    several. Their refit time is estimated from their measured fit times first; when the time
-   left is short, the members with the fewest selection rounds are dropped until the rest fit.
+   left is short, a member whose refit alone would not fit is dropped, then the members with
+   the fewest selection rounds until the rest fit.
    A member whose refit fails or runs out of time is dropped too, and the weights of the others
    renormalised.
 3. If fewer than two members survive, or the survivors blend worse on the validation
@@ -172,12 +173,21 @@ def _validation_predictions(store: PredictionStore, candidates: list[Trial],
 
 def _affordable(selected: dict[int, int], by_number: dict[int, Trial], models: dict[int, bytes],
                 resampling: Resampling, time_left: float, n_workers: int) -> dict[int, int]:
-    """The selected members whose refits fit in ``time_left``, dropping the least used first."""
+    """The selected members whose refits fit in ``time_left``: first those whose refit alone
+    would not, then the least used first.
+
+    (Dropping the least used first, alone, could drop a cheap member for a heavy one that
+    never fits, and end with no ensemble where two cheap members would have fitted.)
+    """
     members = dict(selected)
 
     def cost(number: int) -> float:
         return 0.0 if number in models else estimated_refit_seconds(by_number[number], resampling)
 
+    for number in [n for n in members if cost(n) > time_left]:
+        logger.info("dropping ensemble member %d: its refit alone does not fit in %.1f s",
+                    number, time_left)
+        del members[number]
     while members and _makespan([cost(n) for n in members], n_workers) > time_left:
         drop = min(members, key=lambda n: (members[n], -cost(n)))
         logger.info("dropping ensemble member %d: its refit does not fit in %.1f s", drop,

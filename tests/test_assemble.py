@@ -137,6 +137,12 @@ def test_short_time_drops_the_least_used_members_first():
     assert _affordable(selected, trials, {0: b"fitted"}, _cv(), 0.5, 1) == {0: 5}
 
 
+def test_a_member_that_can_never_fit_goes_before_cheaper_less_used_ones():
+    trials = {0: _trial(0, 4.0, 0.9), 1: _trial(1, 40.0, 0.8), 2: _trial(2, 8.0, 0.7)}
+    # the heavy member is used most, but its 13.3 s refit alone does not fit in 6 s
+    assert _affordable({0: 2, 1: 7, 2: 1}, trials, {}, _cv(), 6.0, 1) == {0: 2, 2: 1}
+
+
 def test_makespan_uses_every_worker():
     assert _makespan([3.0, 2.0, 2.0, 1.0], 1) == 8.0
     assert _makespan([3.0, 2.0, 2.0, 1.0], 2) == 4.0
