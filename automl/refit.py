@@ -3,8 +3,10 @@
 The best trial is refit on all rows when its measured fit time says that fits in the time
 left; otherwise the next best that fits; a trial whose full-data model already exists is
 used as it is. If nothing can be refit, the first job's model (the preview's, or the first
-trial's as fitted on its last fold, kept by the search) is used, with a warning; if every
-trial failed, a prior-predicting dummy model, with a warning. ``refit_in_workers`` is the one
+trial's as fitted on its last fold, kept by the search) is used, with a warning; so is the
+first trial's when it scored better than every trial that could be refit (a model trained on
+a fold's rows beats a weaker one trained on all of them); if every trial failed, a
+prior-predicting dummy model, with a warning. ``refit_in_workers`` is the one
 way trials are refit, for one pipeline or an ensemble's members.
 """
 
@@ -57,27 +59,23 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
                 early_models: dict[int, bytes] | None = None) -> tuple[Any, Trial | None]:
     """The fitted final pipeline and the trial it comes from (None for the dummy fallback)."""
     resampling, dataset = context.resampling, context.dataset
+    early_models = early_models or {}
     for trial in log.ranked():
         if trial.trial in models:
             return cloudpickle.loads(models[trial.trial]), trial
         time_left = clock.remaining() - end_margin_seconds
-        if estimated_refit_seconds(trial, resampling) > time_left:
-            logger.info("trial %d would not refit in the %.1f s left; trying the next best",
-                        trial.trial, time_left)
-            continue
-        model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
-                                 n_threads).get(trial.trial)
-        if model is not None:
-            return model, trial
-    early = [trial for trial in log.trials if trial.ok and trial.trial in (early_models or {})]
+        if estimated_refit_seconds(trial, resampling) <= time_left:
+            model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
+                                     n_threads).get(trial.trial)
+            if model is not None:
+                return model, trial
+        if trial.trial in early_models:  # validated better than any trial after it
+            return kept_model(trial, early_models, stacklevel=4), trial
+        logger.info("trial %d was not refit in the %.1f s left; trying the next best",
+                    trial.trial, time_left)
+    early = [trial for trial in log.trials if trial.ok and trial.trial in early_models]
     if early:
-        what = (f"the preview (trial {early[0].trial}), fitted on a sample of its validation "
-                f"split's training rows" if early[0].preview else f"trial {early[0].trial} "
-                f"as fitted on its validation split's training rows")
-        warnings.warn(f"no successful trial could be refit on all rows within the budget; the "
-                      f"final model is {what}. Give a larger time_budget.", UserWarning,
-                      stacklevel=3)
-        return cloudpickle.loads(early_models[early[0].trial]), early[0]
+        return kept_model(early[0], early_models, stacklevel=4), early[0]
     if any(trial.ok for trial in log.trials):
         warnings.warn("no successful trial could be refit within the budget; the final model "
                       "predicts the training prior. Give a larger time_budget.", UserWarning,
@@ -86,6 +84,19 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
         warnings.warn(f"all {len(log.trials)} trials failed (see leaderboard_['error']); the "
                       "final model predicts the training prior.", UserWarning, stacklevel=3)
     return dummy_model(dataset), None
+
+
+def kept_model(trial: Trial, early_models: dict[int, bytes], stacklevel: int = 3) -> Any:
+    """The pipeline the search kept from ``trial`` (the preview's, or the first trial's as
+    fitted on its last fold), with a warning: it is the final model because no trial that
+    scored better could be refit on all rows in time."""
+    what = (f"the preview (trial {trial.trial}), fitted on a sample of its validation split's "
+            f"training rows" if trial.preview else f"trial {trial.trial} as fitted on its "
+            f"validation split's training rows")
+    warnings.warn(f"no better trial could be refit on all rows within the budget; the final "
+                  f"model is {what}. Give a larger time_budget.", UserWarning,
+                  stacklevel=stacklevel)
+    return cloudpickle.loads(early_models[trial.trial])
 
 
 def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: WorkerPool,

@@ -53,6 +53,26 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
 
 
+def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
+    import types
+
+    import cloudpickle
+    from sklearn.dummy import DummyClassifier
+
+    from automl.clock import Clock
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 80.0, score=0.9))  # the best, kept from its last fold, no time to refit
+    log.append(_trial(1, 0.1, score=0.6))  # weaker, already fitted on all rows
+    fold_model = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
+    weak = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
+    context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
+    with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
+        model, chosen = final_model(log, {1: cloudpickle.dumps(weak)}, None, Clock(1.0), context,
+                                    1, 0.1, early_models={0: cloudpickle.dumps(fold_model)})
+    assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
+
+
 def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     import types
 
