@@ -18,7 +18,9 @@ Rows are appended to benchmarks/results/warmstart.csv as they finish (a rerun sk
 there); the summary goes to warmstart.md and the anytime curves to warmstart-anytime.png.
 ``--csv OTHER.csv`` writes OTHER.csv, OTHER.md and OTHER-anytime.png instead, and ``--modes
 warm`` runs only the warm side: to try another knowledge-base compiler against cold runs
-copied from an earlier CSV (the cold side does not read the knowledge base).
+copied from an earlier CSV (the cold side does not read the knowledge base). ``--seed S``
+gives every fit ``random_state=S`` on the same split: ``--modes cold --seed 1`` against a
+seed-0 run shows, with ``seed_noise.py``, how far apart two cold searches land by chance.
 """
 
 from __future__ import annotations
@@ -73,11 +75,11 @@ def anytime_curve(board: pd.DataFrame) -> list[tuple[float, float]]:
     return curve
 
 
-def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool) -> dict:
+def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed: int = 0) -> dict:
     X_train, X_test, y_train, y_test = load_split(entry)
     started = time.monotonic()
-    model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"], random_state=0,
-                       warm_start=knowledge if mode == "warm" else False)
+    model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"],
+                       random_state=seed, warm_start=knowledge if mode == "warm" else False)
     wall = time.monotonic() - started
     board = model.leaderboard_
     ok = board[board["status"] == "ok"]
@@ -184,6 +186,9 @@ def main() -> None:
                         help="fits at once, each pinned to one core (1: one at a time, unpinned)")
     parser.add_argument("--stop-after", type=float, default=None,
                         help="start no fit after this many seconds")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random_state of every fit (the split stays seed 0); see "
+                             "seed_noise.py")
     parser.add_argument("--no-summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
@@ -207,10 +212,14 @@ def main() -> None:
     if args.jobs > 1:
         run_pinned(todo, args, deadline)
     else:
-        run_here(todo, searches, matrix, csv, deadline)
+        run_here(todo, searches, matrix, csv, deadline, args.seed)
     if args.no_summary or not csv.exists():
         return
     frame = pd.read_csv(csv)
+    if set(frame["mode"]) != set(MODES):
+        print(f"{csv} holds {' and '.join(sorted(set(frame['mode'])))} runs only: no warm "
+              "against cold summary (seed_noise.py compares cold runs of two seeds)")
+        return
     text = summarise(frame)
     csv.with_suffix(".md").write_text(text + "\n")
     plot(frame, csv.with_name(f"{csv.stem}-anytime.png"))
@@ -218,7 +227,7 @@ def main() -> None:
 
 
 def run_here(todo: list[tuple[str, float, str]], searches: dict, matrix: dict, csv: Path,
-             deadline: float) -> None:
+             deadline: float, seed: int = 0) -> None:
     """The fits one after another in this process, one leave-one-out knowledge base each."""
     entries = read_manifest()
     for name in dict.fromkeys(name for name, _, _ in todo):
@@ -228,7 +237,7 @@ def run_here(todo: list[tuple[str, float, str]], searches: dict, matrix: dict, c
             for budget, mode in [(budget, mode) for other, budget, mode in todo if other == name]:
                 if time.monotonic() > deadline:
                     return
-                row = run_one(entries[name], budget, mode, knowledge)
+                row = run_one(entries[name], budget, mode, knowledge, seed)
                 row["left_out"] = " ".join(sorted(left_out))
                 append_row(row, csv)
 
@@ -250,7 +259,7 @@ def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
                 part = Path(folder) / f"{name}-{budget:g}-{mode}.csv"
                 command = [sys.executable, __file__, "--datasets", name, "--budgets", str(budget),
                            "--modes", mode, "--work", str(args.work), "--csv", str(part),
-                           "--no-summary"]
+                           "--seed", str(args.seed), "--no-summary"]
                 running[core] = (subprocess.Popen(
                     command, stdout=subprocess.DEVNULL,
                     preexec_fn=lambda core=core: os.sched_setaffinity(0, {core})), part)

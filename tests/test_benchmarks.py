@@ -23,3 +23,30 @@ def test_run_warmstart_refuses_bad_options(options, message):
     done = subprocess.run([sys.executable, str(SCRIPT), *options], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and message in done.stderr
+
+
+def test_seed_noise_sets_the_warm_gap_beside_the_gap_between_two_cold_seeds():
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    import pandas as pd
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    from seed_noise import gaps, summarise
+
+    def row(name, task, mode, test, validation):
+        return {"dataset": name, "task": task, "budget": 60.0, "mode": mode,
+                "test_score": test, "validation_score": validation}
+
+    seed0 = pd.DataFrame([row("a", "binary", "cold", 0.80, 0.79),
+                          row("a", "binary", "warm", 0.82, 0.80),
+                          row("b", "regression", "cold", 2.0, -2.1),
+                          row("b", "regression", "warm", 2.2, -2.1)])
+    seed1 = pd.DataFrame([row("a", "binary", "cold", 0.81, 0.78),
+                          row("b", "regression", "cold", 2.0, -2.0)])
+    table = gaps(seed0, seed1).set_index("dataset")
+    assert table.loc["a", "test_warm_vs_cold"] > table.loc["a", "test_seed_vs_cold"] > 0
+    assert table.loc["b", "test_warm_vs_cold"] < 0 and table.loc["b", "test_seed_vs_cold"] == 0
+    assert table.loc["b", "validation_seed_minus_cold"] == pytest.approx(0.1)
+    text = summarise(table.reset_index())
+    assert "warm (seed 0) against cold (seed 0): wins 50.0%, ties 0.0%, losses 50.0%" in text
+    assert "the warm gap is larger than the seed gap on 100%" in text
