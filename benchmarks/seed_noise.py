@@ -4,8 +4,9 @@ A warm-against-cold win rate on one split per dataset counts every difference, h
 small. Two cold searches that differ only in ``random_state`` also differ: their gap is the
 chance a win rate has to beat. This reads a ``run_warmstart`` CSV with both modes at seed 0
 and one with the cold mode at another seed, on the same split and budget, and prints, on the
-test split and on the best validation score, the warm-against-cold record next to the
-cold-against-cold one, and the median size of each gap.
+test split, the warm-against-cold record next to the cold-against-cold one and the median
+size of each gap (best validation scores too, though the seed also draws the folds, so two
+seeds' validation scores are not comparable).
 
     python benchmarks/run_warmstart.py --budgets 60 --modes cold --seed 1 --csv SEED1.csv ...
     python benchmarks/seed_noise.py benchmarks/results/warmstart-order-60s.csv SEED1.csv
@@ -60,7 +61,8 @@ def summarise(table: pd.DataFrame) -> str:
                      f"{record(group['test_seed_vs_cold'])}")
         bigger = (group["test_warm_vs_cold"].abs() > group["test_seed_vs_cold"].abs()).mean()
         lines.append(f"  the warm gap is larger than the seed gap on {bigger:.0%}")
-        for side, label in (("warm", "warm"), ("seed", "cold, other seed")):
+        for side, label in (("warm", "warm"), ("seed", "cold, other seed (other folds, so "
+                                                      "not comparable)")):
             gap = group[f"validation_{side}_minus_cold"]
             lines.append(f"  best validation score, {label} against cold: higher on "
                          f"{(gap > 0).sum()}, equal on {(gap == 0).sum()}, lower on "
