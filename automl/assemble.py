@@ -12,9 +12,10 @@
    A member whose refit fails or runs out of time is dropped too, and the weights of the others
    renormalised.
 3. If fewer than two members survive, or the survivors blend worse on the validation
-   predictions than the best of them alone, the final model is that best one. If the first
-   trial scored better than what survived, its last-fold pipeline (kept by the search) is
-   used instead, with a warning. If anything goes wrong, ``fit`` falls back to the best
+   predictions than the best of them alone, the final model is that best one. If a member
+   that was not refit is the first trial and alone scores better on those predictions than
+   what survived, its last-fold pipeline (kept by the search) is used instead, with a
+   warning. If anything goes wrong, ``fit`` falls back to the best
    single pipeline (``automl.refit``) with a warning.
 
 Fold models are not kept (they would cost k pickled pipelines per trial); fewer members is
@@ -99,14 +100,14 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
     if settings.enabled and context.metric.needs != "scorer":
         try:
             built = _build_ensemble(log, store, models, pool, clock, context, n_threads,
-                                    end_margin_seconds, settings)
+                                    end_margin_seconds, settings, early_models or {})
         except Exception as error:  # any failure here falls back to the single best
             warnings.warn(f"building the ensemble failed ({type(error).__name__}: {error}); "
                           "the final model is the best single pipeline.", UserWarning,
                           stacklevel=3)
             built = None
         if built is not None:
-            return _or_kept_first_trial(built, log, early_models or {})
+            return built
     elif settings.enabled:
         logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
                     context.metric.name)
@@ -117,7 +118,8 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
 
 def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
                     pool: WorkerPool, clock: Clock, context: EvaluationContext, n_threads: int,
-                    end_margin_seconds: float, settings: EnsembleSettings) -> FinalModel | None:
+                    end_margin_seconds: float, settings: EnsembleSettings,
+                    early_models: dict[int, bytes]) -> FinalModel | None:
     """None when the single-best path should decide: fewer than two members selected or
     affordable, a failed held-out check, or no member refit."""
     by_number = {trial.trial: trial for trial in log.trials}
@@ -149,21 +151,32 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
     if not fitted:
         return None
     positions = {trial.trial: i for i, trial in enumerate(candidates)}
-    return _blend_or_best(fitted, by_number, loaded, [predictions[positions[n]] for n in fitted],
-                          y, context)
+    built = _blend_or_best(fitted, by_number, loaded, [predictions[positions[n]] for n in fitted],
+                           y, context)
+
+    def score(number: int) -> float:  # on the same rows as the blend's score
+        return context.metric.score(y, predictions[positions[number]], n_classes)
+
+    unfitted = [(by_number[n], score(n)) for n in selected if n not in fitted]
+    built_score = built.ensemble_score if built.ensemble_score is not None \
+        else score(built.chosen.trial)
+    return _or_kept_member(built, built_score, unfitted, early_models)
 
 
-def _or_kept_first_trial(built: FinalModel, log: TrialLog,
-                         early_models: dict[int, bytes]) -> FinalModel:
-    """``built``, unless the first trial, whose last-fold pipeline the search kept, scored
-    better in validation than it: when the best members' refits run out of time, the
-    survivors can be far weaker than the best trial (fars at 60 s on a crowded machine: test
-    log loss 0.79 against 0.54), and that kept pipeline is the best model there is."""
-    score = built.ensemble_score if built.ensemble_score is not None else built.chosen.result.score
-    for trial in log.trials:
-        if trial.trial in early_models and trial.ok and not trial.preview \
-                and trial.result.score > score:
-            return FinalModel(kept_model(trial, early_models, stacklevel=4), {trial.trial: 1.0},
+def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[Trial, float]],
+                    early_models: dict[int, bytes]) -> FinalModel:
+    """``built``, unless a selected member that was not refit is the first trial, whose
+    last-fold pipeline the search kept, and alone it scores better than ``built`` on the
+    validation predictions (``unfitted`` pairs such members with those scores).
+
+    When the best members' refits run out of time, the survivors can be far weaker than the
+    best trial (fars at 60 s on a crowded machine: test log loss 0.79 against 0.54), and that
+    kept pipeline is the best model there is. Scores are compared on the same rows: a trial's
+    own score is a mean over folds, which for AUC runs higher than the pooled score.
+    """
+    for trial, score in unfitted:
+        if trial.trial in early_models and score > built_score:
+            return FinalModel(kept_model(trial, early_models, stacklevel=5), {trial.trial: 1.0},
                               trial)
     return built
 

@@ -143,23 +143,24 @@ def test_a_member_that_can_never_fit_goes_before_cheaper_less_used_ones():
     assert _affordable({0: 2, 1: 7, 2: 1}, trials, {}, _cv(), 6.0, 1) == {0: 2, 2: 1}
 
 
-def test_a_kept_first_trial_that_scored_better_replaces_weak_survivors(tmp_path):
+def test_a_kept_first_trial_that_was_not_refit_replaces_weaker_survivors(tmp_path):
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.assemble import FinalModel, _or_kept_first_trial
-    log = TrialLog(tmp_path / "t.jsonl")
-    for trial in (_trial(0, 1.0, 0.9), _trial(1, 1.0, 0.6), _trial(2, 1.0, 0.5)):
-        log.append(trial)
+    from automl.assemble import FinalModel, _or_kept_member
+    first, second = _trial(0, 1.0, 0.9), _trial(1, 1.0, 0.6)
     kept = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     early = {0: cloudpickle.dumps(kept)}
-    survivors = FinalModel("blend of 1 and 2", {1: 0.5, 2: 0.5}, log.trials[1], 0.65)
+    survivors = FinalModel("blend of 1 and 2", {1: 0.5, 2: 0.5}, second, 0.65)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
-        final = _or_kept_first_trial(survivors, log, early)
-    assert final.weights == {0: 1.0} and final.chosen is log.trials[0]
+        final = _or_kept_member(survivors, 0.65, [(first, 0.8)], early)
+    assert final.weights == {0: 1.0} and final.chosen is first
     assert final.model.predict([[0]]).tolist() == [1]
-    better = FinalModel("blend of 0 and 1", {0: 0.5, 1: 0.5}, log.trials[0], 0.92)
-    assert _or_kept_first_trial(better, log, early) is better
+    # on the blend's rows the first trial scores lower: its higher fold-mean score is no reason
+    assert _or_kept_member(survivors, 0.65, [(first, 0.6)], early) is survivors
+    # a member that was not refit and has no kept pipeline changes nothing
+    assert _or_kept_member(survivors, 0.65, [(second, 0.9)], early) is survivors
+    assert _or_kept_member(survivors, 0.65, [], early) is survivors
 
 
 def test_makespan_uses_every_worker():
