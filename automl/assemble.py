@@ -15,8 +15,8 @@
    predictions than the best of them alone, the final model is that best one. If a member
    that was not refit is the first trial and alone scores better on those predictions than
    what survived, its last-fold pipeline (kept by the search) is used instead, with a
-   warning. If anything goes wrong, ``fit`` falls back to the best
-   single pipeline (``automl.refit``) with a warning.
+   warning. If anything goes wrong, ``fit`` falls back to the best single pipeline
+   (``automl.refit``) with a warning.
 
 Fold models are not kept (they would cost k pickled pipelines per trial); fewer members is
 the way the ensemble degrades.

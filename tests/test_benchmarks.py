@@ -16,6 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run_warmstart.py"
     (["--jobs", "0"], "--jobs must be from 1 to the"),
     (["--jobs", str(len(os.sched_getaffinity(0)) + 1)], "--jobs must be from 1 to the"),
     (["--stop-after", "-5"], "--stop-after must be a positive number of seconds, got -5.0"),
+    (["--seed", "one"], "argument --seed: invalid int value: 'one'"),
 ])
 def test_run_warmstart_refuses_bad_options(options, message):
     if not SCRIPT.exists():
@@ -50,3 +51,20 @@ def test_seed_noise_sets_the_warm_gap_beside_the_gap_between_two_cold_seeds():
     text = summarise(table.reset_index())
     assert "warm (seed 0) against cold (seed 0): wins 50.0%, ties 0.0%, losses 50.0%" in text
     assert "the warm gap is larger than the seed gap on 100%" in text
+
+
+def test_seed_noise_refuses_csvs_without_the_runs_it_compares(tmp_path):
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    import pandas as pd
+
+    row = {"dataset": "a", "task": "binary", "budget": 60.0, "test_score": 0.8,
+           "validation_score": 0.8}
+    pd.DataFrame([dict(row, mode="cold")]).to_csv(tmp_path / "seed0.csv", index=False)  # no warm
+    pd.DataFrame([dict(row, mode="cold")]).to_csv(tmp_path / "seed1.csv", index=False)
+    done = subprocess.run([sys.executable, str(SCRIPT.parent / "seed_noise.py"),
+                           str(tmp_path / "seed0.csv"), str(tmp_path / "seed1.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "warm and cold in the first, cold in the second" in done.stderr
+    assert not (tmp_path / "seed1.md").exists()
