@@ -1,7 +1,8 @@
 """Turn a finished search into the final model: an ensemble of the best trials, or one.
 
 1. Ensemble selection (``automl.ensemble``) runs over the kept out-of-fold predictions on the
-   search's own metric, for at most a few per cent of the budget. On fewer than 5,000
+   search's own metric, for at most a few per cent of the budget, and less when the search
+   ran into the time kept back for the refits (they come first). On fewer than 5,000
    validation rows, a two-fold check repeated on five pairs of halves (select on one half,
    score on the other) must show the selection beating the single best model on average, or
    the single best model is used: on small, noisy data selection can fit the noise.
@@ -36,7 +37,8 @@ from automl.clock import Clock
 from automl.ensemble import WeightedEnsemble, select_ensemble, selection_generalises
 from automl.evaluate import EvaluationContext, Resampling
 from automl.prediction_store import PredictionStore
-from automl.refit import estimated_refit_seconds, final_model, kept_model, refit_in_workers
+from automl.refit import (estimated_refit_seconds, final_model, kept_model, refit_in_workers,
+                          refit_reserve)
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -81,14 +83,34 @@ def selection_seconds(budget_seconds: float) -> float:
 
 def ensemble_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resampling,
                      budget_seconds: float, n_workers: int) -> float:
-    """Time to keep back during the search for selection and the extra members' refits.
+    """Time to keep back during the search for selection and the extra members' refits."""
+    return selection_seconds(budget_seconds) + _extra_refit_seconds(
+        log, models, resampling, budget_seconds, n_workers)
+
+
+def _extra_refit_seconds(log: TrialLog, models: dict[int, bytes], resampling: Resampling,
+                         budget_seconds: float, n_workers: int) -> float:
+    """Time the refits of members beyond the best trial should take.
 
     The members are not known before selection; the next best trials stand in for them.
     """
     extra = [estimated_refit_seconds(trial, resampling) for trial in log.ranked()[1:]
              if trial.trial not in models][:_RESERVED_EXTRA_MEMBERS]
-    refits = min(_makespan(extra, n_workers), _RESERVED_SHARE * budget_seconds)
-    return selection_seconds(budget_seconds) + refits
+    return min(_makespan(extra, n_workers), _RESERVED_SHARE * budget_seconds)
+
+
+def selection_deadline(started: float, budget_seconds: float, refit_seconds: float,
+                       end_margin_seconds: float) -> float:
+    """When selection and its held-out check must stop: after their share of the budget, or
+    earlier, so that ``refit_seconds`` of refits still fit before the end margin.
+
+    The search keeps that much back, but it can overrun it (a trial killed at its limit, a
+    replacement worker starting on a busy core). Selection then gets less time, not the
+    refits: on dermatology at 60 s on one core, selection and the check used the last 3.7 s
+    and no trial could be refit on all rows.
+    """
+    return min(started + selection_seconds(budget_seconds),
+               budget_seconds - end_margin_seconds - refit_seconds)
 
 
 def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
@@ -128,12 +150,14 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
         return None
     predictions, y = _validation_predictions(store, candidates, context)
     n_classes, started = context.dataset.n_classes, clock.elapsed()
-    allowed = selection_seconds(clock.budget_seconds)
-    deadline, halfway = started + allowed, started + allowed / 2
+    refits = refit_reserve(log, models, context.resampling) + _extra_refit_seconds(
+        log, models, context.resampling, clock.budget_seconds, pool.n_workers)
+    deadline = selection_deadline(started, clock.budget_seconds, refits, end_margin_seconds)
+    halfway = started + (deadline - started) / 2
     counts = select_ensemble(predictions, y, context.metric, n_classes, settings.size,
                              stop=lambda: clock.elapsed() > halfway)
     selected = {candidates[i].trial: int(c) for i, c in enumerate(counts) if c > 0}
-    logger.info("ensemble selection chose %s", selected)
+    logger.info("ensemble selection chose %s in %.1f s", selected, clock.elapsed() - started)
     if len(selected) > 1 and len(y) < _CHECK_BELOW_ROWS and not _generalises(
             predictions, y, context, settings, lambda: clock.elapsed() > deadline):
         logger.info("ensemble selection did not beat the single best on held-out halves")
@@ -157,7 +181,10 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
     def score(number: int) -> float:  # on the same rows as the blend's score
         return context.metric.score(y, predictions[positions[number]], n_classes)
 
-    unfitted = [(by_number[n], score(n)) for n in selected if n not in fitted]
+    unfitted = [(by_number[n], score(n)) for n in selected
+                if n not in fitted and n in early_models]
+    if not unfitted:
+        return built
     built_score = built.ensemble_score if built.ensemble_score is not None \
         else score(built.chosen.trial)
     return _or_kept_member(built, built_score, unfitted, early_models)

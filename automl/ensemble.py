@@ -75,7 +75,9 @@ def held_out_gains(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Met
 
     ``repeats`` times two-fold (stratified where every class has two rows): on each half,
     select an ensemble and pick the best single model, then score both on the other half.
-    Raises ValueError when the metric is undefined on a half (one class only).
+    ``stop()`` ends each selection early and, once a half is done, the check: the gains so
+    far are returned. Raises ValueError when the metric is undefined on a half (one class
+    only).
     """
     predictions = [np.asarray(p) for p in predictions]
     rows = np.zeros(len(y))
@@ -86,6 +88,8 @@ def held_out_gains(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Met
         splits = RepeatedKFold(n_splits=2, n_repeats=repeats, random_state=seed).split(rows)
     gains = []
     for chosen_on, checked_on in splits:
+        if gains and stop is not None and stop():  # out of time: judge on the halves done
+            break
         if n_classes and len(np.unique(y[checked_on])) < 2:
             raise ValueError("a half of the validation rows holds one class only")
         on_half = [p[chosen_on] for p in predictions]

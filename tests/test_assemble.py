@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 import automl
 from automl.assemble import (EnsembleSettings, _affordable, _makespan, assemble_final_model,
-                             ensemble_reserve, selection_seconds)
+                             ensemble_reserve, selection_deadline, selection_seconds)
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import validate_input
@@ -20,6 +20,7 @@ from automl.evaluate import EvaluationContext, Resampling, TrialResult, make_res
 from automl.fitting import initial_configs
 from automl.metrics import get_metric
 from automl.prediction_store import PredictionStore
+from automl.refit import refit_reserve
 from automl.runner import WorkerPool
 from automl.search import SearchSettings, run_search
 from automl.space import compile_space
@@ -67,6 +68,27 @@ def test_real_search_gives_an_ensemble_never_worse_than_its_best_member(searched
     if len(final.weights) > 1:
         assert isinstance(final.model, WeightedEnsemble)
         assert final.ensemble_score >= log.best().result.score
+
+
+def test_a_search_that_ran_into_the_refit_time_skips_selection_not_the_refit(searched):
+    log, store, models, pool, _, context = searched
+    best = log.best()
+    refit = refit_reserve(log, models, context.resampling)  # the best trial's, with a buffer
+    # a stopped clock with less left than the best trial's refit and the end margin need
+    clock = Clock(100.0, now=iter([0.0] + [100.0 - 0.5 - refit + 0.1] * 10_000).__next__)
+    final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+                                 EnsembleSettings())
+    assert final.weights == {best.trial: 1.0} and final.chosen is best
+    assert best.trial in models  # refit on all rows, not a kept last-fold pipeline
+    assert isinstance(final.model, Pipeline)
+
+
+def test_selection_gives_way_to_the_refits():
+    # on time: its share of the budget (0.25 s + 5 %)
+    assert selection_deadline(50.0, 60.0, 3.0, 0.5) == pytest.approx(53.25)
+    # the search overran: selection gets what the refits leave
+    assert selection_deadline(55.0, 60.0, 3.0, 0.5) == pytest.approx(56.5)
+    assert selection_deadline(58.0, 60.0, 3.0, 0.5) < 58.0
 
 
 def test_lost_predictions_fall_back_to_the_best_single_pipeline(searched):

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.ensemble import (WeightedEnsemble, select_ensemble, selection_generalises,
-                             weights_from_counts)
+from automl.ensemble import (WeightedEnsemble, held_out_gains, select_ensemble,
+                             selection_generalises, weights_from_counts)
 from automl.metrics import get_metric
 
 
@@ -126,6 +126,18 @@ def test_the_held_out_check_accepts_real_gains_and_rejects_noise():
     # Copies of one model: no blend gains anything, so the single model is kept.
     good = y + rng.normal(scale=0.5, size=400)
     assert not selection_generalises([good, good.copy(), good.copy()], y, metric, 0, 10, seed=0)
+
+
+def test_the_held_out_check_stops_after_the_half_in_progress_when_time_is_up():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    predictions = [y + rng.normal(scale=1.0, size=400) for _ in range(4)]
+    metric = get_metric("rmse", "regression")
+    assert len(held_out_gains(predictions, y, metric, 0, 10, 0, repeats=5)) == 10
+    assert len(held_out_gains(predictions, y, metric, 0, 10, 0, repeats=5,
+                              stop=lambda: True)) == 1
+    # with no time at all, selection keeps the single best: no gain, so no ensemble
+    assert not selection_generalises(predictions, y, metric, 0, 10, 0, 5, stop=lambda: True)
 
 
 def test_the_held_out_check_works_for_classes():
