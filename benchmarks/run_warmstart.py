@@ -2,8 +2,8 @@
 
 For each dataset the knowledge base was built from (``metalearning/work/searches``), a
 knowledge base is compiled without it and without its near-duplicates (same target, most
-columns shared), and two seeded ``automl.fit`` runs on its 75/25 split (seed 0) are compared:
-``warm_start=<that knowledge base>`` and ``warm_start=False``. Test scores use the metrics of
+columns shared), and two seeded ``automl.fit`` runs on its 75/25 split (seed 0, or those of
+``--splits``) are compared: ``warm_start=<that knowledge base>`` and ``warm_start=False``. Test scores use the metrics of
 ``run_core`` (AUC, log loss, RMSE). Each run's anytime curve (best validation score so far
 against seconds since the start of ``fit``) is kept.
 
@@ -21,6 +21,10 @@ warm`` runs only the warm side: to try another knowledge-base compiler against c
 copied from an earlier CSV (the cold side does not read the knowledge base). ``--seed S``
 gives every fit ``random_state=S`` on the same split: ``--modes cold --seed 1`` against a
 seed-0 run shows, with ``seed_noise.py``, how far apart two cold searches land by chance.
+``--splits 0 1 2`` runs each dataset on three seeded 75/25 splits (the fits keep ``--seed``);
+the summary then compares each mode's test score averaged over the splits both modes ran,
+and gives the single splits' record beside it: on one split, the test score of a 60 s search
+moves by about as much with the seed as with the warm start.
 """
 
 from __future__ import annotations
@@ -75,8 +79,9 @@ def anytime_curve(board: pd.DataFrame) -> list[tuple[float, float]]:
     return curve
 
 
-def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed: int = 0) -> dict:
-    X_train, X_test, y_train, y_test = load_split(entry)
+def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed: int = 0,
+            split: int = 0) -> dict:
+    X_train, X_test, y_train, y_test = load_split(entry, seed=split)
     started = time.monotonic()
     model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"],
                        random_state=seed, warm_start=knowledge if mode == "warm" else False)
@@ -84,7 +89,7 @@ def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed:
     board = model.leaderboard_
     ok = board[board["status"] == "ok"]
     return {"dataset": entry["name"], "task": entry["task"], "budget": budget, "mode": mode,
-            "test_score": test_score(entry["task"], y_test, model, X_test),
+            "split": split, "test_score": test_score(entry["task"], y_test, model, X_test),
             "validation_score": ok["score"].max() if len(ok) else np.nan,
             "first_model_seconds": ok["finished_at_seconds"].min() if len(ok) else np.nan,
             "n_trials": len(board), "n_warm_trials": int(board["source"].isin(
@@ -92,23 +97,42 @@ def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed:
             "fit_seconds": wall, "curve": json.dumps(anytime_curve(board))}
 
 
-def compare(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, budget): warm against cold on the test split."""
-    pivot = frame.pivot_table(index=["dataset", "task", "budget"], columns="mode",
-                              values="test_score").dropna().reset_index()
+def compare(frame: pd.DataFrame, by_split: bool = False) -> pd.DataFrame:
+    """One row per (dataset, budget): warm against cold on the test split, each mode's
+    score averaged over the splits where both modes ran (``by_split``: one row per split)."""
+    frame = with_splits(frame)
+    keys = ["dataset", "task", "budget", "split"]
+    paired = frame.pivot_table(index=keys, columns="mode", values="test_score").dropna()
+    pivot = paired.reset_index() if by_split else paired.groupby(keys[:3]).agg(
+        warm=("warm", "mean"), cold=("cold", "mean"),
+        splits=("warm", "size")).reset_index()
     pivot["warm_vs_cold"] = [relative_improvement(task, warm, cold) for task, warm, cold
                              in zip(pivot["task"], pivot["warm"], pivot["cold"])]
     return pivot
 
 
+def with_splits(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``split`` column: CSVs written before ``--splits`` hold split 0."""
+    if "split" not in frame.columns:
+        frame = frame.assign(split=0)
+    return frame.assign(split=frame["split"].fillna(0).astype(int))
+
+
 def summarise(frame: pd.DataFrame) -> str:
     pairs = compare(frame)
     lines = [pairs.to_markdown(index=False, floatfmt=".4f"), ""]
+    per_split = compare(frame, by_split=True)
     for budget, group in pairs.groupby("budget"):
         change = group["warm_vs_cold"]
         lines.append(f"{budget:g} s: {len(group)} datasets; warm start wins {(change > 0).mean():.1%}, "
                      f"ties {(change == 0).mean():.1%}, loses {(change < 0).mean():.1%}; "
                      f"median change {change.median():+.3%}")
+        if group["splits"].max() > 1:
+            each = per_split[per_split["budget"] == budget]["warm_vs_cold"]
+            lines.append(f"  (test scores averaged over up to {group['splits'].max()} splits "
+                         f"per dataset; over the {len(each)} single splits: wins "
+                         f"{(each > 0).mean():.1%}, ties {(each == 0).mean():.1%}, losses "
+                         f"{(each < 0).mean():.1%})")
         for task, by_task in group.groupby("task"):
             lines.append(f"  {task}: wins {(by_task['warm_vs_cold'] > 0).mean():.1%}, median "
                          f"{by_task['warm_vs_cold'].median():+.3%}")
@@ -122,23 +146,24 @@ def summarise(frame: pd.DataFrame) -> str:
 def validation_line(frame: pd.DataFrame) -> str:
     """How often warm's best validation score beat cold's: what the warm start acts on, before
     the final model and the test split's noise."""
-    pivot = frame.pivot_table(index="dataset", columns="mode",
-                              values="validation_score").dropna()
+    pivot = with_splits(frame).pivot_table(index=["dataset", "split"], columns="mode",
+                                           values="validation_score").dropna()
     if not set(MODES) <= set(pivot.columns):
         return "best validation score: no pairs"
     gap = pivot["warm"] - pivot["cold"]
     return (f"best validation score: warm higher on {(gap > 0).sum()}, equal on "
-            f"{(gap == 0).sum()}, lower on {(gap < 0).sum()} of {len(gap)}")
+            f"{(gap == 0).sum()}, lower on {(gap < 0).sum()} of {len(gap)} runs")
 
 
 def normalised_curves(frame: pd.DataFrame, budget: float, grid: np.ndarray) -> dict[str, np.ndarray]:
     """Mean over datasets of the best validation score so far, scaled per dataset to [0, 1]
     between the worst and best value either mode reached (0 before the first trial ends)."""
     sums = {mode: np.zeros_like(grid) for mode in MODES}
-    runs = frame[frame["budget"] == budget]
-    datasets = [name for name, group in runs.groupby("dataset") if set(group["mode"]) == set(MODES)]
-    for name in datasets:
-        curves = {row.mode: json.loads(row.curve) for row in runs[runs["dataset"] == name].itertuples()}
+    runs = with_splits(frame[frame["budget"] == budget])
+    pairs = [group for _, group in runs.groupby(["dataset", "split"])
+             if set(group["mode"]) == set(MODES)]
+    for group in pairs:
+        curves = {row.mode: json.loads(row.curve) for row in group.itertuples()}
         values = [score for curve in curves.values() for _, score in curve]
         if not values:
             continue
@@ -148,7 +173,7 @@ def normalised_curves(frame: pd.DataFrame, budget: float, grid: np.ndarray) -> d
             for seconds, score in curve:
                 scaled[grid >= seconds / budget] = (score - low) / (high - low) if high > low else 1.0
             sums[mode] += scaled
-    return {mode: total / max(1, len(datasets)) for mode, total in sums.items()}
+    return {mode: total / max(1, len(pairs)) for mode, total in sums.items()}
 
 
 def plot(frame: pd.DataFrame, path: Path) -> None:
@@ -189,6 +214,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="random_state of every fit (the split stays seed 0); see "
                              "seed_noise.py")
+    parser.add_argument("--splits", nargs="+", type=int, default=[0],
+                        help="seeds of the 75/25 split: each dataset runs once per split, and "
+                             "the summary averages each mode's test score over them")
     parser.add_argument("--no-summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
@@ -204,10 +232,13 @@ def main() -> None:
         names = [name for names in LONG_SELECTION.values() for name in names if name in searches]
     csv = args.csv
     csv.parent.mkdir(parents=True, exist_ok=True)
-    done = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=["dataset", "budget", "mode"])
-    finished = set(zip(done["dataset"], done["budget"].astype(float), done["mode"]))
-    todo = [(name, budget, mode) for name in names for budget in args.budgets
-            for mode in args.modes if (name, budget, mode) not in finished]
+    done = with_splits(pd.read_csv(csv)) if csv.exists() else \
+        pd.DataFrame(columns=["dataset", "budget", "mode", "split"])
+    finished = set(zip(done["dataset"], done["budget"].astype(float), done["mode"],
+                       done["split"]))
+    todo = [(name, budget, mode, split) for split in args.splits for name in names
+            for budget in args.budgets for mode in args.modes
+            if (name, budget, mode, split) not in finished]
     deadline = time.monotonic() + args.stop_after if args.stop_after else float("inf")
     if args.jobs > 1:
         run_pinned(todo, args, deadline)
@@ -226,23 +257,23 @@ def main() -> None:
     print(text)
 
 
-def run_here(todo: list[tuple[str, float, str]], searches: dict, matrix: dict, csv: Path,
+def run_here(todo: list[tuple[str, float, str, int]], searches: dict, matrix: dict, csv: Path,
              deadline: float, seed: int = 0) -> None:
     """The fits one after another in this process, one leave-one-out knowledge base each."""
     entries = read_manifest()
-    for name in dict.fromkeys(name for name, _, _ in todo):
+    for name in dict.fromkeys(name for name, *_ in todo):
         with tempfile.TemporaryDirectory() as folder:
             knowledge = Path(folder)
             left_out = loo_knowledge(name, searches, matrix, knowledge)
-            for budget, mode in [(budget, mode) for other, budget, mode in todo if other == name]:
+            for budget, mode, split in [job[1:] for job in todo if job[0] == name]:
                 if time.monotonic() > deadline:
                     return
-                row = run_one(entries[name], budget, mode, knowledge, seed)
+                row = run_one(entries[name], budget, mode, knowledge, seed, split)
                 row["left_out"] = " ".join(sorted(left_out))
                 append_row(row, csv)
 
 
-def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
+def run_pinned(todo: list[tuple[str, float, str, int]], args: argparse.Namespace,
                deadline: float) -> None:
     """Each fit in a child run of this script, pinned to a core of its own; a child's row
     is appended to the CSV when it ends. Longest budgets start first; a dataset's modes
@@ -255,11 +286,11 @@ def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
             if time.monotonic() > deadline:
                 queue.clear()
             for core in [core for core in cores if core not in running][:len(queue)]:
-                name, budget, mode = queue.pop(0)
-                part = Path(folder) / f"{name}-{budget:g}-{mode}.csv"
+                name, budget, mode, split = queue.pop(0)
+                part = Path(folder) / f"{name}-{budget:g}-{mode}-{split}.csv"
                 command = [sys.executable, __file__, "--datasets", name, "--budgets", str(budget),
                            "--modes", mode, "--work", str(args.work), "--csv", str(part),
-                           "--seed", str(args.seed), "--no-summary"]
+                           "--seed", str(args.seed), "--splits", str(split), "--no-summary"]
                 running[core] = (subprocess.Popen(
                     command, stdout=subprocess.DEVNULL,
                     preexec_fn=lambda core=core: os.sched_setaffinity(0, {core})), part)
@@ -277,7 +308,7 @@ def run_pinned(todo: list[tuple[str, float, str]], args: argparse.Namespace,
 
 def append_row(row: dict, csv: Path) -> None:
     pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
-    print(f"{row['dataset']:28s} {row['budget']:5g}s {row['mode']}: test={row['test_score']:.4f} "
+    print(f"{row['dataset']:28s} {row['budget']:5g}s {row['mode']} split {row['split']}: test={row['test_score']:.4f} "
           f"warm trials={row['n_warm_trials']} first model at "
           f"{row['first_model_seconds']:.2f}s", flush=True)
 

@@ -68,3 +68,34 @@ def test_seed_noise_refuses_csvs_without_the_runs_it_compares(tmp_path):
     assert done.returncode == 1
     assert "warm and cold in the first, cold in the second" in done.stderr
     assert not (tmp_path / "seed1.md").exists()
+
+
+def test_warmstart_summary_averages_each_mode_over_the_splits_both_ran():
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    import pandas as pd
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    from run_warmstart import compare, summarise
+
+    def row(mode, split, test, validation):
+        return {"dataset": "a", "task": "regression", "budget": 60.0, "mode": mode,
+                "split": split, "test_score": test, "validation_score": validation,
+                "first_model_seconds": 1.0, "curve": "[[1.0, %r]]" % validation}
+
+    frame = pd.DataFrame([row("cold", 0, 2.0, -2.0), row("warm", 0, 2.2, -1.9),
+                          row("cold", 1, 3.0, -3.0), row("warm", 1, 2.4, -2.9),
+                          row("cold", 2, 1.0, -1.0)])  # split 2 has no warm run: left out
+    pairs = compare(frame).set_index("dataset")
+    assert pairs.loc["a", "splits"] == 2
+    assert pairs.loc["a", "cold"] == pytest.approx(2.5)
+    assert pairs.loc["a", "warm"] == pytest.approx(2.3)
+    assert pairs.loc["a", "warm_vs_cold"] > 0  # RMSE: lower is better
+    assert list(compare(frame, by_split=True)["warm_vs_cold"] > 0) == [False, True]
+    text = summarise(frame)
+    assert "60 s: 1 datasets; warm start wins 100.0%" in text
+    assert "over the 2 single splits: wins 50.0%, ties 0.0%, losses 50.0%" in text
+    assert "warm higher on 2, equal on 0, lower on 0 of 2 runs" in text
+    # a CSV written before --splits reads as split 0
+    old = frame[frame["split"] == 0].drop(columns="split")
+    assert compare(old)["splits"].tolist() == [1]
