@@ -3,9 +3,9 @@
 For each dataset the knowledge base was built from (``metalearning/work/searches``), a
 knowledge base is compiled without it and without its near-duplicates (same target, most
 columns shared), and two seeded ``automl.fit`` runs on its 75/25 split (seed 0, or those of
-``--splits``) are compared: ``warm_start=<that knowledge base>`` and ``warm_start=False``. Test scores use the metrics of
-``run_core`` (AUC, log loss, RMSE). Each run's anytime curve (best validation score so far
-against seconds since the start of ``fit``) is kept.
+``--splits``) are compared: ``warm_start=<that knowledge base>`` and ``warm_start=False``.
+Test scores use the metrics of ``run_core`` (AUC, log loss, RMSE). Each run's anytime curve
+(best validation score so far against seconds since the start of ``fit``) is kept.
 
     python benchmarks/run_warmstart.py --budgets 10 60            # every built dataset
     python benchmarks/run_warmstart.py --budgets 300 --selection long
@@ -308,7 +308,8 @@ def run_pinned(todo: list[tuple[str, float, str, int]], args: argparse.Namespace
 
 def append_row(row: dict, csv: Path) -> None:
     pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
-    print(f"{row['dataset']:28s} {row['budget']:5g}s {row['mode']} split {row['split']}: test={row['test_score']:.4f} "
+    print(f"{row['dataset']:28s} {row['budget']:5g}s {row['mode']} split {row['split']}: "
+          f"test={row['test_score']:.4f} "
           f"warm trials={row['n_warm_trials']} first model at "
           f"{row['first_model_seconds']:.2f}s", flush=True)
 
