@@ -246,12 +246,18 @@ def _empty_predictions(dataset: Dataset) -> np.ndarray:
 def predict_raw(pipeline: Pipeline, X: Any, n_classes: int) -> np.ndarray:
     """Class probabilities over all ``n_classes`` codes, or regression values.
 
-    A fold that lacked some class at fit time predicts probability 0 for it.
+    A fold that lacked some class at fit time predicts probability 0 for it. Rows are
+    rescaled to sum to one: a model's own can miss by more than rounding (Gaussian naive
+    Bayes with its tiny variance floor gives log-likelihoods near -1e10, whose rounding
+    leaves sums like 1 + 2e-7 on soybean), and log loss then warns at every scoring, some
+    900 times in one search.
     """
     if n_classes == 0:
         return np.asarray(pipeline.predict(X), dtype=np.float64)
     proba = np.zeros((len(X), n_classes))
     proba[:, np.asarray(pipeline.classes_, dtype=int)] = pipeline.predict_proba(X)
+    totals = proba.sum(axis=1, keepdims=True)
+    np.divide(proba, totals, out=proba, where=totals > 0)
     return proba
 
 

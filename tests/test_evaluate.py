@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.feature_selection import SelectPercentile, f_regression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import Pipeline
 
 from automl.components import load_components
 from automl.data import validate_input
 from automl.evaluate import (PREVIEW_ABOVE_ROWS, PREVIEW_TREES, EvaluationContext, fit_final,
-                             has_preview, make_resampling, preview, preview_config, score_config)
+                             has_preview, make_resampling, predict_raw, preview, preview_config,
+                             score_config)
 from automl.exceptions import InputError
 from automl.metrics import get_metric
 from automl.pipeline import KeepColumns
@@ -166,3 +171,20 @@ def test_refit_leaves_a_stable_selection_alone():
     step = model.named_steps["preprocess"].named_transformers_["numeric"].named_steps["feature"]
     assert isinstance(step, SelectPercentile)
     assert list(step.get_support()) == [True, True, False]
+
+
+def test_class_probabilities_are_rescaled_to_sum_to_one():
+    # one feature constant within each class: the variance floor is tiny, the log-likelihoods
+    # of a point between two classes are near -1e12, and GaussianNB's own rows miss one
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.repeat([0.0, 100.0, 200.0], 10), rng.normal(size=30)])
+    y = np.repeat([0, 1, 2], 10)
+    model = Pipeline([("model", GaussianNB())]).fit(X, y)
+    between = np.array([[50.0, z] for z in (0.1, -0.4, 0.7)])
+    assert np.abs(model.predict_proba(between).sum(axis=1) - 1).max() > 1e-8
+    proba = predict_raw(model, between, 4)  # a fourth class the model never saw
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert (proba[:, 3] == 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log loss no longer warns that rows miss one
+        get_metric("log_loss", "multiclass").score(np.array([0, 1, 0]), proba, 4)
