@@ -212,7 +212,7 @@ def main() -> None:
     parser.add_argument("--stop-after", type=float, default=None,
                         help="start no fit after this many seconds")
     parser.add_argument("--seed", type=int, default=0,
-                        help="random_state of every fit (the split stays seed 0); see "
+                        help="random_state of every fit (the split is --splits'); see "
                              "seed_noise.py")
     parser.add_argument("--splits", nargs="+", type=int, default=[0],
                         help="seeds of the 75/25 split: each dataset runs once per split, and "
@@ -225,6 +225,10 @@ def main() -> None:
                      f"{args.jobs}")
     if args.stop_after is not None and not args.stop_after > 0:
         parser.error(f"--stop-after must be a positive number of seconds, got {args.stop_after}")
+    if min(args.splits) < 0:
+        parser.error(f"--splits takes seeds from 0 up (a split's random_state), got "
+                     f"{min(args.splits)}")
+    args.splits = list(dict.fromkeys(args.splits))  # a split named twice runs once
     logging.basicConfig(level=logging.WARNING)
     searches, matrix = read_records(args.work / "searches"), read_records(args.work / "matrix")
     names = args.datasets or sorted(searches)

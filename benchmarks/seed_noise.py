@@ -24,15 +24,18 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_core import relative_improvement  # noqa: E402
+from run_warmstart import with_splits  # noqa: E402
 
 
 def gaps(seed0: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
-    """One row per dataset and budget: the warm and the other-seed cold run against cold."""
-    columns = ["dataset", "task", "budget", "test_score", "validation_score"]
+    """One row per dataset, budget and split: the warm and the other-seed cold run against
+    cold on the same split (CSVs from before ``--splits`` hold split 0)."""
+    seed0, other = with_splits(seed0), with_splits(other)
+    columns = ["dataset", "task", "budget", "split", "test_score", "validation_score"]
     cold = seed0[seed0["mode"] == "cold"][columns]
     warm = seed0[seed0["mode"] == "warm"][columns]
     again = other[other["mode"] == "cold"][columns]
-    keys = ["dataset", "task", "budget"]
+    keys = ["dataset", "task", "budget", "split"]
     table = cold.merge(warm, on=keys, suffixes=("", "_warm")).merge(again, on=keys,
                                                                       suffixes=("", "_seed"))
     for side in ("warm", "seed"):
@@ -51,7 +54,7 @@ def record(change: pd.Series) -> str:
 
 
 def summarise(table: pd.DataFrame) -> str:
-    shown = ["dataset", "task", "budget", "test_score", "test_score_warm", "test_score_seed",
+    shown = ["dataset", "task", "budget", "split", "test_score", "test_score_warm", "test_score_seed",
              "test_warm_vs_cold", "test_seed_vs_cold"]
     lines = [table[shown].to_markdown(index=False, floatfmt=".4f"), ""]
     for budget, group in table.groupby("budget"):

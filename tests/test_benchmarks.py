@@ -17,6 +17,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run_warmstart.py"
     (["--jobs", str(len(os.sched_getaffinity(0)) + 1)], "--jobs must be from 1 to the"),
     (["--stop-after", "-5"], "--stop-after must be a positive number of seconds, got -5.0"),
     (["--seed", "one"], "argument --seed: invalid int value: 'one'"),
+    (["--splits", "0", "-1"], "--splits takes seeds from 0 up (a split's random_state), got -1"),
 ])
 def test_run_warmstart_refuses_bad_options(options, message):
     if not SCRIPT.exists():
@@ -51,6 +52,16 @@ def test_seed_noise_sets_the_warm_gap_beside_the_gap_between_two_cold_seeds():
     text = summarise(table.reset_index())
     assert "warm (seed 0) against cold (seed 0): wins 50.0%, ties 0.0%, losses 50.0%" in text
     assert "the warm gap is larger than the seed gap on 100%" in text
+    # with several splits, each run is set against the cold run of its own split
+    split1 = pd.DataFrame([dict(row("a", "binary", mode, test, 0.8), split=1)
+                           for mode, test in (("cold", 0.70), ("warm", 0.71))])
+    both = pd.concat([seed0.assign(split=0), split1])
+    again = pd.concat([seed1.assign(split=0),
+                       pd.DataFrame([dict(row("a", "binary", "cold", 0.72, 0.8), split=1)])])
+    table = gaps(both, again).set_index(["dataset", "split"])
+    assert len(table) == 3
+    assert table.loc[("a", 1), "test_score"] == 0.70
+    assert table.loc[("a", 1), "test_seed_vs_cold"] > 0
 
 
 def test_seed_noise_refuses_csvs_without_the_runs_it_compares(tmp_path):
