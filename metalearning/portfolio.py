@@ -5,9 +5,9 @@ candidate failed. Scores are normalised per dataset to [0, 1] (median to best ca
 failure counts as 0), so that datasets with different metrics and difficulty weigh the same.
 A portfolio's score on a dataset is that of its best member; each step adds the candidate
 that most raises the mean over datasets, until the size is reached or nothing improves.
-Candidates that ``fit`` runs anyway before the portfolio (the first default) are ``given``:
-the portfolio starts from their scores and spends no place on them, so each place goes to
-what adds most to them.
+Candidates that ``fit`` runs anyway (each model family's defaults) are ``given``: the
+portfolio starts from their scores and spends no place on them, so each place goes to what
+adds most to them.
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ from automl.space import task_space
 from automl.warmstart import load_knowledge_base
 from metalearning.build import build
 from metalearning.corpus import near_duplicates
-from metalearning.knowledge import compile_knowledge
+from metalearning.knowledge import compile_knowledge, queued_anyway
 from metalearning.portfolio import greedy_portfolio, normalise
-from metalearning.records import read_records, task_candidates
+from metalearning.records import candidate_key, read_records, task_candidates
 
 
 def test_normalise_rows_and_failures():
@@ -40,7 +40,7 @@ def test_greedy_portfolio_adds_what_covers_the_datasets_left():
 
 
 def test_a_given_candidate_takes_no_place_and_the_portfolio_covers_what_it_misses():
-    # Candidate 0 (the first default, run anyway) is best on datasets 0-1: the first place goes
+    # Candidate 0 (a default, run anyway) is best on datasets 0-1: the first place goes
     # to 2, which covers dataset 2, not to 1, which duplicates 0.
     scores = np.array([[1.0, 0.9, 0.0], [1.0, 0.9, 0.0], [0.0, 0.5, 1.0], [0.0, 0.0, 0.0]])
     chosen = greedy_portfolio(scores, size=10, given=[0])
@@ -103,7 +103,10 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog)
         assert len(scored) >= len(row["scores"]) / 2, f"most candidates failed on {name}"
     for task in ("binary", "multiclass", "regression"):
         loaded = load_knowledge_base(task, knowledge)
-        assert loaded.portfolio and len(loaded.datasets) == 1
+        assert len(loaded.datasets) == 1
+        # Each family's defaults run in every search: the portfolio spends no place on them.
+        defaults = queued_anyway(task)
+        assert not any(candidate_key(config) in defaults for config in loaded.portfolio)
         assert loaded.header["n_datasets"] == 1 and loaded.header["build_seconds"] > 0
     # A compile-only run keeps the row cap the matrix was scored at, not the option's default.
     build(**{**options, "max_rows": 999}, stages=("compile",))
@@ -122,7 +125,7 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog)
                           corpus="tiny", max_rows=120)
     assert "1 candidate(s) no matrix row has scored" in caplog.text
     new = load_knowledge_base("regression", tmp_path / "new")
-    assert new.header["n_matrix_datasets"] == 1 and new.portfolio
+    assert new.header["n_matrix_datasets"] == 1
     assert new.header["n_candidates"] == len(row["scores"]) - 1
     # A row still missing a candidate that another row has (its stage unfinished) chooses
     # nothing: the candidate not yet scored there must not count as having failed.
@@ -132,7 +135,17 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog)
                           corpus="tiny", max_rows=120)
     assert "1 of 2 matrix rows lack scores" in caplog.text
     assert load_knowledge_base("regression", tmp_path / "half").header["n_matrix_datasets"] == 1
-    assert load_knowledge_base("binary", tmp_path / "half").portfolio
+    assert load_knowledge_base("binary", tmp_path / "half").header["n_matrix_datasets"] == 1
+    # A search winner that beats every family's defaults takes the portfolio's first place.
+    tuned = {**task_space("regression").default_config("ridge"), "model.ridge.alpha": 3.25}
+    record = searches["regression_toy"]
+    better = {**searches, "regression_toy": {**record, "configs": [
+        {"config": tuned, "score": 0.0, "model": "ridge"}]}}
+    best = max(score for score in row["scores"].values() if score is not None)
+    scored = {**matrix, "regression_toy": {**row, "scores": {**row["scores"],
+                                                             candidate_key(tuned): best + 1.0}}}
+    compile_knowledge(better, scored, tmp_path / "tuned", corpus="tiny", max_rows=120)
+    assert load_knowledge_base("regression", tmp_path / "tuned").portfolio == (tuned,)
 
 
 def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
