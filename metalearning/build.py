@@ -52,7 +52,13 @@ from .records import read_records, task_candidates, write_json
 
 logger = logging.getLogger(__name__)
 
-WORK_DIR = Path(__file__).resolve().parent / "work"
+# The shipped knowledge base's build state, and the settings it was built with: 120 s
+# searches gave 3 to 6 times the trials of 20 s ones and twice the candidates, and the
+# 5,000-row matrix ranks boosting best on the larger datasets about as often as their full
+# searches do; on the 24 core datasets at 60 s (three splits) warm won 50 % with it, 29 % with
+# the 20 s build in ``work`` (benchmarks/results/warmstart-splits-60s*.md).
+WORK_DIR = Path(__file__).resolve().parent / "work-120s"
+BUDGET_SECONDS, MATRIX_ROWS, CANDIDATE_SECONDS = 120.0, 5000, 10.0
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
 SEED = 0
 
@@ -164,8 +170,8 @@ def _pin_to_share(claimed: Any, workers: int) -> None:
 
 
 def build(corpus: Path = DEFAULT_CORPUS, work: Path = WORK_DIR, knowledge: Path = KNOWLEDGE_DIR,
-          names: list[str] | None = None, budget: float = 30.0, max_rows: int = 2000,
-          candidate_seconds: float = 20.0, workers: int = 1,
+          names: list[str] | None = None, budget: float = BUDGET_SECONDS,
+          max_rows: int = MATRIX_ROWS, candidate_seconds: float = CANDIDATE_SECONDS, workers: int = 1,
           stages: tuple[str, ...] = ("search", "matrix", "compile")) -> None:
     """Run the stages over the corpus (or ``names`` of it); see the module docstring."""
     manifest = read_manifest(corpus)
@@ -219,9 +225,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--knowledge", type=Path, default=KNOWLEDGE_DIR,
                         help="where the knowledge base files go")
     parser.add_argument("--datasets", nargs="*", help="names from the manifest (default: all)")
-    parser.add_argument("--budget", type=float, default=30.0, help="seconds per cold search")
-    parser.add_argument("--matrix-rows", type=int, default=2000)
-    parser.add_argument("--candidate-seconds", type=float, default=20.0)
+    parser.add_argument("--budget", type=float, default=BUDGET_SECONDS,
+                        help="seconds per cold search")
+    parser.add_argument("--matrix-rows", type=int, default=MATRIX_ROWS)
+    parser.add_argument("--candidate-seconds", type=float, default=CANDIDATE_SECONDS)
     parser.add_argument("--workers", type=int, default=1, help="datasets at once")
     parser.add_argument("--stages", nargs="*", default=["search", "matrix", "compile"],
                         choices=["search", "matrix", "compile"])
