@@ -9,8 +9,8 @@ itself. Two things limit that, and both can be read off a build's work folder:
   the same model family as the full-data search found best? A low agreement means the
   portfolio is chosen for the subsample, not for the data it will meet.
 
-    python benchmarks/knowledge_fidelity.py                        # metalearning/work
-    python benchmarks/knowledge_fidelity.py --work metalearning/work-120s
+    python benchmarks/knowledge_fidelity.py                        # the shipped build's folder
+    python benchmarks/knowledge_fidelity.py --work metalearning/work   # the 20 s build
 
 Prints a table and writes benchmarks/results/knowledge-<work folder name>.md.
 """

@@ -1,6 +1,7 @@
 """Benchmark of the warm start: leave-one-dataset-out, warm against cold.
 
-For each dataset the knowledge base was built from (``metalearning/work/searches``), a
+For each dataset the knowledge base was built from (``<work>/searches``; ``--work`` defaults
+to the shipped build's folder, ``metalearning.build.WORK_DIR``), a
 knowledge base is compiled without it and without its near-duplicates (same target, most
 columns shared), and two seeded ``automl.fit`` runs on its 75/25 split (seed 0, or those of
 ``--splits``) are compared: ``warm_start=<that knowledge base>`` and ``warm_start=False``.
