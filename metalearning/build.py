@@ -53,10 +53,10 @@ from .records import read_records, task_candidates, write_json
 logger = logging.getLogger(__name__)
 
 # The shipped knowledge base's build state, and the settings it was built with: 120 s
-# searches gave 3 to 6 times the trials of 20 s ones and twice the candidates, and the
+# searches ran 5 to 8 times the trials of 20 s ones and gave 2 to 3 times the candidates; the
 # 5,000-row matrix ranks boosting best on the larger datasets about as often as their full
-# searches do; on the 24 core datasets at 60 s (three splits) warm won 50 % with it, 29 % with
-# the 20 s build in ``work`` (benchmarks/results/warmstart-splits-60s*.md).
+# searches do; on the 24 core datasets at 60 s (three splits) warm won on 46 to 50 % with it,
+# 29 % with the 20 s build in ``work`` (benchmarks/results/warmstart-splits-60s*.md).
 WORK_DIR = Path(__file__).resolve().parent / "work-120s"
 BUDGET_SECONDS, MATRIX_ROWS, CANDIDATE_SECONDS = 120.0, 5000, 10.0
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
@@ -171,7 +171,8 @@ def _pin_to_share(claimed: Any, workers: int) -> None:
 
 def build(corpus: Path = DEFAULT_CORPUS, work: Path = WORK_DIR, knowledge: Path = KNOWLEDGE_DIR,
           names: list[str] | None = None, budget: float = BUDGET_SECONDS,
-          max_rows: int = MATRIX_ROWS, candidate_seconds: float = CANDIDATE_SECONDS, workers: int = 1,
+          max_rows: int = MATRIX_ROWS, candidate_seconds: float = CANDIDATE_SECONDS,
+          workers: int = 1,
           stages: tuple[str, ...] = ("search", "matrix", "compile")) -> None:
     """Run the stages over the corpus (or ``names`` of it); see the module docstring."""
     manifest = read_manifest(corpus)
