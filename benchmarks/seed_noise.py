@@ -54,8 +54,8 @@ def record(change: pd.Series) -> str:
 
 
 def summarise(table: pd.DataFrame) -> str:
-    shown = ["dataset", "task", "budget", "split", "test_score", "test_score_warm", "test_score_seed",
-             "test_warm_vs_cold", "test_seed_vs_cold"]
+    shown = ["dataset", "task", "budget", "split", "test_score", "test_score_warm",
+             "test_score_seed", "test_warm_vs_cold", "test_seed_vs_cold"]
     lines = [table[shown].to_markdown(index=False, floatfmt=".4f"), ""]
     for budget, group in table.groupby("budget"):
         lines.append(f"{budget:g} s, {len(group)} datasets, test split:")
