@@ -27,12 +27,16 @@ from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
 from automl.space import CompiledSpace, Config, compile_space, config_key
 from automl.trial_log import TrialLog
-from automl.warmstart import warm_start_for
+from automl.warmstart import TrialAllowance, warm_start_for
 
 logger = logging.getLogger(__name__)
 
 # TPE's random start-up trials after the initial configs; warm-start configs replace them.
 _RANDOM_STARTUP_TRIALS = 5
+# The share of the budget one warm-start trial may be estimated to take (never more than the
+# trial limit): a config tuned elsewhere is a guess, and a guess that costs a sixth of the
+# budget leaves the search too little for what it learns on this data.
+WARM_TRIAL_SHARE = 1 / 6
 
 
 @dataclass(frozen=True)
@@ -109,14 +113,17 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     pool = pool or start_workers(options)
     try:
         pool.load(context)
+        trial_seconds = options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4)
+        allowance = TrialAllowance(sum(len(train) for train, _ in resampling.folds),
+                                   min(trial_seconds, WARM_TRIAL_SHARE * clock.budget_seconds))
         # The meta-features are computed while the workers load the context.
-        warm = warm_start_for(dataset, space, options.warm_start, options.seed)
+        warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)
         preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
         initial = initial_configs(space, options.initial_configs, warm,
                                   dataset.n_classes if preview_rows else 0)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
-            per_trial_seconds=options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4),
+            per_trial_seconds=trial_seconds,
             n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
             initial_configs=tuple(initial),
             preview_rows=preview_rows,

@@ -10,6 +10,13 @@ past datasets nearest in meta-feature space (auto-sklearn 1.0), taken in turn, d
 A stored config that no longer fits today's search space (a renamed component or
 hyperparameter, a narrowed range) is dropped with a logged warning; one whose model is only
 left out of this search (``exclude_models``, too many rows) is skipped quietly.
+
+A config that would cost more than a trial may take is skipped too (``TrialAllowance``): the
+knowledge base keeps, for each stored config, the seconds its matrix fit took on each past
+dataset (or that it failed or ran out of time there), and its seconds on the past datasets
+nearest in size, scaled by the rows trained on, estimate its cost here. A trial cut off at
+its limit gives neither a model nor a score, and one borrowed config that takes a large share
+of a short budget leaves little for what the search learns on this data.
 """
 
 from __future__ import annotations
@@ -17,11 +24,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, zip_longest
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -39,28 +47,44 @@ N_NEIGHBOURS = 5
 
 @dataclass(frozen=True)
 class PastDataset:
-    """One dataset of the corpus: its meta-features and best configs, best first."""
+    """One dataset of the corpus: its meta-features and best configs, best first, and the
+    rows each matrix fit trained on there, summed over folds (0 when the file does not say)."""
 
     name: str
     metafeatures: dict[str, float]
     configs: tuple[Config, ...]
+    fit_rows: float = 0.0
 
 
 @dataclass(frozen=True)
 class KnowledgeBase:
     """What the builder learned for one task: past datasets, the portfolio, and a header
-    saying which corpus, library version, search-space version and budget it came from."""
+    saying which corpus, library version, search-space version and budget it came from.
+
+    ``costs`` maps a stored config's ``config_key`` to its matrix seconds on each past
+    dataset it was scored on, ``inf`` where it failed or ran out of time there.
+    """
 
     task: str
     header: dict[str, Any]
     datasets: tuple[PastDataset, ...]
     portfolio: tuple[Config, ...]
+    costs: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def without(self, names: Iterable[str]) -> "KnowledgeBase":
         """The same knowledge with some past datasets left out (leave-one-dataset-out)."""
         names = set(names)
         kept = tuple(dataset for dataset in self.datasets if dataset.name not in names)
-        return KnowledgeBase(self.task, self.header, kept, self.portfolio)
+        return KnowledgeBase(self.task, self.header, kept, self.portfolio, self.costs)
+
+
+@dataclass(frozen=True)
+class TrialAllowance:
+    """What one warm-start trial may cost on the data at hand: the rows it trains on, summed
+    over the folds, and the seconds it may take."""
+
+    fit_rows: int
+    seconds: float
 
 
 def knowledge_dir() -> Path:
@@ -96,21 +120,33 @@ def _read(path: str, modified: int) -> KnowledgeBase | None:
     try:
         datasets = tuple(PastDataset(str(entry["name"]), {str(name): float(value) for name, value
                                                           in entry["metafeatures"].items()},
-                                     tuple(dict(item["config"]) for item in entry["configs"]))
+                                     tuple(dict(item["config"]) for item in entry["configs"]),
+                                     float(entry.get("matrix_fit_rows", 0)))
                          for entry in data["datasets"])
         portfolio = tuple(dict(item["config"]) for item in data["portfolio"])
+        stored = [item for entry in data["datasets"] for item in entry["configs"][:1]]
+        costs = {config_key(item["config"]): _costs(item.get("seconds", {}))
+                 for item in stored + list(data["portfolio"])}
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         logger.warning("knowledge base %s is malformed (%s: %s): the search starts cold", path,
                        type(error).__name__, error)
         return None
     header = {key: value for key, value in data.items() if key not in ("datasets", "portfolio")}
-    return KnowledgeBase(str(data.get("task")), header, datasets, portfolio)
+    return KnowledgeBase(str(data.get("task")), header, datasets, portfolio, costs)
+
+
+def _costs(seconds: dict[str, float | None]) -> dict[str, float]:
+    """A config's matrix seconds by past dataset; a failure (null in the file) costs ``inf``."""
+    return {str(name): math.inf if value is None else float(value)
+            for name, value in seconds.items()}
 
 
 def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.PathLike | bool,
-                   seed: int = 0) -> list[tuple[Config, str]]:
+                   seed: int = 0, allowance: TrialAllowance | None = None
+                   ) -> list[tuple[Config, str]]:
     """The warm-start configs for ``dataset``: none when ``knowledge`` is False or no
-    knowledge base exists for its task; True reads the shipped one, a path another."""
+    knowledge base exists for its task; True reads the shipped one, a path another. Configs
+    estimated to cost more than ``allowance`` are left out."""
     if knowledge is False:
         return []
     found = load_knowledge_base(dataset.task, None if knowledge is True else knowledge)
@@ -122,7 +158,7 @@ def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.P
         logger.warning("meta-features failed (%s: %s): the search starts cold",
                        type(error).__name__, error)
         return []
-    configs = warm_start_configs(found, space, metafeatures)
+    configs = warm_start_configs(found, space, metafeatures, allowance=allowance)
     logger.info("warm start: %d configs from the knowledge base", len(configs))
     return configs
 
@@ -149,37 +185,86 @@ def nearest_datasets(knowledge: KnowledgeBase, metafeatures: dict[str, float],
 
 
 def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
-                       metafeatures: dict[str, float], k: int = N_NEIGHBOURS
-                       ) -> list[tuple[Config, str]]:
+                       metafeatures: dict[str, float], k: int = N_NEIGHBOURS,
+                       allowance: TrialAllowance | None = None) -> list[tuple[Config, str]]:
     """The configs to try first, each with its source (``portfolio`` or ``warmstart``).
 
     Portfolio configs and the nearest datasets' best configs alternate, so that a short
-    budget sees some of each; duplicates and configs outside ``space`` are dropped.
+    budget sees some of each; duplicates, configs outside ``space`` and configs estimated to
+    cost more than ``allowance`` (see :func:`estimated_seconds`) are dropped.
     """
     everything = task_space(space.task)
-    neighbours = [dataset.configs[0] for dataset in nearest_datasets(knowledge, metafeatures, k)
-                  if dataset.configs]
+    nearest = nearest_datasets(knowledge, metafeatures, k)
+    neighbours = [dataset.configs[0] for dataset in nearest if dataset.configs]
     pairs = zip_longest(((config, "portfolio") for config in knowledge.portfolio),
                         ((config, "warmstart") for config in neighbours))
     chosen: list[tuple[Config, str]] = []
     seen: set[str] = set()
     stale: list[str] = []
+    too_costly = 0
     for config, source in (pair for pair in chain.from_iterable(pairs) if pair is not None):
-        try:
-            everything.validate(config)
-        except ValueError as error:
-            stale.append(str(error))
+        usable = _usable(config, everything, space, stale)
+        if usable is None or config_key(usable) in seen:
             continue
-        try:
-            usable = space.validate(config)
-        except ValueError:  # its model is left out of this search: not stale, just not wanted
-            continue
-        key = config_key(usable)
-        if key not in seen:
-            seen.add(key)
-            chosen.append((usable, source))
+        seen.add(config_key(usable))
+        if allowance is not None:  # costs are kept under the stored config's key
+            cost = estimated_seconds(knowledge, config, metafeatures, allowance.fit_rows)
+            if cost is not None and cost > allowance.seconds:
+                too_costly += 1
+                continue
+        chosen.append((usable, source))
     if stale:
         logger.warning("dropped %d stored config(s) that no longer fit the search space (the "
                        "knowledge base is older than it; rebuild it with metalearning.build): %s",
                        len(stale), stale[0])
+    if too_costly:
+        logger.info("warm start: %d config(s) skipped, estimated to take over %.1f s a trial "
+                    "here", too_costly, allowance.seconds)
     return chosen
+
+
+def _usable(config: Config, everything: CompiledSpace, space: CompiledSpace,
+            stale: list[str]) -> Config | None:
+    """``config`` checked against this search's space; None (and the reason added to
+    ``stale``) when it no longer fits the task's full space, None quietly when its model is
+    only left out of this search."""
+    try:
+        everything.validate(config)
+    except ValueError as error:
+        stale.append(str(error))
+        return None
+    try:
+        return space.validate(config)
+    except ValueError:
+        return None
+
+
+def estimated_seconds(knowledge: KnowledgeBase, config: Config, metafeatures: dict[str, float],
+                      fit_rows: int, k: int = N_NEIGHBOURS) -> float | None:
+    """What a trial of ``config`` should take on data where it trains on ``fit_rows`` rows
+    (summed over folds): the median, over the ``k`` past datasets nearest in size where the
+    matrix ran it, of its seconds there, each scaled by the ratio of rows trained on.
+
+    Size is the log of the rows trained on and of the columns (and of the classes, where
+    there are more than two): what a fit's cost grows with, whatever the data say otherwise.
+    Scaling by rows is linear, a rough guess that errs low for kernel methods; that is why
+    datasets of about the same size are asked. ``inf`` when the config failed or ran out of
+    time on most of them; None when the knowledge base has no record of it.
+    """
+    record = knowledge.costs.get(config_key(config), {})
+    past = [dataset for dataset in knowledge.datasets
+            if dataset.name in record and dataset.fit_rows > 0]
+    if not past:
+        return None
+    here = _size(fit_rows, metafeatures)
+    distances = [float(np.abs(_size(dataset.fit_rows, dataset.metafeatures) - here).sum())
+                 for dataset in past]
+    nearest = [past[i] for i in np.argsort(distances, kind="stable")[:k]]
+    return float(np.median([record[dataset.name] * fit_rows / dataset.fit_rows
+                            for dataset in nearest]))
+
+
+def _size(fit_rows: float, metafeatures: dict[str, float]) -> np.ndarray:
+    """Where a dataset sits for a fit's cost: log rows trained on, log columns, log classes."""
+    return np.array([np.log(fit_rows), metafeatures.get("log_n_features", 0.0),
+                     np.log(max(2.0, metafeatures.get("n_classes", 2.0)))])

@@ -47,7 +47,7 @@ from automl.metrics import get_metric
 from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.space import CompiledSpace, Config, compile_space
 from .corpus import DEFAULT_CORPUS, load_dataset, read_manifest
-from .knowledge import compile_knowledge
+from .knowledge import MATRIX_FOLDS, compile_knowledge
 from .records import read_records, task_candidates, write_json
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def _cheap_context(entry: dict[str, Any], corpus: Path, max_rows: int) -> Evalua
                                       stratify=stratify)
     dataset = validate_input(X, y, task=entry["task"])
     space = compile_space(load_components(), dataset.task, dataset.n_rows)
-    resampling = make_resampling(dataset.y, dataset.task, "cv", 3, SEED)
+    resampling = make_resampling(dataset.y, dataset.task, "cv", MATRIX_FOLDS, SEED)
     return EvaluationContext(dataset, space, resampling, get_metric("auto", dataset.task), SEED)
 
 

@@ -4,7 +4,10 @@ Each file describes itself: format version, task, library and search-space versi
 corpus, the search budget, the matrix fidelity, the compute the build took, the meta-feature
 names, then the past datasets (meta-features and best configs, best first) and the portfolio
 (configs in the order the greedy step chose them, with where each came from and the mean
-normalised score the portfolio reached with it). ``automl.warmstart`` reads these files.
+normalised score the portfolio reached with it). Each config the warm start may queue (the
+portfolio's, each dataset's best) carries its matrix seconds on every dataset of the task
+(null where it failed or ran out of time), and each dataset the rows its matrix fits trained
+on, so that ``automl.warmstart`` can tell a config too slow for the data at hand.
 
 ``exclude`` leaves datasets out entirely (their searches, their configs as candidates and
 their columns of the matrix): leave-one-dataset-out evaluation compiles one such knowledge
@@ -24,10 +27,10 @@ import numpy as np
 import automl
 from automl.components import space_version
 from automl.metafeatures import NAMES
-from automl.space import task_space
 from automl.warmstart import FORMAT_VERSION
 from .portfolio import greedy_portfolio
-from .records import candidate_key, scored_for_all, task_candidates, write_json
+from .records import (candidate_key, family_defaults, scored_for_all, task_candidates,
+                      write_json)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,9 @@ PORTFOLIO_SIZE = 8
 # the first, the rest say what else worked.
 CONFIGS_PER_DATASET = 3
 TASKS = ("binary", "multiclass", "regression")
+# The matrix stage's cross-validation folds (``metalearning.build``): each candidate trains
+# on (folds - 1) times the rows it is given.
+MATRIX_FOLDS = 3
 
 
 def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dict[str, Any]],
@@ -67,11 +73,31 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             "metafeature_names": list(NAMES),
             "datasets": [{"name": name, "metafeatures": record["metafeatures"],
                           "metric": record["metric"],
-                          "configs": record["configs"][:CONFIGS_PER_DATASET]}
+                          "matrix_fit_rows": _fit_rows(record, matrix.get(name), max_rows),
+                          "configs": _with_seconds(record["configs"][:1], all_rows)
+                          + record["configs"][1:CONFIGS_PER_DATASET]}
                          for name, record in sorted(records.items())],
-            "portfolio": portfolio})
+            "portfolio": _with_seconds(portfolio, all_rows)})
         written.append(path)
     return written
+
+
+def _fit_rows(search: dict[str, Any], row: dict[str, Any] | None, max_rows: int) -> int:
+    """The rows each matrix fit trained on for this dataset, summed over the folds."""
+    n_rows = round(float(np.exp(search["metafeatures"]["log_n_rows"])))
+    cap = int(row.get("max_rows", max_rows)) if row else max_rows
+    return (MATRIX_FOLDS - 1) * min(n_rows, cap)
+
+
+def _with_seconds(items: list[dict[str, Any]], rows: list[dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
+    """Each config item with ``seconds``: its matrix seconds on every dataset that scored
+    it, by name; None where it failed or ran out of time (the warm start reads that as too
+    costly: a recorded time-out says only that it took longer than the limit)."""
+    return [{**item, "seconds": {row["name"]: (round(row["seconds"][key], 3)
+                                               if row["scores"][key] is not None else None)
+                                 for row in rows if key in row["scores"]}}
+            for item in items for key in [candidate_key(item["config"])]]
 
 
 def _scored_candidates(task: str, candidates: dict[str, dict[str, Any]],
@@ -113,8 +139,7 @@ def queued_anyway(task: str) -> set[str]:
     portfolios were other families' defaults, and the warm start added little a cold search
     did not try.
     """
-    space = task_space(task)
-    return {candidate_key(space.default_config(model)) for model in space.model_names}
+    return {candidate_key(config) for config in family_defaults(task).values()}
 
 
 def _portfolio(candidates: dict[str, dict[str, Any]], rows: list[dict[str, Any]],

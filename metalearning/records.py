@@ -45,13 +45,18 @@ def read_records(folder: Path) -> dict[str, dict[str, Any]]:
             for path in sorted(Path(folder).glob("*.json"))}
 
 
+def family_defaults(task: str) -> dict[str, Config]:
+    """Each model family's defaults in ``task``'s full space, by family: configs every search
+    runs (``fitting.initial_configs`` queues them all)."""
+    space = task_space(task)
+    return {model: space.default_config(model) for model in space.model_names}
+
+
 def task_candidates(task: str, searches: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Stage 2's candidates for ``task``: each search's best config and each family's defaults,
     by key, with where each came from."""
-    space = task_space(task)
     candidates: dict[str, dict[str, Any]] = {}
-    for model in space.model_names:
-        config = space.default_config(model)
+    for model, config in family_defaults(task).items():
         candidates.setdefault(candidate_key(config), {"config": config, "origin": f"default:{model}"})
     for name, record in sorted(searches.items()):
         if record["task"] == task and record["configs"]:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.space import task_space
+from automl.space import config_key, task_space
 from automl.warmstart import load_knowledge_base
 from metalearning.build import build
 from metalearning.corpus import near_duplicates
@@ -108,6 +108,12 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog)
         defaults = queued_anyway(task)
         assert not any(candidate_key(config) in defaults for config in loaded.portfolio)
         assert loaded.header["n_datasets"] == 1 and loaded.header["build_seconds"] > 0
+        # What the warm start needs to tell a config too slow for new data: the rows each
+        # matrix fit trained on (3-fold CV on the 120-row cap) and each config's seconds.
+        past = loaded.datasets[0]
+        assert past.fit_rows == 2 * 120
+        cost = loaded.costs[config_key(past.configs[0])]
+        assert set(cost) == {past.name} and 0 < cost[past.name] < 10.0
     # A compile-only run keeps the row cap the matrix was scored at, not the option's default.
     build(**{**options, "max_rows": 999}, stages=("compile",))
     assert load_knowledge_base("binary", knowledge).header["matrix_max_rows"] == 120

@@ -2,21 +2,23 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import automl
 from automl.components import load_components
 from automl.data import validate_input
 from automl.metafeatures import compute_metafeatures
-from automl.space import compile_space
-from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, knowledge_dir,
-                              load_knowledge_base, nearest_datasets, warm_start_configs,
-                              warm_start_for)
+from automl.space import compile_space, config_key
+from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
+                              estimated_seconds, knowledge_dir, load_knowledge_base,
+                              nearest_datasets, warm_start_configs, warm_start_for)
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +26,20 @@ def space():
     return compile_space(load_components(), "binary", 200)
 
 
-def _write(folder, space, datasets, portfolio, version=FORMAT_VERSION):
+def _write(folder, space, datasets, portfolio, version=FORMAT_VERSION, seconds=None):
+    """A knowledge base file; ``seconds`` (config model -> {dataset: seconds or None}) gives
+    the configs matrix costs, and each dataset then trained on 1,000 rows a fit."""
     folder.mkdir(exist_ok=True)
+    costs = (lambda config: {"seconds": seconds[config["model"]]}) if seconds else dict
     data = {"format_version": version, "task": space.task, "library_version": "test",
             "space_version": "test", "corpus": "test", "datasets": [
                 {"name": name, "metafeatures": features, "metric": "roc_auc",
-                 "configs": [{"config": config, "score": 0.9, "model": config["model"]}]}
+                 **({"matrix_fit_rows": 1000} if seconds else {}),
+                 "configs": [{"config": config, "score": 0.9, "model": config["model"],
+                              **costs(config)}]}
                 for name, features, config in datasets],
-            "portfolio": [{"config": config, "origin": "test", "mean_normalised_score": 1.0}
-                          for config in portfolio]}
+            "portfolio": [{"config": config, "origin": "test", "mean_normalised_score": 1.0,
+                           **costs(config)} for config in portfolio]}
     (folder / f"{space.task}.json").write_text(json.dumps(data))
     return folder
 
@@ -99,6 +106,44 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
     # A rebuilt file is read again, not served from the cache.
     _write(folder, space, [], [space.default_config("svc")])
     assert [c["model"] for c in load_knowledge_base("binary", folder).portfolio] == ["svc"]
+
+
+def test_cost_is_estimated_from_the_datasets_nearest_in_size_scaled_by_rows(space):
+    forest = space.default_config("random_forest")
+    size = {"log_n_features": np.log(10.0), "n_classes": 2.0}
+    past = (PastDataset("small", size, (), fit_rows=1_000),
+            PastDataset("large", size, (), fit_rows=100_000),
+            PastDataset("wide", {**size, "log_n_features": np.log(1000.0)}, (), fit_rows=2_000),
+            PastDataset("unscored", size, (), fit_rows=2_000))
+    costs = {config_key(forest): {"small": 1.0, "large": 200.0, "wide": 30.0}}
+    knowledge = KnowledgeBase("binary", {}, past, (forest,), costs)
+    # Nearest in size to 2,000 rows of 10 columns: small (scaled to 2 s), large (4 s), wide (30 s).
+    assert estimated_seconds(knowledge, forest, size, 2_000, k=1) == pytest.approx(2.0)
+    assert estimated_seconds(knowledge, forest, size, 2_000, k=3) == pytest.approx(4.0)
+    assert estimated_seconds(knowledge, space.default_config("svc"), size, 2_000) is None
+    # Failing (or running out of time) on most of them makes it too costly at any allowance.
+    failed = {config_key(forest): {"small": math.inf, "large": math.inf, "wide": 30.0}}
+    assert estimated_seconds(KnowledgeBase("binary", {}, past, (), failed), forest, size,
+                             2_000, k=3) == math.inf
+
+
+def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed_frame, caplog):
+    X, y = mixed_frame
+    dataset = validate_input(X, y)
+    features = compute_metafeatures(dataset)
+    lightgbm, forest, svc = (space.default_config(name)
+                             for name in ("lightgbm", "random_forest", "svc"))
+    folder = _write(tmp_path / "kb", space, [("twin", features, svc)], [lightgbm, forest],
+                    seconds={"lightgbm": {"twin": 0.5}, "random_forest": {"twin": 40.0},
+                             "svc": {"twin": None}})
+    knowledge = load_knowledge_base("binary", folder)
+    assert knowledge.costs[config_key(svc)] == {"twin": math.inf}
+    with caplog.at_level(logging.INFO, logger="automl.warmstart"):
+        configs = warm_start_for(dataset, space, folder, allowance=TrialAllowance(2_000, 5.0))
+    assert configs == [(lightgbm, "portfolio")]  # the forest would take 80 s, the SVC failed
+    assert "2 config(s) skipped, estimated to take over 5.0 s" in caplog.text
+    assert len(warm_start_for(dataset, space, folder)) == 3  # no allowance: nothing skipped
+    assert len(warm_start_for(dataset, space, folder, allowance=TrialAllowance(20, 5.0))) == 2
 
 
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",
