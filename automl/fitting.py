@@ -119,12 +119,12 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
         # The meta-features are computed while the workers load the context.
         warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)
         preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
-        initial = initial_configs(space, options.initial_configs, warm.configs,
-                                  dataset.n_classes if preview_rows else 0, warm.family_order)
+        initial = initial_configs(space, options.initial_configs, warm,
+                                  dataset.n_classes if preview_rows else 0)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
             per_trial_seconds=trial_seconds,
-            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm.configs)),
+            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
             initial_configs=tuple(initial),
             preview_rows=preview_rows,
             preview_config=preview_config(initial[0][0], dataset.n_classes))
@@ -138,12 +138,10 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
 
 
 def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
-                    warm: Sequence[tuple[Config, str]] = (), n_classes: int = 0,
-                    family_order: Sequence[str] = ()) -> list[tuple[Config, str]]:
+                    warm: Sequence[tuple[Config, str]] = (), n_classes: int = 0
+                    ) -> list[tuple[Config, str]]:
     """The fast default first, the user's configs next, then the warm-start configs, then
-    each other family's defaults, in ``family_order`` (the warm start's ranking; families it
-    does not name keep the space's order, after those it does). A config already queued is
-    not repeated.
+    each other family's defaults. A config already queued is not repeated.
 
     The warm configs come before the family defaults so that a short budget reaches them
     first; the defaults still follow, because on 93 datasets at 60 s a warm search without
@@ -158,9 +156,8 @@ def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
     cheap = preview_config(first, n_classes)
     configs = [(cheap, "default")] if cheap != first else []
     configs += [(first, "default")] + [(dict(config), "user") for config in user_configs]
-    rank = {name: position for position, name in enumerate(family_order)}
-    others = sorted(space.model_names[1:], key=lambda name: rank.get(name, len(rank)))
-    configs += list(warm) + [(space.default_config(name), "default") for name in others]
+    configs += list(warm) + [(space.default_config(name), "default")
+                             for name in space.model_names[1:]]
     unique: dict[str, tuple[Config, str]] = {}
     for config, source in configs:
         unique.setdefault(config_key(config), (config, source))

@@ -11,14 +11,6 @@ A stored config that no longer fits today's search space (a renamed component or
 hyperparameter, a narrowed range) is dropped with a logged warning; one whose model is only
 left out of this search (``exclude_models``, too many rows) is skipped quietly.
 
-The knowledge base also orders the model families whose defaults follow the warm configs:
-by how their defaults ranked among themselves, in the builder's matrix, on the nearest past
-datasets. A short budget on larger data reaches only the first few defaults after the warm
-configs (at 60 s on one core, warm searches on pendigits, satimage or adult ran 13 to 15
-trials, 8 to 11 of them warm configs, with 10 or 11 families to go), so their order decides
-which families such a search tries at all; the space's fixed order put k-nearest neighbours
-and SVCs last whatever the data.
-
 A config that would cost more than a trial may take is skipped too (``TrialAllowance``): the
 knowledge base keeps, for each stored config, the seconds its matrix fit took on each past
 dataset (or that it failed or ran out of time there), and its seconds on the past datasets
@@ -55,15 +47,13 @@ N_NEIGHBOURS = 5
 
 @dataclass(frozen=True)
 class PastDataset:
-    """One dataset of the corpus: its meta-features and best configs, best first; the rows
-    each matrix fit trained on there, summed over folds (0 when the file does not say); and
-    each model family's defaults' rank among them in the matrix there (1 best, 0 worst)."""
+    """One dataset of the corpus: its meta-features and best configs, best first, and the
+    rows each matrix fit trained on there, summed over folds (0 when the file does not say)."""
 
     name: str
     metafeatures: dict[str, float]
     configs: tuple[Config, ...]
     fit_rows: float = 0.0
-    default_scores: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,16 +76,6 @@ class KnowledgeBase:
         names = set(names)
         kept = tuple(dataset for dataset in self.datasets if dataset.name not in names)
         return KnowledgeBase(self.task, self.header, kept, self.portfolio, self.costs)
-
-
-@dataclass(frozen=True)
-class WarmStart:
-    """What the knowledge base says for one search: the configs to try first, each with its
-    source (``portfolio`` or ``warmstart``), and the model families in the order their
-    defaults should follow them (empty: the space's own order)."""
-
-    configs: list[tuple[Config, str]] = field(default_factory=list)
-    family_order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,9 +121,7 @@ def _read(path: str, modified: int) -> KnowledgeBase | None:
         datasets = tuple(PastDataset(str(entry["name"]), {str(name): float(value) for name, value
                                                           in entry["metafeatures"].items()},
                                      tuple(dict(item["config"]) for item in entry["configs"]),
-                                     float(entry.get("matrix_fit_rows", 0)),
-                                     {str(model): float(score) for model, score
-                                      in entry.get("default_scores", {}).items()})
+                                     float(entry.get("matrix_fit_rows", 0)))
                          for entry in data["datasets"])
         portfolio = tuple(dict(item["config"]) for item in data["portfolio"])
         stored = [item for entry in data["datasets"] for item in entry["configs"][:1]]
@@ -164,40 +142,25 @@ def _costs(seconds: dict[str, float | None]) -> dict[str, float]:
 
 
 def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.PathLike | bool,
-                   seed: int = 0, allowance: TrialAllowance | None = None) -> WarmStart:
-    """The warm start for ``dataset``: nothing when ``knowledge`` is False or no knowledge
-    base exists for its task; True reads the shipped one, a path another. Configs estimated
-    to cost more than ``allowance`` are left out."""
+                   seed: int = 0, allowance: TrialAllowance | None = None
+                   ) -> list[tuple[Config, str]]:
+    """The warm-start configs for ``dataset``: none when ``knowledge`` is False or no
+    knowledge base exists for its task; True reads the shipped one, a path another. Configs
+    estimated to cost more than ``allowance`` are left out."""
     if knowledge is False:
-        return WarmStart()
+        return []
     found = load_knowledge_base(dataset.task, None if knowledge is True else knowledge)
     if found is None:
-        return WarmStart()
+        return []
     try:
         metafeatures = compute_metafeatures(dataset, seed)
     except Exception as error:  # a warm start is a help, never a reason for fit to fail
         logger.warning("meta-features failed (%s: %s): the search starts cold",
                        type(error).__name__, error)
-        return WarmStart()
+        return []
     configs = warm_start_configs(found, space, metafeatures, allowance=allowance)
-    order = family_order(found, metafeatures, space.model_names)
-    logger.info("warm start: %d configs from the knowledge base; family defaults in the "
-                "order %s", len(configs), ", ".join(order))
-    return WarmStart(configs, order)
-
-
-def family_order(knowledge: KnowledgeBase, metafeatures: dict[str, float],
-                 models: Iterable[str], k: int = N_NEIGHBOURS) -> tuple[str, ...]:
-    """``models``, the most promising first: by the mean rank score of their defaults on the
-    ``k`` nearest past datasets (0 where a dataset has none). Ties, and a knowledge base
-    without these scores, keep ``models``' order."""
-    models = list(models)
-    nearest = nearest_datasets(knowledge, metafeatures, k)
-    if not any(dataset.default_scores for dataset in nearest):
-        return tuple(models)
-    mean = {model: float(np.mean([dataset.default_scores.get(model, 0.0)
-                                  for dataset in nearest])) for model in models}
-    return tuple(sorted(models, key=lambda model: -mean[model]))  # sorted() is stable
+    logger.info("warm start: %d configs from the knowledge base", len(configs))
+    return configs
 
 
 def nearest_datasets(knowledge: KnowledgeBase, metafeatures: dict[str, float],

@@ -4,13 +4,10 @@ Each file describes itself: format version, task, library and search-space versi
 corpus, the search budget, the matrix fidelity, the compute the build took, the meta-feature
 names, then the past datasets (meta-features and best configs, best first) and the portfolio
 (configs in the order the greedy step chose them, with where each came from and the mean
-normalised score the portfolio reached with it). ``automl.warmstart`` reads these files.
-
-Two more things serve the warm start. Each dataset carries its family defaults' ranks among
-themselves in the matrix, by which the defaults queued after the warm configs are ordered. Each config
-the warm start may queue (the portfolio's, each dataset's best) carries its matrix seconds on
-every dataset of the task (null where it failed or ran out of time), and each dataset the rows
-its matrix fits trained on, so that a config too slow for the data at hand can be told.
+normalised score the portfolio reached with it). Each config the warm start may queue (the
+portfolio's, each dataset's best) carries its matrix seconds on every dataset of the task
+(null where it failed or ran out of time), and each dataset the rows its matrix fits trained
+on, so that ``automl.warmstart`` can tell a config too slow for the data at hand.
 
 ``exclude`` leaves datasets out entirely (their searches, their configs as candidates and
 their columns of the matrix): leave-one-dataset-out evaluation compiles one such knowledge
@@ -77,7 +74,6 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             "datasets": [{"name": name, "metafeatures": record["metafeatures"],
                           "metric": record["metric"],
                           "matrix_fit_rows": _fit_rows(record, matrix.get(name), max_rows),
-                          "default_scores": _default_scores(task, matrix.get(name)),
                           "configs": _with_seconds(record["configs"][:1], all_rows)
                           + record["configs"][1:CONFIGS_PER_DATASET]}
                          for name, record in sorted(records.items())],
@@ -91,21 +87,6 @@ def _fit_rows(search: dict[str, Any], row: dict[str, Any] | None, max_rows: int)
     n_rows = round(float(np.exp(search["metafeatures"]["log_n_rows"])))
     cap = int(row.get("max_rows", max_rows)) if row else max_rows
     return (MATRIX_FOLDS - 1) * min(n_rows, cap)
-
-
-def _default_scores(task: str, row: dict[str, Any] | None) -> dict[str, float]:
-    """The family defaults' ranks among themselves on this dataset's matrix row, as scores
-    from 1 (best) to 0 (worst; failures last). Ranks, not scores: a log loss of 5 for naive
-    Bayes must not squeeze the others together, and only their order is used."""
-    defaults = {model: candidate_key(config) for model, config in family_defaults(task).items()}
-    scored = {model: row["scores"][key] for model, key in defaults.items()
-              if row and key in row["scores"]}
-    if len(scored) < 2:
-        return {}
-    order = sorted(scored, key=lambda model: -np.inf if scored[model] is None
-                   else -scored[model])
-    return {model: round(1 - position / (len(order) - 1), 4)
-            for position, model in enumerate(order)}
 
 
 def _with_seconds(items: list[dict[str, Any]], rows: list[dict[str, Any]]

@@ -33,17 +33,6 @@ def test_warm_configs_come_before_the_family_defaults_and_nothing_is_queued_twic
     assert set(sources[4:]) == {"default"}
 
 
-def test_the_family_defaults_follow_the_warm_starts_order():
-    space = _space()
-    queued = initial_configs(space, (), family_order=("svc", "lightgbm", "k_nearest_neighbors"))
-    models = [config["model"] for config, _ in queued]
-    # The first default stays first (the first usable model); the families named come next,
-    # the others keep the space's order.
-    assert models[:3] == ["lightgbm", "svc", "k_nearest_neighbors"]
-    assert models[3:] == [name for name in space.model_names[1:]
-                          if name not in ("svc", "k_nearest_neighbors")]
-
-
 def test_many_classes_put_a_cheap_default_before_the_full_one():
     space = _space()
     queued = initial_configs(space, (), (), n_classes=10)

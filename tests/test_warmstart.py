@@ -17,9 +17,8 @@ from automl.data import validate_input
 from automl.metafeatures import compute_metafeatures
 from automl.space import compile_space, config_key
 from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
-                              WarmStart, estimated_seconds, family_order, knowledge_dir,
-                              load_knowledge_base, nearest_datasets, warm_start_configs,
-                              warm_start_for)
+                              estimated_seconds, knowledge_dir, load_knowledge_base,
+                              nearest_datasets, warm_start_configs, warm_start_for)
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +99,9 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
                     [space.default_config("lightgbm")])
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.header["library_version"] == "test" and len(knowledge.datasets) == 1
-    configs = warm_start_for(dataset, space, folder).configs
+    configs = warm_start_for(dataset, space, folder)
     assert [source for _, source in configs] == ["portfolio", "warmstart"]
-    assert warm_start_for(dataset, space, False) == WarmStart()
+    assert warm_start_for(dataset, space, False) == []
     assert load_knowledge_base("regression", folder) is None  # no file for that task
     # A rebuilt file is read again, not served from the cache.
     _write(folder, space, [], [space.default_config("svc")])
@@ -140,26 +139,11 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.costs[config_key(svc)] == {"twin": math.inf}
     with caplog.at_level(logging.INFO, logger="automl.warmstart"):
-        configs = warm_start_for(dataset, space, folder,
-                                 allowance=TrialAllowance(2_000, 5.0)).configs
+        configs = warm_start_for(dataset, space, folder, allowance=TrialAllowance(2_000, 5.0))
     assert configs == [(lightgbm, "portfolio")]  # the forest would take 80 s, the SVC failed
     assert "2 config(s) skipped, estimated to take over 5.0 s" in caplog.text
-    assert len(warm_start_for(dataset, space, folder).configs) == 3  # no allowance: all kept
-    assert len(warm_start_for(dataset, space, folder,
-                              allowance=TrialAllowance(20, 5.0)).configs) == 2
-
-
-def test_family_defaults_are_ordered_by_their_ranks_on_the_nearest_datasets(space):
-    models = space.model_names
-    near = PastDataset("near", {"a": 0.0}, (), default_scores={"svc": 1.0, "mlp": 0.5})
-    nearer = PastDataset("nearer", {"a": 0.1}, (), default_scores={"mlp": 1.0, "svc": 0.8})
-    far = PastDataset("far", {"a": 9.0}, (), default_scores={"sgd": 1.0})
-    knowledge = KnowledgeBase("binary", {}, (near, nearer, far), ())
-    order = family_order(knowledge, {"a": 0.0}, models, k=2)
-    # svc 0.9 and mlp 0.75 on average over the two nearest; the rest tie at 0 in their order.
-    assert order == ("svc", "mlp") + tuple(m for m in models if m not in ("svc", "mlp"))
-    assert family_order(KnowledgeBase("binary", {}, (PastDataset("old", {"a": 0.0}, ()),), ()),
-                        {"a": 0.0}, models) == tuple(models)  # a file without ranks
+    assert len(warm_start_for(dataset, space, folder)) == 3  # no allowance: nothing skipped
+    assert len(warm_start_for(dataset, space, folder, allowance=TrialAllowance(20, 5.0))) == 2
 
 
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",
