@@ -187,8 +187,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     warm_start : bool or path, default=True
         Start the search from configs learned on past datasets (the shipped knowledge base:
         a portfolio and the best configs of the nearest past datasets by meta-features,
-        less those too slow for the budget), and try the model families' defaults in the
-        order they did best on those datasets. False starts cold; a path reads a knowledge
+        less those too slow for the budget). False starts cold; a path reads a knowledge
         base built by ``metalearning.build``.
 
     Attributes
