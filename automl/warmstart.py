@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import math
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, zip_longest

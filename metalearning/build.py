@@ -147,8 +147,11 @@ def run_stage(jobs: list[Callable[[], str]], workers: int) -> None:
     """
     if not jobs:
         return
-    claimed = multiprocessing.Value("i", 0)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_pin_to_share,
+    # Spawned, not forked: a process that already ran a fit holds threads (its parked
+    # workers' readers), and a child forked while one held a lock hung on it for good.
+    context = multiprocessing.get_context("spawn")
+    claimed = context.Value("i", 0)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_pin_to_share,
                              initargs=(claimed, workers)) as executor:
         futures = [executor.submit(job) for job in jobs]
         for future in as_completed(futures):

@@ -96,7 +96,8 @@ def _with_seconds(items: list[dict[str, Any]], rows: list[dict[str, Any]]
     costly: a recorded time-out says only that it took longer than the limit)."""
     return [{**item, "seconds": {row["name"]: (round(row["seconds"][key], 3)
                                                if row["scores"][key] is not None else None)
-                                 for row in rows if key in row["scores"]}}
+                                 for row in rows
+                                 if key in row["scores"] and key in row["seconds"]}}
             for item in items for key in [candidate_key(item["config"])]]
 
 
