@@ -72,6 +72,11 @@ class Resampling:
     folds: tuple[tuple[np.ndarray, np.ndarray], ...]
 
     @property
+    def train_rows(self) -> int:
+        """The rows one trial trains on, summed over the folds: what its fit time grows with."""
+        return sum(len(train) for train, _ in self.folds)
+
+    @property
     def refit_factor(self) -> float:
         """One fit on all rows, in units of the summed fold fit time (fit time ~ rows)."""
         if self.kind == "holdout":
@@ -148,7 +153,7 @@ def has_preview(resampling: Resampling, n_classes: int = 0) -> bool:
 
     ``n_classes`` is 0 for regression; multiclass LightGBM grows one tree per class a round.
     """
-    work = sum(len(train) for train, _ in resampling.folds) * _trees_per_round(n_classes)
+    work = resampling.train_rows * _trees_per_round(n_classes)
     return len(resampling.folds[0][0]) > PREVIEW_ABOVE_ROWS or work > PREVIEW_ABOVE_WORK
 
 

@@ -114,7 +114,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     try:
         pool.load(context)
         trial_seconds = options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4)
-        allowance = TrialAllowance(sum(len(train) for train, _ in resampling.folds),
+        allowance = TrialAllowance(resampling.train_rows,
                                    min(trial_seconds, WARM_TRIAL_SHARE * clock.budget_seconds))
         # The meta-features are computed while the workers load the context.
         warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)

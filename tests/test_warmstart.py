@@ -149,7 +149,14 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",
                                      json.dumps({"format_version": FORMAT_VERSION}),
                                      json.dumps({"format_version": FORMAT_VERSION, "portfolio": [],
-                                                 "datasets": [{"name": "x"}]})])
+                                                 "datasets": [{"name": "x"}]}),
+                                     # costs the warm start cannot read
+                                     json.dumps({"format_version": FORMAT_VERSION, "datasets": [],
+                                                 "portfolio": [{"config": {}, "seconds": [1]}]}),
+                                     json.dumps({"format_version": FORMAT_VERSION, "portfolio": [],
+                                                 "datasets": [{"name": "x", "metafeatures": {},
+                                                               "configs": [],
+                                                               "matrix_fit_rows": "many"}]})])
 def test_an_unusable_knowledge_base_means_a_cold_start(tmp_path, caplog, content):
     (tmp_path / "binary.json").write_text(content)
     with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
