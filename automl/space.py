@@ -195,7 +195,7 @@ def _check_model_names(components: list[ComponentSpec], task: str,
 
 
 def _space_expression(slots: dict[str, tuple[ComponentSpec, ...]],
-                      model_weights: Sequence[float] | None = None) -> dict[str, Any]:
+                model_weights: Sequence[float] | None = None) -> dict[str, Any]:
     """hyperopt's space: one choice per slot, the model slot's weighted when weights are given."""
     expression = {slot: hp.choice(slot, [_branch(spec) for spec in slots[slot]])
                   for slot in SLOTS if slot != "model" or model_weights is None}

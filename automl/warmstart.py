@@ -195,17 +195,15 @@ def model_prior(knowledge: KnowledgeBase, metafeatures: dict[str, float],
                 models: Iterable[str], k: int = N_NEIGHBOURS) -> dict[str, float] | None:
     """The prior over ``models`` for the proposals after the queued configs: each family's
     mean score on the ``k`` nearest past datasets (0 where a dataset has none for it),
-    normalised, with ``PRIOR_UNIFORM_SHARE`` spread evenly, so every family keeps a weight
-    above 0. None when no near dataset has family scores (an older knowledge base) or all of
-    them are 0. A score outside [0, 1] (a hand-edited file) is clipped, NaN read as 0."""
+    normalised, with ``PRIOR_UNIFORM_SHARE`` spread evenly. None when no near dataset has
+    family scores (an older knowledge base) or all of them are 0."""
     models = list(models)
     nearest = [dataset for dataset in nearest_datasets(knowledge, metafeatures, k)
                if dataset.family_scores]
     if not nearest or not models:
         return None
-    scores = np.array([[dataset.family_scores.get(model, 0.0) for model in models]
-                       for dataset in nearest], dtype=np.float64)
-    mean = np.nan_to_num(np.clip(scores, 0.0, 1.0), nan=0.0).mean(axis=0)
+    mean = np.array([np.mean([dataset.family_scores.get(model, 0.0) for dataset in nearest])
+                     for model in models])
     if not mean.sum() > 0:
         return None
     prior = PRIOR_UNIFORM_SHARE / len(models) + (1 - PRIOR_UNIFORM_SHARE) * mean / mean.sum()

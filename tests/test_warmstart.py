@@ -170,11 +170,6 @@ def test_model_prior_is_the_nearest_datasets_family_scores_with_an_even_share(sp
                                               for d in past), ())
     assert model_prior(older, {"a": 0.0}, models) is None
     assert model_prior(knowledge, {"a": 0.0}, ["random_forest"], k=2) is None
-    # A hand-edited file's scores out of range or NaN still give a prior above 0 everywhere.
-    odd = KnowledgeBase("binary", {}, (PastDataset("odd", {"a": 0.0}, (), family_scores={
-        "lightgbm": 7.0, "svc": -3.0, "mlp": float("nan")}),), ())
-    assert model_prior(odd, {"a": 0.0}, models) == pytest.approx(
-        {"lightgbm": even + 0.75, "svc": even, "mlp": even, "sgd": even})
 
 
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",
@@ -187,12 +182,7 @@ def test_model_prior_is_the_nearest_datasets_family_scores_with_an_even_share(sp
                                      json.dumps({"format_version": FORMAT_VERSION, "portfolio": [],
                                                  "datasets": [{"name": "x", "metafeatures": {},
                                                                "configs": [],
-                                                               "matrix_fit_rows": "many"}]}),
-                                     # family scores the prior cannot read
-                                     json.dumps({"format_version": FORMAT_VERSION, "portfolio": [],
-                                                 "datasets": [{"name": "x", "metafeatures": {},
-                                                               "configs": [],
-                                                               "family_scores": [1.0]}]})])
+                                                               "matrix_fit_rows": "many"}]})])
 def test_an_unusable_knowledge_base_means_a_cold_start(tmp_path, caplog, content):
     (tmp_path / "binary.json").write_text(content)
     with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
