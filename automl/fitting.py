@@ -119,16 +119,15 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
         # The meta-features are computed while the workers load the context.
         warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)
         preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
-        initial = initial_configs(space, options.initial_configs, warm.configs,
+        initial = initial_configs(space, options.initial_configs, warm,
                                   dataset.n_classes if preview_rows else 0)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
             per_trial_seconds=trial_seconds,
-            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm.configs)),
+            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
             initial_configs=tuple(initial),
             preview_rows=preview_rows,
-            preview_config=preview_config(initial[0][0], dataset.n_classes),
-            model_prior=warm.model_prior)
+            preview_config=preview_config(initial[0][0], dataset.n_classes))
         run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
                                      options.ensemble, early)

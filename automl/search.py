@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Literal
 
 import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Trials, rand, tpe
@@ -45,7 +45,6 @@ class SearchSettings:
     initial_configs: tuple[tuple[Config, str], ...] = field(default_factory=tuple)
     preview_rows: int | None = None  # start with a preview of the first config on this many rows
     preview_config: Config | None = None  # the preview's config, if not the first config
-    model_prior: Mapping[str, float] | None = None  # weights of the model families (None: even)
 
 
 class Proposer:
@@ -112,8 +111,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
     trials' out-of-fold predictions; the log keeps none, so memory stays bounded. The preview
     does not count towards ``max_trials``.
     """
-    proposer = Proposer(space.with_model_prior(settings.model_prior), settings.algorithm,
-                        settings.seed, settings.n_startup_trials)
+    proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
     queue = deque(settings.initial_configs)
     if settings.preview_rows and queue:
         queue.appendleft((settings.preview_config or queue[0][0], PREVIEW))

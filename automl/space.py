@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 from hyperopt import hp
 
@@ -43,24 +43,6 @@ class CompiledSpace:
                 return spec
         names = [spec.name for spec in self.slots[slot]]
         raise ConfigError(f"{slot} {name!r} is not in this search space; choose from {names}.")
-
-    def with_model_prior(self, prior: Mapping[str, float] | None) -> "CompiledSpace":
-        """The same space with the model families drawn by ``prior`` (a positive weight per
-        family of this space) instead of evenly: what random proposals draw from and what
-        TPE's densities start from. Configs encode and decode as before.
-
-        Every family needs a weight above 0: TPE divides by the prior's share of a family
-        its good and bad trials have not reached, and a zero there breaks its ranking.
-        """
-        if not prior:
-            return self
-        weights = [prior.get(name) for name in self.model_names]
-        if not all(isinstance(w, (int, float)) and math.isfinite(w) and w > 0 for w in weights):
-            raise ConfigError(f"a model prior needs a positive weight for each of "
-                              f"{self.model_names}, got {dict(prior)!r}.")
-        total = float(sum(weights))
-        return replace(self, expression=_space_expression(self.slots,
-                                                          [w / total for w in weights]))
 
     @property
     def model_names(self) -> list[str]:
@@ -163,7 +145,8 @@ def compile_space(components: Iterable[ComponentSpec], task: str, n_rows: int,
         if slot == "model" and include_models:  # the user's order is the priority order
             chosen.sort(key=lambda spec: list(include_models).index(spec.name))
         slots[slot] = tuple(chosen)
-    return CompiledSpace(task=task, slots=slots, expression=_space_expression(slots))
+    expression = {slot: hp.choice(slot, [_branch(spec) for spec in slots[slot]]) for slot in SLOTS}
+    return CompiledSpace(task=task, slots=slots, expression=expression)
 
 
 def config_key(config: Config) -> str:
@@ -192,17 +175,6 @@ def _check_model_names(components: list[ComponentSpec], task: str,
         if unknown:
             raise InputError(f"{option} names models that do not exist for task {task!r}: "
                              f"{unknown}. Known models: {known}.")
-
-
-def _space_expression(slots: dict[str, tuple[ComponentSpec, ...]],
-                model_weights: Sequence[float] | None = None) -> dict[str, Any]:
-    """hyperopt's space: one choice per slot, the model slot's weighted when weights are given."""
-    expression = {slot: hp.choice(slot, [_branch(spec) for spec in slots[slot]])
-                  for slot in SLOTS if slot != "model" or model_weights is None}
-    if model_weights is not None:
-        expression["model"] = hp.pchoice("model", [
-            (weight, _branch(spec)) for weight, spec in zip(model_weights, slots["model"])])
-    return {slot: expression[slot] for slot in SLOTS}
 
 
 def _branch(spec: ComponentSpec) -> dict[str, Any]:

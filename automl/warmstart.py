@@ -11,15 +11,6 @@ A stored config that no longer fits today's search space (a renamed component or
 hyperparameter, a narrowed range) is dropped with a logged warning; one whose model is only
 left out of this search (``exclude_models``, too many rows) is skipped quietly.
 
-The nearest past datasets also say which model families to search: the knowledge base keeps
-each family's matrix score on each past dataset (0 for the median family or worse, 1 for the
-best), and their mean over the nearest datasets, mixed with a uniform share, becomes the
-prior over families of TPE (or random search) after the queued configs. hyperopt's TPE adds
-its prior to the few trials it counts as good (the best quarter of the square root of the
-trials), so with a uniform prior over 13 families its proposals after the start spread over
-families nearly at random: on car_evaluation, 15 trials after the warm configs went to SVCs,
-MLPs, naive Bayes and linear models that every near dataset ranks low.
-
 A config that would cost more than a trial may take is skipped too (``TrialAllowance``): the
 knowledge base keeps, for each stored config, the seconds its matrix fit took on each past
 dataset (or that it failed or ran out of time there), and its seconds on the past datasets
@@ -52,22 +43,17 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 # Nearest past datasets whose best configs start the search.
 N_NEIGHBOURS = 5
-# The share of the prior over model families spread evenly, whatever the knowledge base
-# says: every family keeps a chance, since the nearest datasets are only near.
-PRIOR_UNIFORM_SHARE = 0.25
 
 
 @dataclass(frozen=True)
 class PastDataset:
-    """One dataset of the corpus: its meta-features and best configs, best first; the rows
-    each matrix fit trained on there, summed over folds (0 when the file does not say); and
-    how well each model family did there (1 best, 0 the median family or worse)."""
+    """One dataset of the corpus: its meta-features and best configs, best first, and the
+    rows each matrix fit trained on there, summed over folds (0 when the file does not say)."""
 
     name: str
     metafeatures: dict[str, float]
     configs: tuple[Config, ...]
     fit_rows: float = 0.0
-    family_scores: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,16 +76,6 @@ class KnowledgeBase:
         names = set(names)
         kept = tuple(dataset for dataset in self.datasets if dataset.name not in names)
         return KnowledgeBase(self.task, self.header, kept, self.portfolio, self.costs)
-
-
-@dataclass(frozen=True)
-class WarmStart:
-    """What the knowledge base says for one search: the configs to try first, each with its
-    source (``portfolio`` or ``warmstart``), and the prior over model families for the
-    proposals after them (None: hyperopt's uniform one)."""
-
-    configs: list[tuple[Config, str]] = field(default_factory=list)
-    model_prior: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,9 +121,7 @@ def _read(path: str, modified: int) -> KnowledgeBase | None:
         datasets = tuple(PastDataset(str(entry["name"]), {str(name): float(value) for name, value
                                                           in entry["metafeatures"].items()},
                                      tuple(dict(item["config"]) for item in entry["configs"]),
-                                     float(entry.get("matrix_fit_rows", 0)),
-                                     {str(model): float(score) for model, score
-                                      in entry.get("family_scores", {}).items()})
+                                     float(entry.get("matrix_fit_rows", 0)))
                          for entry in data["datasets"])
         portfolio = tuple(dict(item["config"]) for item in data["portfolio"])
         stored = [item for entry in data["datasets"] for item in entry["configs"][:1]]
@@ -168,46 +142,25 @@ def _costs(seconds: dict[str, float | None]) -> dict[str, float]:
 
 
 def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.PathLike | bool,
-                   seed: int = 0, allowance: TrialAllowance | None = None) -> WarmStart:
-    """The warm start for ``dataset``: nothing when ``knowledge`` is False or no knowledge
-    base exists for its task; True reads the shipped one, a path another. Configs estimated
-    to cost more than ``allowance`` are left out."""
+                   seed: int = 0, allowance: TrialAllowance | None = None
+                   ) -> list[tuple[Config, str]]:
+    """The warm-start configs for ``dataset``: none when ``knowledge`` is False or no
+    knowledge base exists for its task; True reads the shipped one, a path another. Configs
+    estimated to cost more than ``allowance`` are left out."""
     if knowledge is False:
-        return WarmStart()
+        return []
     found = load_knowledge_base(dataset.task, None if knowledge is True else knowledge)
     if found is None:
-        return WarmStart()
+        return []
     try:
         metafeatures = compute_metafeatures(dataset, seed)
     except Exception as error:  # a warm start is a help, never a reason for fit to fail
         logger.warning("meta-features failed (%s: %s): the search starts cold",
                        type(error).__name__, error)
-        return WarmStart()
+        return []
     configs = warm_start_configs(found, space, metafeatures, allowance=allowance)
-    prior = model_prior(found, metafeatures, space.model_names)
-    logger.info("warm start: %d configs from the knowledge base; prior over families %s",
-                len(configs), "uniform" if prior is None else ", ".join(
-                    f"{model} {p:.2f}" for model, p in sorted(prior.items(), key=lambda x: -x[1])))
-    return WarmStart(configs, prior)
-
-
-def model_prior(knowledge: KnowledgeBase, metafeatures: dict[str, float],
-                models: Iterable[str], k: int = N_NEIGHBOURS) -> dict[str, float] | None:
-    """The prior over ``models`` for the proposals after the queued configs: each family's
-    mean score on the ``k`` nearest past datasets (0 where a dataset has none for it),
-    normalised, with ``PRIOR_UNIFORM_SHARE`` spread evenly. None when no near dataset has
-    family scores (an older knowledge base) or all of them are 0."""
-    models = list(models)
-    nearest = [dataset for dataset in nearest_datasets(knowledge, metafeatures, k)
-               if dataset.family_scores]
-    if not nearest or not models:
-        return None
-    mean = np.array([np.mean([dataset.family_scores.get(model, 0.0) for dataset in nearest])
-                     for model in models])
-    if not mean.sum() > 0:
-        return None
-    prior = PRIOR_UNIFORM_SHARE / len(models) + (1 - PRIOR_UNIFORM_SHARE) * mean / mean.sum()
-    return {model: float(p) for model, p in zip(models, prior)}
+    logger.info("warm start: %d configs from the knowledge base", len(configs))
+    return configs
 
 
 def nearest_datasets(knowledge: KnowledgeBase, metafeatures: dict[str, float],

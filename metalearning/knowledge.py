@@ -4,9 +4,7 @@ Each file describes itself: format version, task, library and search-space versi
 corpus, the search budget, the matrix fidelity, the compute the build took, the meta-feature
 names, then the past datasets (meta-features and best configs, best first) and the portfolio
 (configs in the order the greedy step chose them, with where each came from and the mean
-normalised score the portfolio reached with it). Each dataset carries its model families'
-matrix scores, scaled from 0 (the median family or worse) to 1 (the best): the warm start
-turns the nearest datasets' into TPE's prior over families. Each config the warm start may queue (the
+normalised score the portfolio reached with it). Each config the warm start may queue (the
 portfolio's, each dataset's best) carries its matrix seconds on every dataset of the task
 (null where it failed or ran out of time), and each dataset the rows its matrix fits trained
 on, so that ``automl.warmstart`` can tell a config too slow for the data at hand.
@@ -76,7 +74,6 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             "datasets": [{"name": name, "metafeatures": record["metafeatures"],
                           "metric": record["metric"],
                           "matrix_fit_rows": _fit_rows(record, matrix.get(name), max_rows),
-                          "family_scores": _family_scores(candidates, matrix.get(name)),
                           "configs": _with_seconds(record["configs"][:1], all_rows)
                           + record["configs"][1:CONFIGS_PER_DATASET]}
                          for name, record in sorted(records.items())],
@@ -90,29 +87,6 @@ def _fit_rows(search: dict[str, Any], row: dict[str, Any] | None, max_rows: int)
     n_rows = round(float(np.exp(search["metafeatures"]["log_n_rows"])))
     cap = int(row.get("max_rows", max_rows)) if row else max_rows
     return (MATRIX_FOLDS - 1) * min(n_rows, cap)
-
-
-def _family_scores(candidates: dict[str, dict[str, Any]], row: dict[str, Any] | None
-                   ) -> dict[str, float]:
-    """How well each model family did on one dataset in the matrix, from 0 to 1: its best
-    candidate's score, scaled so that the best family gets 1 and the median family and those
-    below it 0. The median, not the worst, sets the zero: one family that fails badly (naive
-    Bayes' log loss) would otherwise press every other family up against 1. A family with
-    no successful candidate there is left out (read as 0)."""
-    if row is None:
-        return {}
-    best: dict[str, float] = {}
-    for key, item in candidates.items():
-        score = row["scores"].get(key)
-        if score is not None:
-            family = item["config"]["model"]
-            best[family] = max(best.get(family, -np.inf), float(score))
-    if not best:
-        return {}
-    top, middle = max(best.values()), float(np.median(list(best.values())))
-    return {family: round(float(np.clip((score - middle) / (top - middle), 0.0, 1.0))
-                          if top > middle else float(score >= top), 4)
-            for family, score in sorted(best.items())}
 
 
 def _with_seconds(items: list[dict[str, Any]], rows: list[dict[str, Any]]

@@ -90,35 +90,3 @@ def test_include_and_exclude_models():
         compile_space(load_components(), "binary", 500, include_models=["ridge"])
     with pytest.raises(InputError, match="list of model names"):
         compile_space(load_components(), "binary", 500, include_models="lightgbm")
-
-
-def test_a_model_prior_weights_the_families_drawn(space):
-    favoured = {name: 1.0 for name in space.model_names} | {"svc": 100.0}
-    weighted = space.with_model_prior(favoured)
-    assert space.with_model_prior(None) is space
-    config = space.default_config("random_forest")
-    assert weighted.encode(config) == space.encode(config)  # same indices, same labels
-    drawn = []
-    proposer = Proposer(weighted, "random", seed=0, n_startup_trials=0)
-    for _ in range(40):
-        trial_id, config = proposer.ask()
-        assert weighted.validate(config) == config
-        drawn.append(config["model"])
-        proposer.tell(trial_id, 0.5)
-    # svc has 100 / 111 of the prior: about 36 of 40 draws; evenly it would be about 4.
-    assert drawn.count("svc") >= 30, drawn
-    # TPE starts from the same prior: its proposals after a few even results follow it too.
-    proposer = Proposer(weighted, "tpe", seed=0, n_startup_trials=0)
-    for name in space.model_names:
-        trial_id, _ = proposer.add(space.default_config(name))
-        proposer.tell(trial_id, 0.5)
-    assert [proposer.ask()[1]["model"] for _ in range(10)].count("svc") >= 6
-
-
-@pytest.mark.parametrize("svc", [None, 0.0, -1.0, float("nan"), "much"])
-def test_a_model_prior_needs_a_positive_weight_for_every_family(space, svc):
-    prior = {name: 1.0 for name in space.model_names if name != "svc"}
-    if svc is not None:  # None: svc left out of the prior
-        prior["svc"] = svc
-    with pytest.raises(ConfigError, match="positive weight for each of"):
-        space.with_model_prior(prior)

@@ -16,10 +16,9 @@ from automl.components import load_components
 from automl.data import validate_input
 from automl.metafeatures import compute_metafeatures
 from automl.space import compile_space, config_key
-from automl.warmstart import (FORMAT_VERSION, PRIOR_UNIFORM_SHARE, KnowledgeBase, PastDataset,
-                              TrialAllowance, WarmStart, estimated_seconds, knowledge_dir,
-                              load_knowledge_base, model_prior, nearest_datasets,
-                              warm_start_configs, warm_start_for)
+from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
+                              estimated_seconds, knowledge_dir, load_knowledge_base,
+                              nearest_datasets, warm_start_configs, warm_start_for)
 
 
 @pytest.fixture(scope="module")
@@ -27,18 +26,15 @@ def space():
     return compile_space(load_components(), "binary", 200)
 
 
-def _write(folder, space, datasets, portfolio, version=FORMAT_VERSION, seconds=None,
-           family_scores=None):
+def _write(folder, space, datasets, portfolio, version=FORMAT_VERSION, seconds=None):
     """A knowledge base file; ``seconds`` (config model -> {dataset: seconds or None}) gives
-    the configs matrix costs, and each dataset then trained on 1,000 rows a fit;
-    ``family_scores`` are every dataset's."""
+    the configs matrix costs, and each dataset then trained on 1,000 rows a fit."""
     folder.mkdir(exist_ok=True)
     costs = (lambda config: {"seconds": seconds[config["model"]]}) if seconds else dict
     data = {"format_version": version, "task": space.task, "library_version": "test",
             "space_version": "test", "corpus": "test", "datasets": [
                 {"name": name, "metafeatures": features, "metric": "roc_auc",
                  **({"matrix_fit_rows": 1000} if seconds else {}),
-                 **({"family_scores": family_scores} if family_scores else {}),
                  "configs": [{"config": config, "score": 0.9, "model": config["model"],
                               **costs(config)}]}
                 for name, features, config in datasets],
@@ -103,10 +99,9 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
                     [space.default_config("lightgbm")])
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.header["library_version"] == "test" and len(knowledge.datasets) == 1
-    warm = warm_start_for(dataset, space, folder)
-    assert [source for _, source in warm.configs] == ["portfolio", "warmstart"]
-    assert warm.model_prior is None  # the file has no family scores: TPE's even prior
-    assert warm_start_for(dataset, space, False) == WarmStart()
+    configs = warm_start_for(dataset, space, folder)
+    assert [source for _, source in configs] == ["portfolio", "warmstart"]
+    assert warm_start_for(dataset, space, False) == []
     assert load_knowledge_base("regression", folder) is None  # no file for that task
     # A rebuilt file is read again, not served from the cache.
     _write(folder, space, [], [space.default_config("svc")])
@@ -144,32 +139,11 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.costs[config_key(svc)] == {"twin": math.inf}
     with caplog.at_level(logging.INFO, logger="automl.warmstart"):
-        warm = warm_start_for(dataset, space, folder, allowance=TrialAllowance(2_000, 5.0))
-    assert warm.configs == [(lightgbm, "portfolio")]  # the forest would take 80 s, the SVC failed
+        configs = warm_start_for(dataset, space, folder, allowance=TrialAllowance(2_000, 5.0))
+    assert configs == [(lightgbm, "portfolio")]  # the forest would take 80 s, the SVC failed
     assert "2 config(s) skipped, estimated to take over 5.0 s" in caplog.text
-    assert len(warm_start_for(dataset, space, folder).configs) == 3  # no allowance: none skipped
-    assert len(warm_start_for(dataset, space, folder,
-                              allowance=TrialAllowance(20, 5.0)).configs) == 2
-
-
-def test_model_prior_is_the_nearest_datasets_family_scores_with_an_even_share(space):
-    models = ["lightgbm", "svc", "mlp", "sgd"]
-    past = (PastDataset("near", {"a": 0.0}, (), family_scores={"lightgbm": 1.0, "svc": 0.5}),
-            PastDataset("also_near", {"a": 1.0}, (), family_scores={"lightgbm": 1.0,
-                                                                   "mlp": 0.5}),
-            PastDataset("far", {"a": 9.0}, (), family_scores={"sgd": 1.0}))
-    knowledge = KnowledgeBase("binary", {}, past, ())
-    prior = model_prior(knowledge, {"a": 0.0}, models, k=2)
-    even = PRIOR_UNIFORM_SHARE / len(models)
-    # Means over the two nearest: lightgbm 1, svc 0.25, mlp 0.25, sgd 0 (the far one's best).
-    assert prior == pytest.approx({"lightgbm": even + 0.75 * 1 / 1.5, "svc": even + 0.75 / 6,
-                                   "mlp": even + 0.75 / 6, "sgd": even})
-    assert sum(prior.values()) == pytest.approx(1.0) and min(prior.values()) > 0
-    # No family scores near (an older knowledge base), or all zero: TPE keeps its even prior.
-    older = KnowledgeBase("binary", {}, tuple(PastDataset(d.name, d.metafeatures, ())
-                                              for d in past), ())
-    assert model_prior(older, {"a": 0.0}, models) is None
-    assert model_prior(knowledge, {"a": 0.0}, ["random_forest"], k=2) is None
+    assert len(warm_start_for(dataset, space, folder)) == 3  # no allowance: nothing skipped
+    assert len(warm_start_for(dataset, space, folder, allowance=TrialAllowance(20, 5.0))) == 2
 
 
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",
@@ -224,23 +198,16 @@ def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, pen
     features = compute_metafeatures(validate_input(X, y))
     folder = _write(tmp_path / "kb", space,
                     [("twin", features, space.default_config("k_nearest_neighbors"))],
-                    [space.default_config("random_forest"), space.default_config("svc")],
-                    family_scores={"k_nearest_neighbors": 1.0})
+                    [space.default_config("random_forest"), space.default_config("svc")])
     others = [name for name in space.model_names[1:]
               if name not in ("random_forest", "k_nearest_neighbors", "svc")]
-    warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=4 + len(others) + 8,
+    warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5 + len(others),
                       warm_start=folder, ensemble=False)
     board = warm.leaderboard_.sort_values("trial")
     assert list(board["source"]) == (["default", "portfolio", "warmstart", "portfolio"]
-                                     + ["default"] * len(others) + ["tpe"] * 8)
+                                     + ["default"] * len(others) + ["tpe"])
     assert list(board["model"])[:4] == ["lightgbm", "random_forest", "k_nearest_neighbors", "svc"]
-    assert list(board["model"])[4:-8] == others  # then the other families' defaults
-    # The twin's family scores make k-nearest neighbours most of the prior (0.77 of 1, each
-    # other family 0.02): the proposals after the queue lean to it, as far as the results
-    # here let them (linear models score as well on penguins). Evenly, 3 or more of 8 would
-    # come one time in 40.
-    proposed = board[board["source"] == "tpe"]["model"]
-    assert (proposed == "k_nearest_neighbors").sum() >= 3, list(proposed)
+    assert list(board["model"])[4:-1] == others  # then the other families' defaults
     assert (board["status"] == "ok").all()
     cold = automl.fit(X, y, time_budget=60, random_state=0, max_trials=3, warm_start=False,
                       ensemble=False)
