@@ -41,7 +41,7 @@ SMALL = ["sonar", "breast_cancer_ljubljana", "titanic", "credit_g", "kr_vs_kp", 
          "concrete_strength", "medical_insurance", "abalone", "bodyfat", "diabetes_progression"]
 
 
-def collect(entry: dict, budget: float, out: Path) -> None:
+def collect(entry: dict, budget: float, out: Path, seed: int = 0) -> None:
     """Fit, capture the candidates' validation predictions, refit them all, save."""
     captured: dict = {}
     original = assemble._validation_predictions
@@ -51,11 +51,11 @@ def collect(entry: dict, budget: float, out: Path) -> None:
         captured.update(candidates=candidates, predictions=predictions, y=y, context=context)
         return predictions, y
 
-    X_train, X_test, y_train, y_test = load_split(entry)
+    X_train, X_test, y_train, y_test = load_split(entry, seed)
     assemble._validation_predictions = capture
     try:
         model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"],
-                           random_state=0)
+                           random_state=seed)
     finally:
         assemble._validation_predictions = original
     context, n_classes = captured["context"], captured["context"].dataset.n_classes
@@ -64,10 +64,16 @@ def collect(entry: dict, budget: float, out: Path) -> None:
              for trial in captured["candidates"]]
     y_codes = (np.searchsorted(model.classes_, np.asarray(y_test)) if n_classes
                else np.asarray(y_test, dtype=np.float64))
-    np.savez(out / f"{entry['name']}.npz", validation=np.stack(captured["predictions"]),
+    np.savez(_path(out, entry["name"], seed), validation=np.stack(captured["predictions"]),
              y_validation=captured["y"], test=np.stack(tests), y_test=y_codes,
              scores=[trial.result.score for trial in captured["candidates"]],
+             models=[str(trial.config.get("model")) for trial in captured["candidates"]],
              metric=context.metric.name, n_classes=n_classes, task=entry["task"])
+
+
+def _path(out: Path, name: str, seed: int) -> Path:
+    """Seed 0 keeps the plain name (the study's first runs); other splits get a suffix."""
+    return out / (f"{name}.npz" if seed == 0 else f"{name}-split{seed}.npz")
 
 
 def guards(predictions: np.ndarray, y: np.ndarray, metric, n_classes: int) -> dict:
@@ -134,6 +140,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=Path("/tmp/guard-study"))
     parser.add_argument("--datasets", nargs="*", default=SMALL)
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0],
+                        help="75/25 splits (and fit seeds) to collect")
     parser.add_argument("--evaluate", action="store_true")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -142,11 +150,12 @@ def main() -> None:
         return
     entries = manifest()
     for name in args.datasets:
-        if (args.out / f"{name}.npz").exists():
-            continue
-        started = time.monotonic()
-        collect(entries[name], args.budget, args.out)
-        print(f"{name}: {time.monotonic() - started:.0f} s", flush=True)
+        for seed in args.seeds:
+            if _path(args.out, name, seed).exists():
+                continue
+            started = time.monotonic()
+            collect(entries[name], args.budget, args.out, seed)
+            print(f"{name} split {seed}: {time.monotonic() - started:.0f} s", flush=True)
 
 
 if __name__ == "__main__":
