@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.feature_selection import SelectorMixin
+from sklearn.feature_selection import SelectorMixin, SelectPercentile
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -112,6 +112,24 @@ class KeepColumns(SelectorMixin, BaseEstimator):
 
     def _get_support_mask(self) -> np.ndarray:
         return np.asarray(self.support, dtype=bool)
+
+
+class SelectPercentileKeepOne(SelectPercentile):
+    """``SelectPercentile`` that keeps at least the best-scoring column.
+
+    scikit-learn's keeps ``int(n * percentile / 100)`` columns among tied scores, which can be
+    none: with a single numeric column, any percentile under 100 drops it. The numeric branch
+    then feeds no column to the model, every transform (each ``predict`` of the final model
+    too) warns "No features were selected", and on data with no other column the trial fails.
+    The percentile is meant to say how many columns to keep, not whether to keep any.
+    """
+
+    def _get_support_mask(self) -> np.ndarray:
+        mask = super()._get_support_mask()
+        if len(mask) and not mask.any():
+            mask = mask.copy()
+            mask[int(np.argmax(np.nan_to_num(self.scores_, nan=-np.inf)))] = True
+        return mask
 
 
 def numeric_selection(pipeline: Pipeline) -> Pipeline | None:

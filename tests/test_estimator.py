@@ -7,7 +7,6 @@ import time
 import cloudpickle
 import joblib
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.feature_selection import SelectPercentile, f_classif
 
 from automl.components import load_components
 from automl.data import validate_input
 from automl.evaluate import predict_raw
-from automl.pipeline import KeepColumns, build_pipeline
+from automl.pipeline import KeepColumns, SelectPercentileKeepOne, build_pipeline
 from automl.space import compile_space
 
 CLASSIFIERS = compile_space(load_components(), "multiclass", 100).model_names
@@ -98,3 +101,35 @@ def test_keep_columns_keeps_its_mask_and_names_a_wrong_width():
     assert list(step.get_feature_names_out()) == ["x", "z"]
     with pytest.raises(ValueError, match="support of 2 columns but was fitted on 3"):
         KeepColumns([True, False]).fit(X)
+
+
+@pytest.mark.filterwarnings("ignore:Features .* are constant:UserWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_percentile_selection_keeps_the_best_column_where_scikit_learn_keeps_none():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"only": rng.normal(size=60)})
+    y = (X["only"] + rng.normal(scale=0.5, size=60) > 0).astype(int)
+    assert not SelectPercentile(f_classif, percentile=50).fit(X, y).get_support().any()
+    step = SelectPercentileKeepOne(f_classif, percentile=50).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's "No features were selected"
+        assert step.transform(X).shape == (60, 1)
+    constant = pd.DataFrame({"a": np.ones(60), "b": np.ones(60)})  # NaN F statistics
+    assert SelectPercentileKeepOne(f_classif, percentile=10).fit(constant, y).get_support().sum() == 1
+    X["more"] = rng.normal(size=60)
+    assert list(SelectPercentileKeepOne(f_classif, percentile=50).fit(X, y).get_support()) == [
+        True, False]  # otherwise as scikit-learn's
+
+
+def test_a_single_numeric_column_reaches_the_model_under_percentile_selection():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"only": rng.normal(size=80)})
+    y = np.where(X["only"] > 0, "yes", "no")
+    dataset = validate_input(X, y)
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    config = dict(space.default_config("logistic_regression"), feature="select_percentile")
+    config["feature.select_percentile.percentile"] = 10.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = build_pipeline(config, space, dataset.schema).fit(dataset.X, dataset.y)
+        assert (model.predict(dataset.X) == dataset.y).mean() > 0.9
