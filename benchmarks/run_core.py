@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import pickle
 import sys
@@ -43,6 +44,7 @@ from sklearn import metrics
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import automl  # noqa: E402
 from automl.ensemble import WeightedEnsemble  # noqa: E402
+from automl.evaluate import predict_raw  # noqa: E402
 from datasets import CORE_SELECTION, LONG_SELECTION, load_split, manifest  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -112,6 +114,29 @@ def best_single(model):
     return single
 
 
+def member_scores(task: str, model, X, y_true) -> str:
+    """Each member's weight, validation score and test score, as JSON: which member's test
+    score fell short of what validation said, when the ensemble loses."""
+    members = model.model_.members if isinstance(model.model_, WeightedEnsemble) else [model.model_]
+    trials = model.model_.trials if isinstance(model.model_, WeightedEnsemble) else [
+        model.ensemble_.iloc[0]["trial"]]
+    board = model.ensemble_.set_index("trial")
+    X_prepared, classes = model._prepare(X), getattr(model, "classes_", None)
+    y_true = np.asarray(y_true)
+    n_classes = 0 if task == "regression" else len(classes)
+    rows = []
+    for trial, member in zip(trials, members):
+        predictions = predict_raw(member, X_prepared, n_classes)
+        codes = y_true if task == "regression" else np.searchsorted(classes, y_true)
+        rows.append({"trial": int(trial), "model": board.loc[trial, "model"],
+                     "weight": round(float(board.loc[trial, "weight"]), 4),
+                     "validation": round(float(board.loc[trial, "score"]), 6),
+                     "test": round(score_predictions(task, codes, predictions,
+                                                     None if task == "regression"
+                                                     else np.arange(n_classes)), 6)})
+    return json.dumps(rows)
+
+
 def latency_ms(task: str, model, X) -> float:
     """Prediction time per 1,000 rows, best of three."""
     predict = model.predict if task == "regression" else model.predict_proba
@@ -153,7 +178,8 @@ def run_one(entry: dict, budget: float, seed: int = 0) -> dict:
             "latency_ms_ensemble": latency_ms(task, model, X_test),
             "latency_ms_single": latency_ms(task, single, X_test),
             "size_kb_ensemble": len(pickle.dumps(model)) / 1024,
-            "size_kb_single": len(pickle.dumps(single)) / 1024}
+            "size_kb_single": len(pickle.dumps(single)) / 1024,
+            "members": member_scores(task, model, X_test, y_test)}
 
 
 def aggregate(splits: list[dict]) -> dict:
