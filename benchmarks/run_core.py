@@ -122,12 +122,11 @@ def member_scores(task: str, model, X, y_true) -> str:
         model.ensemble_.iloc[0]["trial"]]
     board = model.ensemble_.set_index("trial")
     X_prepared, classes = model._prepare(X), getattr(model, "classes_", None)
-    y_true = np.asarray(y_true)
     n_classes = 0 if task == "regression" else len(classes)
+    codes = np.asarray(y_true) if task == "regression" else np.searchsorted(classes, y_true)
     rows = []
     for trial, member in zip(trials, members):
         predictions = predict_raw(member, X_prepared, n_classes)
-        codes = y_true if task == "regression" else np.searchsorted(classes, y_true)
         rows.append({"trial": int(trial), "model": board.loc[trial, "model"],
                      "weight": round(float(board.loc[trial, "weight"]), 4),
                      "validation": round(float(board.loc[trial, "score"]), 6),

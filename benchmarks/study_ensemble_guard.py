@@ -15,6 +15,7 @@ best single candidate. The study wraps one private function of ``automl.assemble
 the predictions: it is an experiment, not a test.
 
     python benchmarks/study_ensemble_guard.py --budget 30 --out /tmp/guard-study
+    python benchmarks/study_ensemble_guard.py --budget 60 --datasets vehicle --seeds 0 1 2 3 4
     python benchmarks/study_ensemble_guard.py --evaluate --out /tmp/guard-study
 """
 
