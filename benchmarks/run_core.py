@@ -116,23 +116,23 @@ def best_single(model):
 
 def member_scores(task: str, model, X, y_true) -> str:
     """Each member's weight, validation score and test score, as JSON: which member's test
-    score fell short of what validation said, when the ensemble loses."""
-    members = model.model_.members if isinstance(model.model_, WeightedEnsemble) else [model.model_]
-    trials = model.model_.trials if isinstance(model.model_, WeightedEnsemble) else [
-        model.ensemble_.iloc[0]["trial"]]
+    score fell short of what validation said, when the ensemble loses. Scored as
+    ``test_score`` scores the whole model; "[]" for the prior-predicting fallback."""
+    if model.ensemble_.empty:
+        return "[]"
+    pairs = (zip(model.model_.trials, model.model_.members)
+             if isinstance(model.model_, WeightedEnsemble)
+             else [(model.ensemble_.iloc[0]["trial"], model.model_)])
     board = model.ensemble_.set_index("trial")
-    X_prepared, classes = model._prepare(X), getattr(model, "classes_", None)
-    n_classes = 0 if task == "regression" else len(classes)
-    codes = np.asarray(y_true) if task == "regression" else np.searchsorted(classes, y_true)
+    classes = None if task == "regression" else model.classes_
+    X_prepared, y_true = model._prepare(X), np.asarray(y_true)
     rows = []
-    for trial, member in zip(trials, members):
-        predictions = predict_raw(member, X_prepared, n_classes)
+    for trial, member in pairs:
+        predictions = predict_raw(member, X_prepared, 0 if classes is None else len(classes))
         rows.append({"trial": int(trial), "model": board.loc[trial, "model"],
                      "weight": round(float(board.loc[trial, "weight"]), 4),
                      "validation": round(float(board.loc[trial, "score"]), 6),
-                     "test": round(score_predictions(task, codes, predictions,
-                                                     None if task == "regression"
-                                                     else np.arange(n_classes)), 6)})
+                     "test": round(score_predictions(task, y_true, predictions, classes), 6)})
     return json.dumps(rows)
 
 
