@@ -133,3 +133,9 @@ def test_a_single_numeric_column_reaches_the_model_under_percentile_selection():
         warnings.simplefilter("error", UserWarning)
         model = build_pipeline(config, space, dataset.schema).fit(dataset.X, dataset.y)
         assert (model.predict(dataset.X) == dataset.y).mean() > 0.9
+
+
+def test_percentile_selection_refuses_a_percentile_out_of_range_by_name():
+    X = pd.DataFrame({"a": np.arange(10.0), "b": np.arange(10.0) % 3})
+    with pytest.raises(ValueError, match="percentile"):
+        SelectPercentileKeepOne(f_classif, percentile=150).fit(X, np.arange(10) % 2)
