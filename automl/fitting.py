@@ -127,7 +127,8 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
             n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
             initial_configs=tuple(initial),
             preview_rows=preview_rows,
-            preview_config=preview_config(initial[0][0], dataset.n_classes))
+            preview_config=preview_config(initial[0][0], dataset.n_classes),
+            warm_allowance=allowance)
         run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
                                      options.ensemble, early)

@@ -26,6 +26,7 @@ from automl.prediction_store import PredictionStore
 from automl.runner import WorkerPool
 from automl.space import CompiledSpace, Config
 from automl.trial_log import PREVIEW, Trial, TrialLog
+from automl.warmstart import WARM_SOURCES, TrialAllowance
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class SearchSettings:
     initial_configs: tuple[tuple[Config, str], ...] = field(default_factory=tuple)
     preview_rows: int | None = None  # start with a preview of the first config on this many rows
     preview_config: Config | None = None  # the preview's config, if not the first config
+    # Re-checks queued warm-start configs against what their families' trials took here.
+    warm_allowance: TrialAllowance | None = None
 
 
 class Proposer:
@@ -126,7 +129,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     stopping = True
                 if stopping or not pool.n_idle:
                     break
-                trial_id, config, source = _next(proposer, queue)
+                trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
                 request = ("preview", (config, settings.preview_rows)) if source == PREVIEW else \
                     ("evaluate", (config, n_submitted == 0))
@@ -139,6 +142,8 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
             for trial_id, outcome in pool.poll():
                 config, source, started = running.pop(trial_id)
                 result, model = _result_of(outcome)
+                if settings.warm_allowance is not None and source in WARM_SOURCES:
+                    settings.warm_allowance.observe(config, outcome.seconds)
                 if isinstance(model, bytes):
                     early_models[trial_id] = model
                 if result.predictions is not None:
@@ -153,11 +158,17 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
         logger.warning("search interrupted: keeping the %d finished trials", len(log.trials))
 
 
-def _next(proposer: Proposer, queue: deque) -> tuple[int, Config, str]:
+def _next(proposer: Proposer, queue: deque, allowance: TrialAllowance | None = None
+          ) -> tuple[int, Config, str]:
     while queue:
         config, source = queue.popleft()
         if source == PREVIEW:
             return proposer.reserve_id(), config, source
+        if allowance is not None and source in WARM_SOURCES and not allowance.allows(config):
+            logger.info("skipping a warm-start %s config: its family's trials took %.1f times "
+                        "their estimates here", config["model"],
+                        allowance.slowdown[config["model"]])
+            continue
         try:
             trial_id, config = proposer.add(config)
             return trial_id, config, source

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 import automl
-from automl.trial_log import read_log
+from automl.clock import Clock
+from automl.components import load_components
+from automl.data import validate_input
+from automl.evaluate import EvaluationContext, make_resampling
+from automl.metrics import get_metric
+from automl.runner import WorkerPool
+from automl.search import SearchSettings, run_search
+from automl.space import compile_space
+from automl.trial_log import TrialLog, read_log
+from automl.warmstart import TrialAllowance
+from conftest import FAULTY_COMPONENTS
 
 
 def _penguins(penguins):
@@ -69,3 +80,38 @@ def test_large_data_gets_a_preview_first_that_nothing_ranks(tmp_path):
     assert board.loc[board["source"] == "preview", "ensemble_weight"].item() == 0.0
     trials = board[board["source"] != "preview"]
     assert model.best_score_ == trials["score"].max()
+
+
+def test_a_warm_family_that_overran_its_estimate_is_not_queued_again(penguins, tmp_path, caplog):
+    """A warm-start config estimated at 0.1 s hangs until its 2 s limit: the next queued
+    config of its family is skipped, other families' warm configs still run."""
+    X, y = _penguins(penguins)
+    dataset = validate_input(X, y)
+    space = compile_space(load_components([FAULTY_COMPONENTS]), dataset.task, dataset.n_rows,
+                          ["lightgbm", "sleeper"])
+    sleeper, other_sleeper = ({"model": "sleeper", "imputer": imputer, "encoder": "onehot",
+                               "scaler": "none", "feature": "none"}
+                              for imputer in ("median", "mean"))
+    tuned = {**space.default_config("lightgbm"), "model.lightgbm.num_leaves": 7}
+    allowance = TrialAllowance(300, 1.0)
+    for config in (sleeper, other_sleeper, tuned):
+        assert allowance.admits(space.validate(config), 0.1)
+    queue = [(space.default_config(), "default"), (space.validate(sleeper), "portfolio"),
+             (tuned, "warmstart"), (space.validate(other_sleeper), "portfolio")]
+    settings = SearchSettings(max_trials=4, per_trial_seconds=2.0, initial_configs=tuple(queue),
+                              warm_allowance=allowance)
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("auto", dataset.task), 0)
+    pool = WorkerPool(context, 1, 1, 4000)
+    log = TrialLog(tmp_path / "trials.jsonl")
+    try:
+        with caplog.at_level(logging.INFO, logger="automl.search"):
+            run_search(space, pool, Clock(120), settings, log, lambda log: 1.0, {})
+    finally:
+        pool.close()
+    ran = [(trial.config["model"], trial.source, trial.result.status) for trial in log.trials]
+    assert ran[:3] == [("lightgbm", "default", "ok"), ("sleeper", "portfolio", "timeout"),
+                       ("lightgbm", "warmstart", "ok")]
+    assert ran[3][1] == "tpe"  # the second sleeper's place went to TPE
+    assert allowance.slowdown["sleeper"] >= 15
+    assert "skipping a warm-start sleeper config" in caplog.text

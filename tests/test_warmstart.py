@@ -146,6 +146,27 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
     assert len(warm_start_for(dataset, space, folder, allowance=TrialAllowance(20, 5.0))) == 2
 
 
+def test_a_family_that_overran_its_estimates_has_its_queued_configs_checked_again(space):
+    svc, other_svc, forest = (space.default_config("svc"),
+                              {**space.default_config("svc"), "scaler": "robust"},
+                              space.default_config("random_forest"))
+    allowance = TrialAllowance(2_000, 10.0)
+    assert allowance.admits(svc, 2.0) and allowance.admits(other_svc, 3.0)
+    lda = space.default_config("linear_discriminant_analysis")
+    assert allowance.admits(forest, 4.0) and allowance.admits(lda, None)
+    assert not allowance.admits({**forest, "imputer": "mean"}, 11.0)
+    allowance.observe(svc, 2.8)  # within the slack: timing noise, not a slowdown
+    assert allowance.slowdown == {} and allowance.allows(other_svc)
+    allowance.observe(svc, 15.0)  # ran into a 15 s trial limit: at least 7.5 times its estimate
+    assert allowance.slowdown == {"svc": 7.5}
+    assert not allowance.allows(other_svc)  # 3 s x 7.5 is over the 10 s allowed
+    assert allowance.allows(forest)  # another family is not judged by the SVC
+    allowance.observe(other_svc, 4.0)  # a smaller overrun never lowers what was learned
+    assert allowance.slowdown == {"svc": 7.5}
+    allowance.observe(lda, 60.0)  # no estimate: nothing to learn from
+    assert "linear_discriminant_analysis" not in allowance.slowdown
+
+
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",
                                      json.dumps({"format_version": FORMAT_VERSION}),
                                      json.dumps({"format_version": FORMAT_VERSION, "portfolio": [],
