@@ -5,7 +5,8 @@ to the shipped build's folder, ``metalearning.build.WORK_DIR``), a
 knowledge base is compiled without it and without its near-duplicates (same target, most
 columns shared), and two seeded ``automl.fit`` runs on its 75/25 split (seed 0, or those of
 ``--splits``) are compared: ``warm_start=<that knowledge base>`` and ``warm_start=False``.
-Test scores use the metrics of ``run_core`` (AUC, log loss, RMSE). Each run's anytime curve
+Test scores use the metrics of ``run_core`` (AUC, log loss, RMSE), and so does ``members``
+(each member of the final model: weight, validation and test score). Each run's anytime curve
 (best validation score so far against seconds since the start of ``fit``) is kept.
 
     python benchmarks/run_warmstart.py --budgets 10 60            # every built dataset
@@ -54,7 +55,7 @@ from metalearning.build import WORK_DIR  # noqa: E402
 from metalearning.corpus import load_split, near_duplicates, read_manifest  # noqa: E402
 from metalearning.knowledge import compile_knowledge  # noqa: E402
 from metalearning.records import read_records  # noqa: E402
-from run_core import relative_improvement, test_score  # noqa: E402
+from run_core import member_scores, relative_improvement, test_score  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = ("warm", "cold")
@@ -98,7 +99,8 @@ def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed:
             "first_model_seconds": ok["finished_at_seconds"].min() if len(ok) else np.nan,
             "n_trials": len(board), "n_warm_trials": int(board["source"].isin(
                 ["portfolio", "warmstart"]).sum()),
-            "fit_seconds": wall, "curve": json.dumps(anytime_curve(board))}
+            "fit_seconds": wall, "curve": json.dumps(anytime_curve(board)),
+            "members": member_scores(entry["task"], model, X_test, y_test)}
 
 
 def compare(frame: pd.DataFrame, by_split: bool = False) -> pd.DataFrame:
@@ -315,7 +317,17 @@ def run_pinned(todo: list[tuple[str, float, str, int]], args: argparse.Namespace
 
 
 def append_row(row: dict, csv: Path) -> None:
-    pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+    """Add ``row`` to ``csv`` under the file's own header; a column the file lacks (one added
+    since it was started) is added to it, empty in its earlier rows, rather than shifting the
+    fields of the new row."""
+    new = pd.DataFrame([row])
+    header = list(pd.read_csv(csv, nrows=0).columns) if csv.exists() else None
+    if header is None:
+        new.to_csv(csv, index=False)
+    elif set(new.columns) <= set(header):
+        new.reindex(columns=header).to_csv(csv, mode="a", header=False, index=False)
+    else:
+        pd.concat([pd.read_csv(csv), new], ignore_index=True).to_csv(csv, index=False)
     print(f"{row['dataset']:28s} {row['budget']:5g}s {row['mode']} split {row['split']}: "
           f"test={row['test_score']:.4f} "
           f"warm trials={row['n_warm_trials']} first model at "

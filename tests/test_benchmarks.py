@@ -110,3 +110,25 @@ def test_warmstart_summary_averages_each_mode_over_the_splits_both_ran():
     # a CSV written before --splits reads as split 0
     old = frame[frame["split"] == 0].drop(columns="split")
     assert compare(old)["splits"].tolist() == [1]
+
+
+def test_warmstart_rows_keep_their_fields_when_the_csv_predates_a_column(tmp_path):
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    import pandas as pd
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    from run_warmstart import append_row
+
+    csv = tmp_path / "runs.csv"
+    append_row({"dataset": "a", "mode": "cold", "test_score": 0.8, "n_warm_trials": 0,
+                "budget": 60.0, "split": 0, "first_model_seconds": 1.0}, csv)
+    append_row({"mode": "warm", "dataset": "a", "test_score": 0.9, "n_warm_trials": 8,
+                "budget": 60.0, "split": 0, "first_model_seconds": 1.5,
+                "members": "[]"}, csv)  # another order, and a column the file lacks
+    append_row({"dataset": "b", "mode": "cold", "test_score": 0.7, "n_warm_trials": 0,
+                "budget": 60.0, "split": 0, "first_model_seconds": 1.2}, csv)
+    frame = pd.read_csv(csv)
+    assert list(frame["mode"]) == ["cold", "warm", "cold"]
+    assert list(frame["test_score"]) == [0.8, 0.9, 0.7]
+    assert frame["members"].isna().tolist() == [True, False, True]
