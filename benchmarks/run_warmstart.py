@@ -50,6 +50,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import automl  # noqa: E402
+from automl.warmstart import WARM_SOURCES  # noqa: E402
 from datasets import LONG_SELECTION  # noqa: E402
 from metalearning.build import WORK_DIR  # noqa: E402
 from metalearning.corpus import load_split, near_duplicates, read_manifest  # noqa: E402
@@ -97,8 +98,8 @@ def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed:
             "split": split, "test_score": test_score(entry["task"], y_test, model, X_test),
             "validation_score": ok["score"].max() if len(ok) else np.nan,
             "first_model_seconds": ok["finished_at_seconds"].min() if len(ok) else np.nan,
-            "n_trials": len(board), "n_warm_trials": int(board["source"].isin(
-                ["portfolio", "warmstart"]).sum()),
+            "n_trials": len(board),
+            "n_warm_trials": int(board["source"].isin(WARM_SOURCES).sum()),
             "fit_seconds": wall, "curve": json.dumps(anytime_curve(board)),
             "members": member_scores(entry["task"], model, X_test, y_test)}
 
