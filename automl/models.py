@@ -59,17 +59,16 @@ class PlattSVC(ClassifierMixin, BaseEstimator):
         self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"PlattSVC needs at least two classes, got {self.classes_!r}.")
+        self.svc_ = self._svc().fit(X, codes)
         n_folds = min(_CALIBRATION_FOLDS, int(np.bincount(codes).min()))
         if n_folds >= 2:
             folds = StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state)
             decisions = cross_val_predict(self._svc(), X, codes, cv=folds,
                                           method="decision_function")
-            self.svc_ = self._svc().fit(X, codes)
         else:
-            self.svc_ = self._svc().fit(X, codes)
             decisions = self.svc_.decision_function(X)
         self.pairs_ = list(combinations(range(len(self.classes_)), 2))
-        decisions = self._pair_decisions(decisions)
+        decisions = _pair_columns(decisions)
         sigmoids = []
         for column, (i, j) in enumerate(self.pairs_):
             rows = np.isin(codes, (i, j))
@@ -78,16 +77,10 @@ class PlattSVC(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = self.svc_.n_features_in_
         return self
 
-    def _pair_decisions(self, decisions: np.ndarray) -> np.ndarray:
-        """One column per pair (i, j), positive for class i (scikit-learn's binary SVC gives
-        one column, positive for class 1)."""
-        decisions = np.asarray(decisions, dtype=np.float64)
-        return -decisions[:, None] if decisions.ndim == 1 else decisions
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities from the coupled pair probabilities (rows sum to one)."""
         check_is_fitted(self, "sigmoids_")
-        decisions = self._pair_decisions(self.svc_.decision_function(X))
+        decisions = _pair_columns(self.svc_.decision_function(X))
         slopes, intercepts = self.sigmoids_[:, 0], self.sigmoids_[:, 1]
         first_wins = np.clip(expit(-(decisions * slopes + intercepts)),
                              _PAIR_PROBABILITY_FLOOR, 1 - _PAIR_PROBABILITY_FLOOR)
@@ -98,9 +91,17 @@ class PlattSVC(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The SVC's one-against-one decision values, one column per pair, uncalibrated."""
+        """The SVC's decision values, uncalibrated: one column per pair of classes, positive
+        for the first (for two classes, scikit-learn's one value, positive for the second)."""
         check_is_fitted(self, "sigmoids_")
         return self.svc_.decision_function(X)
+
+
+def _pair_columns(decisions: np.ndarray) -> np.ndarray:
+    """One column per pair (i, j), positive for class i (scikit-learn's binary SVC gives one
+    value per row, positive for class 1)."""
+    decisions = np.asarray(decisions, dtype=np.float64)
+    return -decisions[:, None] if decisions.ndim == 1 else decisions
 
 
 def _platt(decisions: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
