@@ -8,10 +8,12 @@
    the single best model is used: on small, noisy data selection can fit the noise.
 2. The selected members are refit on all rows in the workers, in parallel when there are
    several. Their refit time is estimated from their measured fit times first; when the time
-   left is short, a member whose refit alone would not fit is dropped, then the members with
-   the fewest selection rounds until the rest fit.
-   A member whose refit fails or runs out of time is dropped too, and the weights of the others
-   renormalised.
+   left is short, a member whose refit alone would not fit is left out of the refits, then the
+   members with the fewest selection rounds until the rest fit.
+   A member not refit (left out, or its refit failed or ran out of time) is replaced
+   by its fold models averaged (``ensemble.FoldAverage``) where the search kept them (the
+   workers write them for the trials among the best ``nbest``, up to a size); otherwise it is
+   dropped, and the weights of the others renormalised.
 3. If fewer than two members survive, or the survivors blend worse on the validation
    predictions than the best of them alone, the final model is that best one. If a member
    that was not refit is the first trial and alone scores better on those predictions than
@@ -19,8 +21,7 @@
    warning. If anything goes wrong, ``fit`` falls back to the best single pipeline
    (``automl.refit``) with a warning.
 
-Fold models are not kept (they would cost k pickled pipelines per trial); fewer members is
-the way the ensemble degrades.
+So when time is short the ensemble degrades to fold models first, then to fewer members.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from __future__ import annotations
 import heapq
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
 
 from automl.clock import Clock
-from automl.ensemble import WeightedEnsemble, select_ensemble, selection_generalises
+from automl.ensemble import (FoldAverage, WeightedEnsemble, select_ensemble,
+                             selection_generalises)
 from automl.evaluate import EvaluationContext, Resampling
 from automl.prediction_store import PredictionStore
 from automl.refit import (estimated_refit_seconds, final_model, kept_model, refit_in_workers,
@@ -74,6 +76,7 @@ class FinalModel:
     weights: dict[int, float] = field(default_factory=dict)  # trial -> weight; {} for dummy
     chosen: Trial | None = None  # the best-scoring member
     ensemble_score: float | None = None  # validation score of the blend (members > 1)
+    fitted_on: dict[int, str] = field(default_factory=dict)  # trial -> see _with_origin
 
 
 def selection_seconds(budget_seconds: float) -> float:
@@ -132,13 +135,26 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
                           stacklevel=3)
             built = None
         if built is not None:
-            return built
+            return _with_origin(built, models)
     elif settings.enabled:
         logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
                     context.metric.name)
     model, chosen = final_model(log, models, pool, clock, context, n_threads, end_margin_seconds,
-                                early_models)
-    return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen)
+                                early_models, store.fold_models)
+    return _with_origin(FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen), models)
+
+
+def _with_origin(final: FinalModel, models: dict[int, bytes]) -> FinalModel:
+    """``final`` saying what each member was fitted on: ``all rows`` (refit; ``models`` holds
+    the refits), ``folds`` (its fold models averaged) or ``one fold`` (the pipeline the search
+    kept from the first trial's last fold, or the preview's sample of it)."""
+    members = final.model.members if isinstance(final.model, WeightedEnsemble) else [final.model]
+    trials = final.model.trials if isinstance(final.model, WeightedEnsemble) else list(
+        final.weights)
+    fitted_on = {number: "all rows" if number in models else
+                 "folds" if isinstance(member, FoldAverage) else "one fold"
+                 for number, member in zip(trials, members)}
+    return replace(final, fitted_on=fitted_on)
 
 
 def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
@@ -167,14 +183,17 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
         return None
     affordable = _affordable(selected, by_number, models, context.resampling,
                              clock.remaining() - end_margin_seconds, pool.n_workers)
-    if len(affordable) < 2:
+    if len(affordable) + sum(store.has_fold_models(n) for n in selected
+                             if n not in affordable) < 2:
         return None
     loaded = refit_in_workers([by_number[number] for number in affordable], models, pool, clock,
                               end_margin_seconds, context, n_threads)
-    fitted = {number: count for number, count in affordable.items() if number in loaded}
-    if len(fitted) < len(affordable):
-        logger.warning("%d of %d ensemble members could not be refit; using the other %d",
-                       len(affordable) - len(fitted), len(affordable), len(fitted))
+    _add_fold_models(loaded, selected, store)
+    fitted = {number: count for number, count in selected.items() if number in loaded}
+    if len(fitted) < len(selected):
+        logger.warning("%d of %d ensemble members could not be refit or replaced by their "
+                       "fold models; using the other %d", len(selected) - len(fitted),
+                       len(selected), len(fitted))
     if not fitted:
         return None
     positions = {trial.trial: i for i, trial in enumerate(candidates)}
@@ -191,6 +210,19 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, byt
     built_score = built.ensemble_score if built.ensemble_score is not None \
         else score(built.chosen.trial)
     return _or_kept_member(built, built_score, unfitted, early_models)
+
+
+def _add_fold_models(loaded: dict[int, Any], selected: dict[int, int],
+                     store: PredictionStore) -> None:
+    """Into ``loaded``, for each selected member not refit (its refit did not fit in the time
+    left, failed or ran out of time), its fold models averaged, where the search kept them."""
+    for number in selected:
+        if number not in loaded:
+            folds = store.fold_models(number)
+            if folds is not None:
+                logger.info("ensemble member %d uses its fold models: it was not refit on all "
+                            "rows in the time left", number)
+                loaded[number] = folds
 
 
 def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[Trial, float]],
@@ -245,12 +277,12 @@ def _affordable(selected: dict[int, int], by_number: dict[int, Trial], models: d
         return 0.0 if number in models else estimated_refit_seconds(by_number[number], resampling)
 
     for number in [n for n in members if cost(n) > time_left]:
-        logger.info("dropping ensemble member %d: its refit alone does not fit in %.1f s",
+        logger.info("not refitting ensemble member %d: its refit alone does not fit in %.1f s",
                     number, time_left)
         del members[number]
     while members and _makespan([cost(n) for n in members], n_workers) > time_left:
         drop = min(members, key=lambda n: (members[n], -cost(n)))
-        logger.info("dropping ensemble member %d: its refit does not fit in %.1f s", drop,
+        logger.info("not refitting ensemble member %d: its refit does not fit in %.1f s", drop,
                     time_left)
         del members[drop]
     return members

@@ -109,7 +109,7 @@ def weights_from_counts(counts: np.ndarray) -> np.ndarray:
     return counts / counts.sum()
 
 
-class WeightedEnsemble:
+class AveragedModels:
     """Fitted pipelines whose predictions are averaged with fixed weights.
 
     Classification averages class probabilities over all ``n_classes`` codes (``classes_``
@@ -117,13 +117,11 @@ class WeightedEnsemble:
     averages predicted values.
     """
 
-    def __init__(self, members: Sequence[Any], weights: Sequence[float], n_classes: int,
-                 trials: Sequence[int] | None = None) -> None:
+    def __init__(self, members: Sequence[Any], weights: Sequence[float], n_classes: int) -> None:
         if len(members) != len(weights) or not members:
-            raise ValueError(f"an ensemble needs one weight per member, got {len(members)} "
+            raise ValueError(f"an average needs one weight per member, got {len(members)} "
                              f"members and {len(weights)} weights.")
         self.members = list(members)
-        self.trials = list(trials) if trials is not None else list(range(len(members)))
         self.weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
         self.n_classes = n_classes
         if n_classes:
@@ -140,3 +138,28 @@ class WeightedEnsemble:
             return np.argmax(self.predict_proba(X), axis=1)
         return sum(weight * np.asarray(member.predict(X), dtype=np.float64)
                    for weight, member in zip(self.weights, self.members))
+
+
+class WeightedEnsemble(AveragedModels):
+    """The ensemble ``fit`` returns: the selected trials' models, weighted by how often
+    selection chose them; ``trials`` says which trial each member comes from."""
+
+    def __init__(self, members: Sequence[Any], weights: Sequence[float], n_classes: int,
+                 trials: Sequence[int] | None = None) -> None:
+        super().__init__(members, weights, n_classes)
+        self.trials = list(trials) if trials is not None else list(range(len(members)))
+
+
+class FoldAverage(AveragedModels):
+    """A trial's fold models as one model: their predictions averaged with equal weights.
+
+    It stands in for the trial refit on all rows when that refit does not fit in the time
+    left. Each fold model trained on the rows its out-of-fold predictions were not made on,
+    so the validation predictions that chose the trial describe these models; on a holdout
+    split it is the very model that was validated.
+    """
+
+
+def fold_average(pipelines: Sequence[Any], n_classes: int) -> FoldAverage:
+    """The fitted fold pipelines of one trial as a :class:`FoldAverage`."""
+    return FoldAverage(list(pipelines), np.ones(len(pipelines)), n_classes)

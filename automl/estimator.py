@@ -97,7 +97,7 @@ class _AutoMLBase(BaseEstimator):
         self.metric_ = outcome.metric.name
         self.best_config_ = final.chosen.config if final.chosen else None
         self.best_score_ = final.chosen.result.score if final.chosen else None
-        self.ensemble_ = _describe_members(outcome.log, final.weights)
+        self.ensemble_ = _describe_members(outcome.log, final.weights, final.fitted_on)
         self.ensemble_score_ = final.ensemble_score
         self.leaderboard_ = outcome.log.leaderboard(final.weights)
         self.trial_log_path_ = str(outcome.log.path)
@@ -193,7 +193,9 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     Attributes
     ----------
     model_ : the fitted final model (one pipeline, or a ``WeightedEnsemble`` of several)
-    ensemble_ : DataFrame, one row per member: trial, model, weight, score, source, config
+    ensemble_ : DataFrame, one row per member: trial, model, weight, score, source, fitted_on
+        ("all rows"; for a member whose refit did not fit in the budget, "folds": its fold
+        models averaged, or "one fold": the model the search kept from the first trial), config
     ensemble_score_ : float or None, the blend's validation score (None for one member)
     best_config_, best_score_ : the config and validation score of the best member
     leaderboard_ : DataFrame, one row per trial, with its ``ensemble_weight``
@@ -251,13 +253,19 @@ def fit(X: Any, y: Any, *, time_budget: float, task: str | None = None,
     return estimator.fit(X, y)
 
 
-def _describe_members(log: TrialLog, weights: dict[int, float]) -> pd.DataFrame:
-    """The final model's members, heaviest first."""
+def _describe_members(log: TrialLog, weights: dict[int, float],
+                      fitted_on: dict[int, str] | None = None) -> pd.DataFrame:
+    """The final model's members, heaviest first, and what each was fitted on: all rows, or,
+    when its refit did not fit in the budget, its validation splits' training rows (its
+    fold models averaged) or one split's (the model the search kept from the first trial)."""
+    fitted_on = fitted_on or {}
     by_number = {trial.trial: trial for trial in log.trials}
     rows = [{"trial": number, "model": by_number[number].config["model"], "weight": weight,
              "score": by_number[number].result.score, "source": by_number[number].source,
+             "fitted_on": fitted_on.get(number, "all rows"),
              "config": by_number[number].config} for number, weight in weights.items()]
-    frame = pd.DataFrame(rows, columns=["trial", "model", "weight", "score", "source", "config"])
+    frame = pd.DataFrame(rows, columns=["trial", "model", "weight", "score", "source",
+                                        "fitted_on", "config"])
     return frame.sort_values(["weight", "score"], ascending=False).reset_index(drop=True)
 
 

@@ -96,6 +96,7 @@ class TrialResult:
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
     predictions: np.ndarray | None = None  # out-of-fold, NaN rows never validated
+    fold_models: str | None = None  # file of the pickled fold models, when they were kept
 
 
 @dataclass(frozen=True)
@@ -201,21 +202,34 @@ def score_and_keep(config: Config, context: EvaluationContext, n_threads: int = 
     """``score_config``, plus the pipeline fitted on the last fold's training rows (None
     unless the trial succeeded): a usable model as soon as the first trial ends. ``folds``
     replaces the resampling's splits (the preview's)."""
+    result, pipelines = score_and_keep_folds(config, context, n_threads, folds, every=False)
+    return result, pipelines[-1] if pipelines else None
+
+
+def score_and_keep_folds(config: Config, context: EvaluationContext, n_threads: int = 1,
+                         folds: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None,
+                         every: bool = True) -> tuple[TrialResult, list[Pipeline]]:
+    """``score_config``, plus the pipelines fitted on each fold's training rows (the last
+    one only unless ``every``; none unless the trial succeeded): averaged, they stand in for
+    the refit on all rows when that does not fit in the time left."""
     try:
-        return _score(config, context, n_threads, folds or context.resampling.folds)
+        return _score(config, context, n_threads, folds or context.resampling.folds, every)
     except MemoryError as error:
-        return TrialResult("memout", error=f"MemoryError: {error}"), None
+        return TrialResult("memout", error=f"MemoryError: {error}"), []
     except Exception as error:  # a trial's failure is data, not a crash of the search
-        return TrialResult("failed", error=f"{type(error).__name__}: {error}"[:2000]), None
+        return TrialResult("failed", error=f"{type(error).__name__}: {error}"[:2000]), []
 
 
 def _score(config: Config, context: EvaluationContext, n_threads: int,
-           folds: tuple[tuple[np.ndarray, np.ndarray], ...]) -> tuple[TrialResult, Pipeline | None]:
+           folds: tuple[tuple[np.ndarray, np.ndarray], ...], every: bool
+           ) -> tuple[TrialResult, list[Pipeline]]:
     dataset, metric = context.dataset, context.metric
     predictions = _empty_predictions(dataset)
     fold_scores, fit_seconds, predict_seconds = [], 0.0, 0.0
+    fitted: list[Pipeline] = []
     for train, validation in folds:
         pipeline = build_pipeline(config, context.space, dataset.schema, n_threads, context.seed)
+        fitted = fitted + [pipeline] if every else [pipeline]
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -231,16 +245,16 @@ def _score(config: Config, context: EvaluationContext, n_threads: int,
     validated = np.concatenate([validation for _, validation in folds])
     if not np.all(np.isfinite(predictions[validated])):
         return TrialResult("failed", error="ValueError: the model predicted NaN or infinity",
-                           fit_seconds=fit_seconds), None
+                           fit_seconds=fit_seconds), []
     if metric.needs == "scorer":
         score = float(np.mean(fold_scores))
     else:
         score = metric.score(dataset.y[validated], predictions[validated], dataset.n_classes)
     if not np.isfinite(score):
         return TrialResult("failed", error=f"ValueError: the score is {score}",
-                           fit_seconds=fit_seconds), None
+                           fit_seconds=fit_seconds), []
     return TrialResult("ok", score=score, fit_seconds=fit_seconds,
-                       predict_seconds=predict_seconds, predictions=predictions), pipeline
+                       predict_seconds=predict_seconds, predictions=predictions), fitted
 
 
 def _empty_predictions(dataset: Dataset) -> np.ndarray:

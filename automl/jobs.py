@@ -5,28 +5,44 @@ Kept apart from ``runner.py`` so that the runner knows nothing about what it run
 
 from __future__ import annotations
 
+import logging
+import os
+from dataclasses import replace
 from typing import Any
 
 import cloudpickle
 
 from automl.components import resolve
-from automl.evaluate import EvaluationContext, TrialResult, fit_final, preview, score_and_keep
+from automl.ensemble import fold_average
+from automl.evaluate import (EvaluationContext, TrialResult, fit_final, preview,
+                             score_and_keep_folds)
 from automl.exceptions import ComponentError
+
+logger = logging.getLogger(__name__)
+
+# Fold models larger than this, pickled, are not kept: writing them would eat into the trial's
+# time, and the refit they stand in for is cheaper to wait for than such a file to load.
+MAX_FOLD_MODEL_BYTES = 128 * 2**20
 
 
 def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
-    """Run one request: ``("evaluate", (config, keep))``, ``("preview", (config, rows))`` or
-    ``("refit", config)``.
+    """Run one request: ``("evaluate", (config, keep, folds_to))``, ``("preview", (config,
+    rows))`` or ``("refit", config)``.
 
     ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
     training rows, so the first trial leaves a usable model behind without a second fit; a
-    preview always returns its pipeline.
+    preview always returns its pipeline. With ``folds_to`` = (file, threshold), a trial that
+    scores above the threshold writes its fold models, averaged, to that file and says so in
+    ``TrialResult.fold_models``.
     """
     kind, argument = request
     if kind == "evaluate":
-        config, keep = argument
-        result, pipeline = score_and_keep(config, context, n_threads)
-        return result, (_pickled(pipeline) if keep and pipeline is not None else None)
+        config, keep, folds_to = argument
+        result, pipelines = score_and_keep_folds(config, context, n_threads,
+                                                 every=folds_to is not None)
+        if folds_to is not None and result.status == "ok" and result.score > folds_to[1]:
+            result = replace(result, fold_models=_save_folds(pipelines, context, folds_to[0]))
+        return result, (_pickled(pipelines[-1]) if keep and pipelines else None)
     if kind == "preview":
         config, rows = argument
         result, pipeline = preview(config, context, rows, n_threads)
@@ -55,6 +71,23 @@ def _refit_or_error(config: dict, context: EvaluationContext, n_threads: int) ->
         return f"MemoryError: {error}"
     except Exception as error:  # reported to the parent, which falls back
         return f"{type(error).__name__}: {error}"
+
+
+def _save_folds(pipelines: list[Any], context: EvaluationContext, path: str) -> str | None:
+    """Write the fold models, averaged, to ``path``; the path, or None when they were too
+    large or could not be pickled or written."""
+    try:
+        data = cloudpickle.dumps(fold_average(pipelines, context.dataset.n_classes))
+        if len(data) > MAX_FOLD_MODEL_BYTES:
+            return None
+        temporary = f"{path}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)  # never a half-written file under the name the parent reads
+        return path
+    except Exception as error:  # the refit path remains; this is a fallback only
+        logger.info("fold models not kept: %s: %s", type(error).__name__, error)
+        return None
 
 
 def _pickled(pipeline: Any) -> bytes | str:

@@ -5,6 +5,10 @@ large dataset produces many: 500 trials of 100k rows x 10 classes is 4 GB. The s
 only the ``capacity`` best trials by validation score; of those, the best are held in memory
 up to ``memory_bytes`` and the rest are written to ``.npy`` files in ``spill_dir``. A trial
 pushed out of the top ``capacity`` is forgotten, its file deleted.
+
+The same folder holds the kept trials' fold models (written by the workers, see
+``automl.jobs``): the ensemble falls back on them for a member whose refit on all rows does
+not fit in the time left. They go with their trial's predictions.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import cloudpickle
 import numpy as np
 
 # Default memory held by the store before it spills to disk.
@@ -26,6 +32,7 @@ class _Entry:
     array: np.ndarray | None  # None when spilled
     nbytes: int
     path: Path | None = None
+    fold_models: Path | None = None  # the pickled fold models, when the worker kept them
 
 
 class PredictionStore:
@@ -40,18 +47,44 @@ class PredictionStore:
         self.spill_dir = Path(spill_dir)
         self._entries: list[_Entry] = []
 
-    def add(self, trial: int, score: float, predictions: np.ndarray) -> bool:
-        """Keep a trial's predictions if it is among the best; True when it was kept."""
+    def add(self, trial: int, score: float, predictions: np.ndarray,
+            fold_models: str | None = None) -> bool:
+        """Keep a trial's predictions (and the file of its fold models, if any) if it is
+        among the best; True when it was kept. Files of what is not kept are deleted."""
         array = np.asarray(predictions, dtype=np.float64)
-        entry = _Entry(trial, float(score), array, array.nbytes)
+        entry = _Entry(trial, float(score), array, array.nbytes,
+                       fold_models=Path(fold_models) if fold_models else None)
         self._entries.append(entry)
         self._entries.sort(key=lambda e: (-e.score, e.trial))
         for dropped in self._entries[self.capacity:]:
-            if dropped.path is not None:
-                dropped.path.unlink(missing_ok=True)
+            for path in (dropped.path, dropped.fold_models):
+                if path is not None:
+                    path.unlink(missing_ok=True)
         self._entries = self._entries[:self.capacity]
         self._place()
         return entry in self._entries
+
+    def fold_models_request(self, trial: int) -> tuple[str, float]:
+        """Where a running trial should write its fold models, and the score it must beat
+        to be kept (the worst kept score once the store is full)."""
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        threshold = self._entries[-1].score if len(self._entries) >= self.capacity else -np.inf
+        return str(self.spill_dir / f"trial-{trial}-folds.pkl"), threshold
+
+    def has_fold_models(self, trial: int) -> bool:
+        return any(entry.trial == trial and entry.fold_models is not None
+                   for entry in self._entries)
+
+    def fold_models(self, trial: int) -> Any | None:
+        """A kept trial's fold models, averaged (``ensemble.fold_average``); None when the
+        worker did not keep them or they cannot be read."""
+        for entry in self._entries:
+            if entry.trial == trial and entry.fold_models is not None:
+                try:
+                    return cloudpickle.loads(entry.fold_models.read_bytes())
+                except Exception:  # a fallback that fails is no fallback: refit or drop
+                    return None
+        return None
 
     def _place(self) -> None:
         """Hold the best entries in memory up to the cap; spill the others."""

@@ -2,7 +2,9 @@
 
 The best trial is refit on all rows when its measured fit time says that fits in the time
 left; otherwise the next best that fits; a trial whose full-data model already exists is
-used as it is. If nothing can be refit, the first job's model (the preview's, or the first
+used as it is. A trial that cannot be refit in time but whose fold models the search kept
+(``automl.prediction_store``) is used as those models averaged, with a warning. If nothing
+can be refit, the first job's model (the preview's, or the first
 trial's as fitted on its last fold, kept by the search) is used, with a warning; so is the
 first trial's when it scored better than every trial that could be refit (a model trained on
 a fold's rows beats a weaker one trained on all of them); if every trial failed, a
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import cloudpickle
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -56,8 +58,14 @@ def refit_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resamplin
 
 def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock: Clock,
                 context: EvaluationContext, n_threads: int, end_margin_seconds: float,
-                early_models: dict[int, bytes] | None = None) -> tuple[Any, Trial | None]:
-    """The fitted final pipeline and the trial it comes from (None for the dummy fallback)."""
+                early_models: dict[int, bytes] | None = None,
+                fold_models: Callable[[int], Any | None] | None = None
+                ) -> tuple[Any, Trial | None]:
+    """The fitted final pipeline and the trial it comes from (None for the dummy fallback).
+
+    ``fold_models(trial)`` gives a trial's fold models averaged where the search kept them
+    (``PredictionStore.fold_models``): they stand in for a refit that does not fit.
+    """
     resampling, dataset = context.resampling, context.dataset
     early_models = early_models or {}
     for trial in log.ranked():
@@ -69,6 +77,13 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
                                      n_threads).get(trial.trial)
             if model is not None:
                 return model, trial
+        folds = fold_models(trial.trial) if fold_models is not None else None
+        if folds is not None:  # validated better than any trial after it
+            warnings.warn(f"trial {trial.trial} could not be refit on all rows within the "
+                          f"budget; the final model is its {len(folds.members)} fold model(s) "
+                          f"averaged, each fitted on a validation split's training rows. Give "
+                          f"a larger time_budget.", UserWarning, stacklevel=3)
+            return folds, trial
         if trial.trial in early_models:  # validated better than any trial after it
             return kept_model(trial, early_models, stacklevel=4), trial
         logger.info("trial %d was not refit in the %.1f s left; trying the next best",

@@ -111,8 +111,9 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
     refit). ``early_models`` receives the first job's pipeline (the preview's, or the first
     trial's as fitted on its last fold's training rows): a model that exists seconds into
     the search, for when no trial can be refit on all rows. ``store`` receives successful
-    trials' out-of-fold predictions; the log keeps none, so memory stays bounded. The preview
-    does not count towards ``max_trials``.
+    trials' out-of-fold predictions, and the fold models that their workers were asked to
+    keep; the log keeps none, so memory stays bounded. The preview does not count towards
+    ``max_trials``.
     """
     proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
     queue = deque(settings.initial_configs)
@@ -131,8 +132,9 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     break
                 trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
+                folds_to = store.fold_models_request(trial_id) if store is not None else None
                 request = ("preview", (config, settings.preview_rows)) if source == PREVIEW else \
-                    ("evaluate", (config, n_submitted == 0))
+                    ("evaluate", (config, n_submitted == 0, folds_to))
                 pool.submit(trial_id, request, limit)
                 running[trial_id] = (config, source, clock.elapsed())
                 n_submitted += 1
@@ -148,7 +150,8 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     early_models[trial_id] = model
                 if result.predictions is not None:
                     if store is not None and result.status == "ok" and source != PREVIEW:
-                        store.add(trial_id, result.score, result.predictions)
+                        store.add(trial_id, result.score, result.predictions,
+                                  result.fold_models)
                     result = replace(result, predictions=None)
                 if source != PREVIEW:
                     proposer.tell(trial_id, result.score if result.status == "ok" else None)

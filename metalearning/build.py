@@ -130,7 +130,7 @@ def _score_one(pool: WorkerPool, space: CompiledSpace, config: Config,
         return None, 0.0
     while not pool.n_idle:
         pool.poll()
-    pool.submit("candidate", ("evaluate", (config, False)), limit)
+    pool.submit("candidate", ("evaluate", (config, False, None)), limit)
     while True:
         for _, outcome in pool.poll():
             if outcome.status != "done":

@@ -11,12 +11,13 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 import automl
-from automl.assemble import (EnsembleSettings, _affordable, _makespan, assemble_final_model,
-                             ensemble_reserve, selection_deadline, selection_seconds)
+from automl.assemble import (EnsembleSettings, _add_fold_models, _affordable, _makespan,
+                             assemble_final_model, ensemble_reserve, selection_deadline,
+                             selection_seconds)
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import validate_input
-from automl.ensemble import WeightedEnsemble
+from automl.ensemble import FoldAverage, WeightedEnsemble
 from automl.evaluate import EvaluationContext, Resampling, TrialResult, make_resampling
 from automl.fitting import initial_configs
 from automl.metrics import get_metric
@@ -119,9 +120,9 @@ def test_lost_predictions_fall_back_to_the_best_single_pipeline(searched):
     assert isinstance(final.model, Pipeline)
 
 
-def test_members_whose_refit_fails_are_left_out(penguins, caplog):
+def test_members_whose_refit_fails_use_their_fold_models(penguins, caplog):
     X, y = _data(penguins)
-    with caplog.at_level(logging.WARNING, logger="automl.assemble"):
+    with caplog.at_level(logging.INFO, logger="automl.assemble"):
         model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=8,
                            include_models=["refit_raiser", "lightgbm", "logistic_regression"],
                            extra_components=[FAULTY_COMPONENTS],
@@ -129,10 +130,40 @@ def test_members_whose_refit_fails_are_left_out(penguins, caplog):
     board = model.leaderboard_
     raisers = board[board["model"] == "refit_raiser"]
     assert (raisers["status"] == "ok").all() and len(raisers) >= 1
-    assert (raisers["ensemble_weight"] == 0).all()
-    assert "refit_raiser" not in set(model.ensemble_["model"])
-    assert "could not be refit" in caplog.text or "failed" in caplog.text
+    members = model.ensemble_
+    assert "refit_raiser" in set(members["model"])  # selected, and kept as its fold models
+    assert (members["fitted_on"] == np.where(members["model"] == "refit_raiser", "folds",
+                                             "all rows")).all()
+    assert "uses its fold models" in caplog.text
+    on_folds = [m for m in model.model_.members if isinstance(m, FoldAverage)]
+    assert len(on_folds) == 1 and len(on_folds[0].members) == 5  # five-fold cross-validation
     assert model.predict_proba(X).shape == (len(X), 2)
+
+
+def test_with_no_time_for_refits_the_final_model_is_fold_models(searched):
+    log, store, models, pool, _, context = searched
+    assert all(store.has_fold_models(trial) for trial in store.trials)
+    clock = _BusyClock(100.0, 100.0 - 0.5 - 0.2, 0.0)  # 0.2 s before the end margin
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the single path warns that nothing was refit
+        final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+                                     EnsembleSettings())
+    assert not models  # nothing was refit on all rows
+    assert set(final.fitted_on.values()) == {"folds"} and set(final.fitted_on) == set(
+        final.weights) and log.best().trial in final.weights
+    members = final.model.members if len(final.weights) > 1 else [final.model]
+    assert all(isinstance(member, FoldAverage) for member in members)
+    proba = final.model.predict_proba(context.dataset.X)
+    assert np.allclose(proba.sum(axis=1), 1)
+
+
+def test_members_without_fold_models_are_left_out(searched):
+    log, store, models, pool, clock, context = searched
+    first, second = store.trials[:2]
+    store._entries[1].fold_models.unlink()  # e.g. too large to keep
+    loaded = {}
+    _add_fold_models(loaded, {first: 3, second: 1}, store)
+    assert list(loaded) == [first] and isinstance(loaded[first], FoldAverage)
 
 
 def test_ensemble_off_gives_one_pipeline(penguins):

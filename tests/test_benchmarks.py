@@ -132,3 +132,16 @@ def test_warmstart_rows_keep_their_fields_when_the_csv_predates_a_column(tmp_pat
     assert list(frame["mode"]) == ["cold", "warm", "cold"]
     assert list(frame["test_score"]) == [0.8, 0.9, 0.7]
     assert frame["members"].isna().tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--budget", "0"], "--budget must be a positive number of seconds, got 0.0"),
+    (["--splits", "1", "-2"], "--splits takes seeds from 0 up, got -2"),
+])
+def test_fold_fallback_refuses_bad_options(options, message):
+    script = SCRIPT.parent / "fold_fallback.py"
+    if not script.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    done = subprocess.run([sys.executable, str(script), *options], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and message in done.stderr

@@ -55,3 +55,27 @@ def test_a_better_trial_moves_back_into_memory(tmp_path):
 def test_bad_capacity_is_refused(tmp_path):
     with pytest.raises(ValueError, match="ensemble_nbest"):
         PredictionStore(0, tmp_path)
+
+
+def test_fold_model_files_go_with_their_trials(tmp_path):
+    store = PredictionStore(2, tmp_path / "oof")
+    files = {}
+    for trial, score in enumerate([0.5, 0.9, 0.7]):
+        path, threshold = store.fold_models_request(trial)
+        # the score a new trial must beat: none until the store is full, then the worst kept
+        assert threshold == (-np.inf if trial < 2 else 0.5)
+        files[trial] = tmp_path / "oof" / f"trial-{trial}-folds.pkl"
+        assert path == str(files[trial])
+        files[trial].write_bytes(b"not a pickle" if trial == 2 else b"")
+        store.add(trial, score, _predictions(trial), path)
+    assert store.trials == [1, 2] and not files[0].exists()  # pushed out: its file went
+    assert store.has_fold_models(2) and store.fold_models(2) is None  # unreadable: no fallback
+    late = tmp_path / "oof" / "trial-3-folds.pkl"
+    late.write_bytes(b"")
+    assert not store.add(3, 0.1, _predictions(3), str(late))
+    assert not late.exists()  # a trial not kept leaves no file behind
+    store.add(4, 0.95, _predictions(4))  # a trial whose worker kept no fold models
+    assert not store.has_fold_models(4) and store.fold_models(4) is None
+    assert not files[2].exists()
+    store.clear()
+    assert not (tmp_path / "oof").exists()

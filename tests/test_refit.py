@@ -73,6 +73,31 @@ def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
 
 
+def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_best(tmp_path):
+    import types
+
+    import cloudpickle
+    from sklearn.dummy import DummyClassifier
+
+    from automl.clock import Clock
+    from automl.ensemble import fold_average
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 50.0, score=0.7))  # the first trial: its last-fold model is kept
+    log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, fold models kept
+    log.append(_trial(2, 0.1, score=0.8))  # would refit in time, but validated worse
+    ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
+    zeros = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
+    kept = {1: fold_average([ones, ones, zeros], 2)}
+    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    with pytest.warns(UserWarning, match="trial 1 could not be refit .* its 3 fold model"):
+        model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+                                    early_models={0: cloudpickle.dumps(zeros)},
+                                    fold_models=kept.get)
+    assert chosen.trial == 1 and model is kept[1]
+    np.testing.assert_allclose(model.predict_proba([[0]]), [[1 / 3, 2 / 3]])
+
+
 def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     import types
 

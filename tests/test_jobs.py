@@ -1,0 +1,61 @@
+"""The worker's jobs: scoring a config keeps its fold models when asked."""
+
+from __future__ import annotations
+
+import cloudpickle
+import numpy as np
+
+from automl.components import load_components
+from automl.data import validate_input
+from automl.ensemble import FoldAverage
+from automl.evaluate import EvaluationContext, make_resampling, predict_raw
+from automl.jobs import handle
+from automl.metrics import get_metric
+from automl.space import compile_space
+
+
+def _context(penguins, strategy):
+    frame = penguins.dropna(subset=["species"])
+    dataset = validate_input(frame.drop(columns="species"), frame["species"])
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    resampling = make_resampling(dataset.y, dataset.task, strategy, seed=0)
+    return EvaluationContext(dataset, space, resampling, get_metric("auto", dataset.task), 0)
+
+
+def test_fold_models_are_written_for_a_trial_above_the_threshold(penguins, tmp_path):
+    context = _context(penguins, "cv")
+    path = tmp_path / "trial-0-folds.pkl"
+    config = context.space.default_config()
+    result, early = handle(("evaluate", (config, True, (str(path), -np.inf))), context, 1)
+    assert result.status == "ok" and result.fold_models == str(path)
+    assert isinstance(early, bytes)  # the last fold's pipeline, for the first trial
+    folds = cloudpickle.loads(path.read_bytes())
+    assert isinstance(folds, FoldAverage) and len(folds.members) == len(context.resampling.folds)
+    # each fold model predicts its own validation rows as the trial's out-of-fold predictions
+    for member, (_, validation) in zip(folds.members, context.resampling.folds):
+        X = context.dataset.X.iloc[validation]
+        np.testing.assert_allclose(predict_raw(member, X, 3), result.predictions[validation])
+    proba = folds.predict_proba(context.dataset.X)
+    assert proba.shape == (context.dataset.n_rows, 3) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_on_a_holdout_split_the_fold_model_is_the_validated_model(penguins, tmp_path):
+    context = _context(penguins, "holdout")
+    path = tmp_path / "trial-3-folds.pkl"
+    result, _ = handle(("evaluate", (context.space.default_config(), False, (str(path), -1.0))),
+                       context, 1)
+    (_, validation), = context.resampling.folds
+    folds = cloudpickle.loads(path.read_bytes())
+    np.testing.assert_allclose(folds.predict_proba(context.dataset.X.iloc[validation]),
+                               result.predictions[validation])
+
+
+def test_no_fold_models_below_the_threshold_or_unasked(penguins, tmp_path):
+    context = _context(penguins, "cv")
+    path = tmp_path / "trial-1-folds.pkl"
+    config = context.space.default_config()
+    result, early = handle(("evaluate", (config, False, (str(path), 0.0))), context, 1)
+    assert result.status == "ok" and result.score < 0  # negated log loss: below 0.0
+    assert result.fold_models is None and not path.exists() and early is None
+    result, _ = handle(("evaluate", (config, False, None)), context, 1)
+    assert result.fold_models is None and not list(tmp_path.iterdir())
