@@ -29,7 +29,7 @@ from __future__ import annotations
 import heapq
 import logging
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -39,8 +39,8 @@ from automl.ensemble import (FoldAverage, WeightedEnsemble, select_ensemble,
                              selection_generalises)
 from automl.evaluate import EvaluationContext, Resampling
 from automl.prediction_store import PredictionStore
-from automl.refit import (estimated_refit_seconds, final_model, kept_model, refit_in_workers,
-                          refit_reserve)
+from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, estimated_refit_seconds, final_model,
+                          kept_model, refit_in_workers, refit_reserve)
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -76,7 +76,7 @@ class FinalModel:
     weights: dict[int, float] = field(default_factory=dict)  # trial -> weight; {} for dummy
     chosen: Trial | None = None  # the best-scoring member
     ensemble_score: float | None = None  # validation score of the blend (members > 1)
-    fitted_on: dict[int, str] = field(default_factory=dict)  # trial -> see _with_origin
+    fitted_on: dict[int, str] = field(default_factory=dict)  # trial -> refit.ALL_ROWS, ...
 
 
 def selection_seconds(budget_seconds: float) -> float:
@@ -135,26 +135,20 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: dict[int
                           stacklevel=3)
             built = None
         if built is not None:
-            return _with_origin(built, models)
+            return built
     elif settings.enabled:
         logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
                     context.metric.name)
-    model, chosen = final_model(log, models, pool, clock, context, n_threads, end_margin_seconds,
-                                early_models, store.fold_models)
-    return _with_origin(FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen), models)
+    model, chosen, fitted_on = final_model(log, models, pool, clock, context, n_threads,
+                                           end_margin_seconds, early_models, store.fold_models)
+    return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen,
+                      fitted_on={chosen.trial: fitted_on} if chosen else {})
 
 
-def _with_origin(final: FinalModel, models: dict[int, bytes]) -> FinalModel:
-    """``final`` saying what each member was fitted on: ``all rows`` (refit; ``models`` holds
-    the refits), ``folds`` (its fold models averaged) or ``one fold`` (the pipeline the search
-    kept from the first trial's last fold, or the preview's sample of it)."""
-    members = final.model.members if isinstance(final.model, WeightedEnsemble) else [final.model]
-    trials = final.model.trials if isinstance(final.model, WeightedEnsemble) else list(
-        final.weights)
-    fitted_on = {number: "all rows" if number in models else
-                 "folds" if isinstance(member, FoldAverage) else "one fold"
-                 for number, member in zip(trials, members)}
-    return replace(final, fitted_on=fitted_on)
+def _fitted_on(loaded: dict[int, Any]) -> dict[int, str]:
+    """What each of the members in ``loaded`` (refits and fold models) was fitted on."""
+    return {number: FOLDS if isinstance(model, FoldAverage) else ALL_ROWS
+            for number, model in loaded.items()}
 
 
 def _build_ensemble(log: TrialLog, store: PredictionStore, models: dict[int, bytes],
@@ -239,7 +233,7 @@ def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[
     for trial, score in unfitted:
         if trial.trial in early_models and score > built_score:
             return FinalModel(kept_model(trial, early_models, stacklevel=5), {trial.trial: 1.0},
-                              trial)
+                              trial, fitted_on={trial.trial: ONE_FOLD})
     return built
 
 
@@ -308,7 +302,9 @@ def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], loaded: 
     blend_score = context.metric.score(y, np.tensordot(weights, np.stack(predictions), axes=1),
                                        n_classes)
     if len(numbers) == 1 or blend_score < by_number[best].result.score:
-        return FinalModel(loaded[best], {best: 1.0}, by_number[best])
+        return FinalModel(loaded[best], {best: 1.0}, by_number[best],
+                          fitted_on=_fitted_on({best: loaded[best]}))
     members = [loaded[n] for n in numbers]
     return FinalModel(WeightedEnsemble(members, weights, n_classes, numbers),
-                      dict(zip(numbers, weights.tolist())), by_number[best], blend_score)
+                      dict(zip(numbers, weights.tolist())), by_number[best], blend_score,
+                      _fitted_on({n: loaded[n] for n in numbers}))

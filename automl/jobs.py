@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import cloudpickle
@@ -20,9 +21,30 @@ from automl.exceptions import ComponentError
 
 logger = logging.getLogger(__name__)
 
-# Fold models larger than this, pickled, are not kept: writing them would eat into the trial's
-# time, and the refit they stand in for is cheaper to wait for than such a file to load.
+# Fold models larger than this, pickled, are not kept: the pickling stops there. Writing more
+# would eat into the trial's time (a forest on 80,000 rows pickles to gigabytes), and so
+# would loading it at the end of the budget.
 MAX_FOLD_MODEL_BYTES = 128 * 2**20
+# Nor are they kept by a trial whose fits took more than this share of its time limit: their
+# pickling must not push it past the limit (it would lose the trial's score with them).
+MAX_FOLD_MODEL_TIME_SHARE = 0.5
+
+
+class _TooLarge(Exception):
+    """The pickle passed ``MAX_FOLD_MODEL_BYTES``."""
+
+
+class _CappedFile:
+    """A binary file that refuses to grow past a size: pickling into it stops there."""
+
+    def __init__(self, handle: Any, cap: int) -> None:
+        self.handle, self.cap, self.written = handle, cap, 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        if self.written > self.cap:
+            raise _TooLarge
+        return self.handle.write(data)
 
 
 def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
@@ -31,16 +53,18 @@ def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int)
 
     ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
     training rows, so the first trial leaves a usable model behind without a second fit; a
-    preview always returns its pipeline. With ``folds_to`` = (file, threshold), a trial that
-    scores above the threshold writes its fold models, averaged, to that file and says so in
-    ``TrialResult.fold_models``.
+    preview always returns its pipeline. With ``folds_to`` = (file, threshold, time limit),
+    a trial that scores above the threshold, and whose fits took at most
+    ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes its fold models, averaged, to
+    that file and says so in ``TrialResult.fold_models``.
     """
     kind, argument = request
     if kind == "evaluate":
         config, keep, folds_to = argument
         result, pipelines = score_and_keep_folds(config, context, n_threads,
                                                  every=folds_to is not None)
-        if folds_to is not None and result.status == "ok" and result.score > folds_to[1]:
+        if folds_to is not None and result.status == "ok" and result.score > folds_to[1] \
+                and result.fit_seconds <= MAX_FOLD_MODEL_TIME_SHARE * folds_to[2]:
             result = replace(result, fold_models=_save_folds(pipelines, context, folds_to[0]))
         return result, (_pickled(pipelines[-1]) if keep and pipelines else None)
     if kind == "preview":
@@ -76,17 +100,17 @@ def _refit_or_error(config: dict, context: EvaluationContext, n_threads: int) ->
 def _save_folds(pipelines: list[Any], context: EvaluationContext, path: str) -> str | None:
     """Write the fold models, averaged, to ``path``; the path, or None when they were too
     large or could not be pickled or written."""
+    temporary = f"{path}.tmp"
     try:
-        data = cloudpickle.dumps(fold_average(pipelines, context.dataset.n_classes))
-        if len(data) > MAX_FOLD_MODEL_BYTES:
-            return None
-        temporary = f"{path}.tmp"
         with open(temporary, "wb") as handle:
-            handle.write(data)
+            cloudpickle.dump(fold_average(pipelines, context.dataset.n_classes),
+                             _CappedFile(handle, MAX_FOLD_MODEL_BYTES))
         os.replace(temporary, path)  # never a half-written file under the name the parent reads
         return path
     except Exception as error:  # the refit path remains; this is a fallback only
-        logger.info("fold models not kept: %s: %s", type(error).__name__, error)
+        if not isinstance(error, _TooLarge):
+            logger.info("fold models not kept: %s: %s", type(error).__name__, error)
+        Path(temporary).unlink(missing_ok=True)
         return None
 
 

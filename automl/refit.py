@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 _REFIT_SAFETY_FACTOR = 1.3
 _REFIT_OVERHEAD_SECONDS = 0.3
 _REFIT_BUFFER_SECONDS = 0.5
+# What a final model (or member) was fitted on: ``ensemble_["fitted_on"]``.
+ALL_ROWS, FOLDS, ONE_FOLD = "all rows", "folds", "one fold"
 
 
 def estimated_refit_seconds(trial: Trial, resampling: Resampling) -> float:
@@ -60,8 +62,10 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
                 context: EvaluationContext, n_threads: int, end_margin_seconds: float,
                 early_models: dict[int, bytes] | None = None,
                 fold_models: Callable[[int], Any | None] | None = None
-                ) -> tuple[Any, Trial | None]:
-    """The fitted final pipeline and the trial it comes from (None for the dummy fallback).
+                ) -> tuple[Any, Trial | None, str]:
+    """The fitted final pipeline, the trial it comes from (None for the dummy fallback) and
+    what it was fitted on: ``all rows``, ``folds`` or ``one fold`` (a kept model; see
+    :func:`kept_model`).
 
     ``fold_models(trial)`` gives a trial's fold models averaged where the search kept them
     (``PredictionStore.fold_models``): they stand in for a refit that does not fit.
@@ -70,27 +74,27 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
     early_models = early_models or {}
     for trial in log.ranked():
         if trial.trial in models:
-            return cloudpickle.loads(models[trial.trial]), trial
+            return cloudpickle.loads(models[trial.trial]), trial, ALL_ROWS
         time_left = clock.remaining() - end_margin_seconds
         if estimated_refit_seconds(trial, resampling) <= time_left:
             model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
                                      n_threads).get(trial.trial)
             if model is not None:
-                return model, trial
+                return model, trial, ALL_ROWS
         folds = fold_models(trial.trial) if fold_models is not None else None
         if folds is not None:  # validated better than any trial after it
             warnings.warn(f"trial {trial.trial} could not be refit on all rows within the "
                           f"budget; the final model is its {len(folds.members)} fold model(s) "
                           f"averaged, each fitted on a validation split's training rows. Give "
                           f"a larger time_budget.", UserWarning, stacklevel=3)
-            return folds, trial
+            return folds, trial, FOLDS
         if trial.trial in early_models:  # validated better than any trial after it
-            return kept_model(trial, early_models, stacklevel=4), trial
+            return kept_model(trial, early_models, stacklevel=4), trial, ONE_FOLD
         logger.info("trial %d was not refit in the %.1f s left; trying the next best",
                     trial.trial, time_left)
     early = [trial for trial in log.trials if trial.ok and trial.trial in early_models]
     if early:
-        return kept_model(early[0], early_models, stacklevel=4), early[0]
+        return kept_model(early[0], early_models, stacklevel=4), early[0], ONE_FOLD
     if any(trial.ok for trial in log.trials):
         warnings.warn("no successful trial could be refit within the budget; the final model "
                       "predicts the training prior. Give a larger time_budget.", UserWarning,
@@ -98,7 +102,7 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
     else:
         warnings.warn(f"all {len(log.trials)} trials failed (see leaderboard_['error']); the "
                       "final model predicts the training prior.", UserWarning, stacklevel=3)
-    return dummy_model(dataset), None
+    return dummy_model(dataset), None, ALL_ROWS
 
 
 def kept_model(trial: Trial, early_models: dict[int, bytes], stacklevel: int = 3) -> Any:

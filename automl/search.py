@@ -132,7 +132,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     break
                 trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
-                folds_to = store.fold_models_request(trial_id) if store is not None else None
+                folds_to = None if store is None else store.fold_models_request(trial_id, limit)
                 request = ("preview", (config, settings.preview_rows)) if source == PREVIEW else \
                     ("evaluate", (config, n_submitted == 0, folds_to))
                 pool.submit(trial_id, request, limit)

@@ -42,7 +42,7 @@ def run_one(entry: dict, budget: float, split: int, mode: str) -> dict:
     X_train, X_test, y_train, y_test = load_split(entry, seed=split)
     original = PredictionStore.fold_models_request
     if mode == "no-folds":
-        PredictionStore.fold_models_request = lambda self, trial: None
+        PredictionStore.fold_models_request = lambda self, trial, seconds: None
     try:
         started = time.monotonic()
         model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"],
@@ -86,7 +86,8 @@ def summarise(frame: pd.DataFrame) -> str:
              f"{int((changed['change'] < 0).sum())}, equal on {len(table) - len(changed)} of "
              f"{len(table)} datasets; median change {table['change'].median():+.2%}; "
              f"members on fold models: {int(shipped['n_on_folds'].sum())} in "
-             f"{int((shipped['n_on_folds'] > 0).sum())} of {len(shipped)} fits; largest fit / budget {table['largest fit / budget'].max():.3f}"]
+             f"{int((shipped['n_on_folds'] > 0).sum())} of {len(shipped)} fits; largest fit / "
+             f"budget {table['largest fit / budget'].max():.3f}"]
     return "\n".join(lines)
 
 

@@ -48,9 +48,10 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     fold_model = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
-        model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+        model, chosen, fitted_on = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(fold_model)})
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
+    assert fitted_on == "one fold"
 
 
 def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
@@ -68,9 +69,11 @@ def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
     weak = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
-        model, chosen = final_model(log, {1: cloudpickle.dumps(weak)}, None, Clock(1.0), context,
-                                    1, 0.1, early_models={0: cloudpickle.dumps(fold_model)})
+        model, chosen, fitted_on = final_model(
+            log, {1: cloudpickle.dumps(weak)}, None, Clock(1.0), context, 1, 0.1,
+            early_models={0: cloudpickle.dumps(fold_model)})
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
+    assert fitted_on == "one fold"
 
 
 def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_best(tmp_path):
@@ -91,10 +94,10 @@ def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_
     kept = {1: fold_average([ones, ones, zeros], 2)}
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning, match="trial 1 could not be refit .* its 3 fold model"):
-        model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+        model, chosen, fitted_on = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(zeros)},
                                     fold_models=kept.get)
-    assert chosen.trial == 1 and model is kept[1]
+    assert chosen.trial == 1 and model is kept[1] and fitted_on == "folds"
     np.testing.assert_allclose(model.predict_proba([[0]]), [[1 / 3, 2 / 3]])
 
 
@@ -112,7 +115,7 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     preview_model = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match=r"the preview \(trial 0\), fitted on a sample"):
-        model, chosen = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+        model, chosen, fitted_on = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(preview_model)})
     assert chosen.trial == 0 and model.predict([[1]]).tolist() == [0]
 
