@@ -40,8 +40,9 @@ class _CappedFile:
     def __init__(self, handle: Any, cap: int) -> None:
         self.handle, self.cap, self.written = handle, cap, 0
 
-    def write(self, data: bytes) -> int:
-        self.written += len(data)
+    def write(self, data: Any) -> int:
+        # Pickle protocol 5 hands large arrays over as buffers (PickleBuffer), not bytes.
+        self.written += memoryview(data).nbytes
         if self.written > self.cap:
             raise _TooLarge
         return self.handle.write(data)
@@ -53,18 +54,17 @@ def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int)
 
     ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
     training rows, so the first trial leaves a usable model behind without a second fit; a
-    preview always returns its pipeline. With ``folds_to`` = (file, threshold, time limit),
-    a trial that scores above the threshold, and whose fits took at most
-    ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes its fold models, averaged, to
-    that file and says so in ``TrialResult.fold_models``.
+    preview always returns its pipeline. With ``folds_to`` = (file, threshold, time limit,
+    least fit seconds), a trial that scores above the threshold, and whose fits took at least
+    the least fit seconds and at most ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes
+    its fold models, averaged, to that file and says so in ``TrialResult.fold_models``.
     """
     kind, argument = request
     if kind == "evaluate":
         config, keep, folds_to = argument
         result, pipelines = score_and_keep_folds(config, context, n_threads,
                                                  every=folds_to is not None)
-        if folds_to is not None and result.status == "ok" and result.score > folds_to[1] \
-                and result.fit_seconds <= MAX_FOLD_MODEL_TIME_SHARE * folds_to[2]:
+        if folds_to is not None and _keeps_folds(result, *folds_to[1:]):
             result = replace(result, fold_models=_save_folds(pipelines, context, folds_to[0]))
         return result, (_pickled(pipelines[-1]) if keep and pipelines else None)
     if kind == "preview":
@@ -95,6 +95,13 @@ def _refit_or_error(config: dict, context: EvaluationContext, n_threads: int) ->
         return f"MemoryError: {error}"
     except Exception as error:  # reported to the parent, which falls back
         return f"{type(error).__name__}: {error}"
+
+
+def _keeps_folds(result: TrialResult, threshold: float, time_limit: float,
+                 min_fit_seconds: float) -> bool:
+    """Whether a trial's fold models are worth keeping (see :func:`handle`)."""
+    return result.status == "ok" and result.score > threshold and \
+        min_fit_seconds <= result.fit_seconds <= MAX_FOLD_MODEL_TIME_SHARE * time_limit
 
 
 def _save_folds(pipelines: list[Any], context: EvaluationContext, path: str) -> str | None:

@@ -64,13 +64,16 @@ class PredictionStore:
         self._place()
         return entry in self._entries
 
-    def fold_models_request(self, trial: int, seconds: float) -> tuple[str, float, float]:
+    def fold_models_request(self, trial: int, seconds: float, min_fit_seconds: float = 0.0
+                            ) -> tuple[str, float, float, float]:
         """What a trial with a time limit of ``seconds`` is told (see ``automl.jobs``): where
         to write its fold models, the score it must beat to be kept (the worst kept score
-        once the store is full), and its time limit."""
+        once the store is full), its time limit, and the fit time below which it keeps
+        none."""
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         threshold = self._entries[-1].score if len(self._entries) >= self.capacity else -np.inf
-        return str(self.spill_dir / f"trial-{trial}-folds.pkl"), threshold, seconds
+        return (str(self.spill_dir / f"trial-{trial}-folds.pkl"), threshold, seconds,
+                min_fit_seconds)
 
     def has_fold_models(self, trial: int) -> bool:
         return any(entry.trial == trial and entry.fold_models is not None

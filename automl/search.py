@@ -48,6 +48,8 @@ class SearchSettings:
     preview_config: Config | None = None  # the preview's config, if not the first config
     # Re-checks queued warm-start configs against what their families' trials took here.
     warm_allowance: TrialAllowance | None = None
+    # Trials whose fits took less keep no fold models (``automl.jobs``): their refits are cheap.
+    fold_models_min_seconds: float = 0.0
 
 
 class Proposer:
@@ -132,7 +134,8 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     break
                 trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
-                folds_to = None if store is None else store.fold_models_request(trial_id, limit)
+                folds_to = None if store is None else store.fold_models_request(
+                    trial_id, limit, settings.fold_models_min_seconds)
                 request = ("preview", (config, settings.preview_rows)) if source == PREVIEW else \
                     ("evaluate", (config, n_submitted == 0, folds_to))
                 pool.submit(trial_id, request, limit)

@@ -42,7 +42,7 @@ def run_one(entry: dict, budget: float, split: int, mode: str) -> dict:
     X_train, X_test, y_train, y_test = load_split(entry, seed=split)
     original = PredictionStore.fold_models_request
     if mode == "no-folds":
-        PredictionStore.fold_models_request = lambda self, trial, seconds: None
+        PredictionStore.fold_models_request = lambda self, trial, seconds, least: None
     try:
         started = time.monotonic()
         model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"],

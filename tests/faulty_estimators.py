@@ -54,13 +54,15 @@ class RefitRaisingClassifier(ClassifierMixin, BaseEstimator):
     and only its refit on all rows fails: the ensemble must do without it.
     """
 
-    def __init__(self, max_fit_rows=300, C=1.0):
+    def __init__(self, max_fit_rows=300, C=1.0, fit_seconds=0.15):
         self.max_fit_rows = max_fit_rows
         self.C = C
+        self.fit_seconds = fit_seconds  # slow enough for its trials to keep fold models
 
     def fit(self, X, y):
         if len(X) > self.max_fit_rows:
             raise RuntimeError(f"refusing to fit on {len(X)} rows")
+        time.sleep(self.fit_seconds)
         from sklearn.linear_model import LogisticRegression
         self.model_ = LogisticRegression(C=self.C, max_iter=1000).fit(X, y)
         self.classes_ = self.model_.classes_

@@ -26,7 +26,7 @@ def test_fold_models_are_written_for_a_trial_above_the_threshold(penguins, tmp_p
     context = _context(penguins, "cv")
     path = tmp_path / "trial-0-folds.pkl"
     config = context.space.default_config()
-    result, early = handle(("evaluate", (config, True, (str(path), -np.inf, 60.0))), context, 1)
+    result, early = handle(("evaluate", (config, True, (str(path), -np.inf, 60.0, 0.0))), context, 1)
     assert result.status == "ok" and result.fold_models == str(path)
     assert isinstance(early, bytes)  # the last fold's pipeline, for the first trial
     folds = cloudpickle.loads(path.read_bytes())
@@ -43,7 +43,7 @@ def test_on_a_holdout_split_the_fold_model_is_the_validated_model(penguins, tmp_
     context = _context(penguins, "holdout")
     path = tmp_path / "trial-3-folds.pkl"
     config = context.space.default_config()
-    result, _ = handle(("evaluate", (config, False, (str(path), -1.0, 60.0))), context, 1)
+    result, _ = handle(("evaluate", (config, False, (str(path), -1.0, 60.0, 0.0))), context, 1)
     (_, validation), = context.resampling.folds
     folds = cloudpickle.loads(path.read_bytes())
     np.testing.assert_allclose(folds.predict_proba(context.dataset.X.iloc[validation]),
@@ -54,13 +54,16 @@ def test_no_fold_models_below_the_threshold_or_unasked(penguins, tmp_path):
     context = _context(penguins, "cv")
     path = tmp_path / "trial-1-folds.pkl"
     config = context.space.default_config()
-    result, early = handle(("evaluate", (config, False, (str(path), 0.0, 60.0))), context, 1)
+    result, early = handle(("evaluate", (config, False, (str(path), 0.0, 60.0, 0.0))), context, 1)
     assert result.status == "ok" and result.score < 0  # negated log loss: below 0.0
     assert result.fold_models is None and not path.exists() and early is None
     result, _ = handle(("evaluate", (config, False, None)), context, 1)
     assert result.fold_models is None and not list(tmp_path.iterdir())
     # fits that took over half the trial's time limit: pickling could push it past the limit
-    result, _ = handle(("evaluate", (config, False, (str(path), -np.inf, 1e-6))), context, 1)
+    result, _ = handle(("evaluate", (config, False, (str(path), -np.inf, 1e-6, 0.0))), context, 1)
+    assert result.status == "ok" and result.fold_models is None and not path.exists()
+    # fits quicker than the least fit time: their refit fits whenever anything does
+    result, _ = handle(("evaluate", (config, False, (str(path), -np.inf, 60.0, 1e6))), context, 1)
     assert result.status == "ok" and result.fold_models is None and not path.exists()
 
 
@@ -70,6 +73,6 @@ def test_fold_models_over_the_size_cap_are_not_written(penguins, tmp_path, monke
     path = tmp_path / "trial-2-folds.pkl"
     monkeypatch.setattr(automl.jobs, "MAX_FOLD_MODEL_BYTES", 1000)  # pickling stops there
     result, _ = handle(("evaluate", (context.space.default_config(), False,
-                                     (str(path), -np.inf, 60.0))), context, 1)
+                                     (str(path), -np.inf, 60.0, 0.0))), context, 1)
     assert result.status == "ok" and result.fold_models is None
     assert not list(tmp_path.iterdir())  # no file, no half-written temporary

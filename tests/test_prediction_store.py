@@ -61,8 +61,8 @@ def test_fold_model_files_go_with_their_trials(tmp_path):
     store = PredictionStore(2, tmp_path / "oof")
     files = {}
     for trial, score in enumerate([0.5, 0.9, 0.7]):
-        path, threshold, seconds = store.fold_models_request(trial, 7.0)
-        assert seconds == 7.0
+        path, threshold, seconds, least = store.fold_models_request(trial, 7.0, 0.6)
+        assert (seconds, least) == (7.0, 0.6)
         # the score a new trial must beat: none until the store is full, then the worst kept
         assert threshold == (-np.inf if trial < 2 else 0.5)
         files[trial] = tmp_path / "oof" / f"trial-{trial}-folds.pkl"
