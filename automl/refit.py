@@ -4,12 +4,12 @@ The best trial is refit on all rows when its measured fit time says that fits in
 left; otherwise the next best that fits; a trial whose full-data model already exists is
 used as it is. A trial that cannot be refit in time but whose fold models the search kept
 (``automl.prediction_store``) is used as those models averaged, with a warning. If nothing
-can be refit, the first job's model (the preview's, or the first
-trial's as fitted on its last fold, kept by the search) is used, with a warning; so is the
-first trial's when it scored better than every trial that could be refit (a model trained on
-a fold's rows beats a weaker one trained on all of them); if every trial failed, a
-prior-predicting dummy model, with a warning. ``refit_in_workers`` is the one
-way trials are refit, for one pipeline or an ensemble's members.
+can be refit, the first job's model (the preview's, or the first trial's as fitted on its
+last fold, kept by the search) is used, with a warning; so is the first trial's when it
+scored better than every trial that could be refit (a model trained on a fold's rows beats
+a weaker one trained on all of them); if every trial failed, a prior-predicting dummy
+model, with a warning. ``refit_in_workers`` is the one way trials are refit, for one
+pipeline or an ensemble's members.
 """
 
 from __future__ import annotations

@@ -145,3 +145,12 @@ def test_fold_fallback_refuses_bad_options(options, message):
     done = subprocess.run([sys.executable, str(script), *options], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and message in done.stderr
+
+
+def test_warm_queue_offline_refuses_a_bad_neighbourhood():
+    script = SCRIPT.parent / "warm_queue_offline.py"
+    if not script.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    done = subprocess.run([sys.executable, str(script), "--near", "10", "0"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--near takes positive numbers of datasets, got 0" in done.stderr
