@@ -76,19 +76,22 @@ class PredictionStore:
                 min_fit_seconds)
 
     def has_fold_models(self, trial: int) -> bool:
-        return any(entry.trial == trial and entry.fold_models is not None
-                   for entry in self._entries)
+        entry = self._find(trial)
+        return entry is not None and entry.fold_models is not None
 
     def fold_models(self, trial: int) -> Any | None:
         """A kept trial's fold models, averaged (``ensemble.fold_average``); None when the
         worker did not keep them or they cannot be read."""
-        for entry in self._entries:
-            if entry.trial == trial and entry.fold_models is not None:
-                try:
-                    return cloudpickle.loads(entry.fold_models.read_bytes())
-                except Exception:  # a fallback that fails is no fallback: refit or drop
-                    return None
-        return None
+        entry = self._find(trial)
+        if entry is None or entry.fold_models is None:
+            return None
+        try:
+            return cloudpickle.loads(entry.fold_models.read_bytes())
+        except Exception:  # a fallback that fails is no fallback: refit or drop
+            return None
+
+    def _find(self, trial: int) -> _Entry | None:
+        return next((entry for entry in self._entries if entry.trial == trial), None)
 
     def _place(self) -> None:
         """Hold the best entries in memory up to the cap; spill the others."""
@@ -116,9 +119,9 @@ class PredictionStore:
 
     def get(self, trial: int) -> np.ndarray:
         """One kept trial's predictions (read from disk when spilled)."""
-        for entry in self._entries:
-            if entry.trial == trial:
-                return entry.array if entry.array is not None else np.load(entry.path)
+        entry = self._find(trial)
+        if entry is not None:
+            return entry.array if entry.array is not None else np.load(entry.path)
         raise KeyError(f"trial {trial} is not among the {len(self._entries)} kept predictions")
 
     def clear(self) -> None:

@@ -12,6 +12,15 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run_warmstart.py"
 
 
+def _run(script: str, options: list[str]) -> subprocess.CompletedProcess:
+    """Run one benchmark script with ``options``; skipped where benchmarks/ is not shipped."""
+    path = SCRIPT.parent / script
+    if not path.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    return subprocess.run([sys.executable, str(path), *options], capture_output=True,
+                          text=True, timeout=120)
+
+
 @pytest.mark.parametrize("options, message", [
     (["--jobs", "0"], "--jobs must be from 1 to the"),
     (["--jobs", str(len(os.sched_getaffinity(0)) + 1)], "--jobs must be from 1 to the"),
@@ -20,10 +29,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run_warmstart.py"
     (["--splits", "0", "-1"], "--splits takes seeds from 0 up (a split's random_state), got -1"),
 ])
 def test_run_warmstart_refuses_bad_options(options, message):
-    if not SCRIPT.exists():
-        pytest.skip("benchmarks/ is not shipped in the wheel")
-    done = subprocess.run([sys.executable, str(SCRIPT), *options], capture_output=True,
-                          text=True, timeout=120)
+    done = _run("run_warmstart.py", options)
     assert done.returncode == 2 and message in done.stderr
 
 
@@ -139,18 +145,10 @@ def test_warmstart_rows_keep_their_fields_when_the_csv_predates_a_column(tmp_pat
     (["--splits", "1", "-2"], "--splits takes seeds from 0 up, got -2"),
 ])
 def test_fold_fallback_refuses_bad_options(options, message):
-    script = SCRIPT.parent / "fold_fallback.py"
-    if not script.exists():
-        pytest.skip("benchmarks/ is not shipped in the wheel")
-    done = subprocess.run([sys.executable, str(script), *options], capture_output=True,
-                          text=True, timeout=120)
+    done = _run("fold_fallback.py", options)
     assert done.returncode == 2 and message in done.stderr
 
 
 def test_warm_queue_offline_refuses_a_bad_neighbourhood():
-    script = SCRIPT.parent / "warm_queue_offline.py"
-    if not script.exists():
-        pytest.skip("benchmarks/ is not shipped in the wheel")
-    done = subprocess.run([sys.executable, str(script), "--near", "10", "0"],
-                          capture_output=True, text=True, timeout=120)
+    done = _run("warm_queue_offline.py", ["--near", "10", "0"])
     assert done.returncode == 2 and "--near takes positive numbers of datasets, got 0" in done.stderr
