@@ -8,7 +8,8 @@ queue's value is the best normalised score among the family defaults (every sear
 them) and its first q configs. Two queues are compared:
 
 - ``shipped``: the global portfolio (chosen greedily on all other datasets, given the
-  defaults) alternating with the best config of each of the 5 nearest datasets;
+  defaults) alternating with the best config of each of the 5 nearest datasets, as
+  ``automl.warmstart.warm_start_configs`` queues them;
 - ``local``: a portfolio chosen the same way on the ``--near`` nearest datasets only.
 
 A queue that already reaches about 1 leaves little for a better queue to win; what the
@@ -24,14 +25,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from itertools import chain, zip_longest
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from automl.warmstart import KnowledgeBase, PastDataset, nearest_datasets  # noqa: E402
+from automl.space import task_space  # noqa: E402
+from automl.warmstart import (KnowledgeBase, PastDataset, nearest_datasets,  # noqa: E402
+                              warm_start_configs)
 from datasets import CORE_SELECTION  # noqa: E402
 from metalearning.build import WORK_DIR  # noqa: E402
 from metalearning.corpus import near_duplicates  # noqa: E402
@@ -43,15 +45,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 QUEUE_LENGTHS = (4, 8, 13)
 
 
-def _interleave(first: list[int], second: list[int]) -> list[int]:
-    """``first`` and ``second`` alternating, duplicates dropped (as the warm start queues)."""
-    queue: list[int] = []
-    for item in chain.from_iterable(zip_longest(first, second)):
-        if item is not None and item not in queue:
-            queue.append(item)
-    return queue
-
-
 def study(name: str, searches: dict, matrix: dict, near: list[int]) -> dict:
     """One left-out dataset: the value of each queue at each length."""
     task = searches[name]["task"]
@@ -60,7 +53,8 @@ def study(name: str, searches: dict, matrix: dict, near: list[int]) -> dict:
     left_out = near_duplicates(name, columns)
     kept = {other: record for other, record in searches.items()
             if record["task"] == task and other not in left_out and other in matrix}
-    keys = sorted(key for key in task_candidates(task, kept)
+    candidates = task_candidates(task, kept)
+    keys = sorted(key for key in candidates
                   if all(key in matrix[other]["scores"] for other in kept))
     rows = sorted(kept)
 
@@ -71,17 +65,22 @@ def study(name: str, searches: dict, matrix: dict, near: list[int]) -> dict:
     target = normalise(scores([name]))[0]
     given = [i for i, key in enumerate(keys) if key in queued_anyway(task)]
     base = target[given].max() if given else 0.0
-    knowledge = KnowledgeBase(task, {}, tuple(
-        PastDataset(n, kept[n]["metafeatures"], tuple(c["config"] for c in kept[n]["configs"]))
-        for n in rows), ())
-    metafeatures = searches[name]["metafeatures"]
-    positions = {key: i for i, key in enumerate(keys)}
-    neighbours = [positions[candidate_key(d.configs[0])] for d in
-                  nearest_datasets(knowledge, metafeatures) if d.configs
-                  and candidate_key(d.configs[0]) in positions]
     everything = scores(rows)
     portfolio = [i for i, _ in greedy_portfolio(everything, PORTFOLIO_SIZE, given)]
-    queues = {"shipped": _interleave(portfolio, neighbours)}
+    knowledge = KnowledgeBase(task, {}, tuple(
+        PastDataset(n, kept[n]["metafeatures"], tuple(c["config"] for c in kept[n]["configs"]))
+        for n in rows), tuple(candidates[keys[i]]["config"] for i in portfolio))
+    metafeatures = searches[name]["metafeatures"]
+    # The queue fit would build (the defaults it queues anyway are counted in ``base``). It
+    # holds each config as today's space reads it (a hyperparameter added since the build
+    # filled in with its default), so candidates are looked up the same way; their matrix
+    # scores stand in for those readings.
+    space = task_space(task)
+    positions = {candidate_key(space.validate(candidates[key]["config"])): i
+                 for i, key in enumerate(keys)}
+    shipped = warm_start_configs(knowledge, space, metafeatures)
+    queues = {"shipped": [positions[candidate_key(config)] for config, _ in shipped
+                          if candidate_key(config) in positions]}
     for k in near:
         closest = [rows.index(d.name) for d in nearest_datasets(knowledge, metafeatures, k)]
         queues[f"local {k}"] = [i for i, _ in greedy_portfolio(everything[closest],
