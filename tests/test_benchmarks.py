@@ -152,3 +152,19 @@ def test_fold_fallback_refuses_bad_options(options, message):
 def test_warm_queue_offline_refuses_a_bad_neighbourhood():
     done = _run("warm_queue_offline.py", ["--near", "10", "0"])
     assert done.returncode == 2 and "--near takes positive numbers of datasets, got 0" in done.stderr
+
+
+def test_warmstart_curve_and_best_score_leave_out_the_preview():
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    import pandas as pd
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    from run_warmstart import anytime_curve, searched
+
+    board = pd.DataFrame({"status": ["ok", "ok", "ok", "timeout"],
+                          "source": ["preview", "default", "tpe", "tpe"],
+                          "score": [-0.50, -0.56, -0.53, float("nan")],
+                          "finished_at_seconds": [1.5, 2.5, 9.0, 50.0]})
+    assert anytime_curve(board) == [(2.5, -0.56), (9.0, -0.53)]
+    assert searched(board)["score"].max() == -0.53
