@@ -227,8 +227,8 @@ def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[
 
     When the best members' refits run out of time, the survivors can be far weaker than the
     best trial (fars at 60 s on a crowded machine: test log loss 0.79 against 0.54), and that
-    kept pipeline is the best model there is. Scores are compared on the same rows: a trial's
-    own score is a mean over folds, which for AUC runs higher than the pooled score.
+    kept pipeline is the best model there is. Both scores are of pooled validation
+    predictions on the same rows (``automl.evaluate`` scores a trial the same way).
     """
     for trial, score in unfitted:
         if trial.trial in early_models and score > built_score:
