@@ -227,7 +227,7 @@ def test_a_kept_first_trial_that_was_not_refit_replaces_weaker_survivors(tmp_pat
         final = _or_kept_member(survivors, 0.65, [(first, 0.8)], early)
     assert final.weights == {0: 1.0} and final.chosen is first
     assert final.model.predict([[0]]).tolist() == [1]
-    # on the blend's rows the first trial scores lower: its own higher score is no reason
+    # the score on the blend's rows (0.6) decides, not the one the trial carries (0.9)
     assert _or_kept_member(survivors, 0.65, [(first, 0.6)], early) is survivors
     # a member that was not refit and has no kept pipeline changes nothing
     assert _or_kept_member(survivors, 0.65, [(second, 0.9)], early) is survivors
