@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -21,6 +22,14 @@ def _run(script: str, options: list[str]) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+def _benchmark(module: str):
+    """A script of benchmarks/ imported as a module; skipped where benchmarks/ is not shipped."""
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+    sys.path.insert(0, str(SCRIPT.parent))
+    return importlib.import_module(module)
+
+
 @pytest.mark.parametrize("options, message", [
     (["--jobs", "0"], "--jobs must be from 1 to the"),
     (["--jobs", str(len(os.sched_getaffinity(0)) + 1)], "--jobs must be from 1 to the"),
@@ -34,12 +43,10 @@ def test_run_warmstart_refuses_bad_options(options, message):
 
 
 def test_seed_noise_sets_the_warm_gap_beside_the_gap_between_two_cold_seeds():
-    if not SCRIPT.exists():
-        pytest.skip("benchmarks/ is not shipped in the wheel")
     import pandas as pd
 
-    sys.path.insert(0, str(SCRIPT.parent))
-    from seed_noise import gaps, summarise
+    script = _benchmark("seed_noise")
+    gaps, summarise = script.gaps, script.summarise
 
     def row(name, task, mode, test, validation):
         return {"dataset": name, "task": task, "budget": 60.0, "mode": mode,
@@ -88,12 +95,10 @@ def test_seed_noise_refuses_csvs_without_the_runs_it_compares(tmp_path):
 
 
 def test_warmstart_summary_averages_each_mode_over_the_splits_both_ran():
-    if not SCRIPT.exists():
-        pytest.skip("benchmarks/ is not shipped in the wheel")
     import pandas as pd
 
-    sys.path.insert(0, str(SCRIPT.parent))
-    from run_warmstart import compare, summarise
+    script = _benchmark("run_warmstart")
+    compare, summarise = script.compare, script.summarise
 
     def row(mode, split, test, validation):
         return {"dataset": "a", "task": "regression", "budget": 60.0, "mode": mode,
@@ -119,12 +124,10 @@ def test_warmstart_summary_averages_each_mode_over_the_splits_both_ran():
 
 
 def test_warmstart_rows_keep_their_fields_when_the_csv_predates_a_column(tmp_path):
-    if not SCRIPT.exists():
-        pytest.skip("benchmarks/ is not shipped in the wheel")
     import pandas as pd
 
-    sys.path.insert(0, str(SCRIPT.parent))
-    from run_warmstart import append_row
+    script = _benchmark("run_warmstart")
+    append_row = script.append_row
 
     csv = tmp_path / "runs.csv"
     append_row({"dataset": "a", "mode": "cold", "test_score": 0.8, "n_warm_trials": 0,
@@ -155,12 +158,10 @@ def test_warm_queue_offline_refuses_a_bad_neighbourhood():
 
 
 def test_warmstart_curve_and_best_score_leave_out_the_preview():
-    if not SCRIPT.exists():
-        pytest.skip("benchmarks/ is not shipped in the wheel")
     import pandas as pd
 
-    sys.path.insert(0, str(SCRIPT.parent))
-    from run_warmstart import anytime_curve, searched
+    script = _benchmark("run_warmstart")
+    anytime_curve, searched = script.anytime_curve, script.searched
 
     board = pd.DataFrame({"status": ["ok", "ok", "ok", "timeout"],
                           "source": ["preview", "default", "tpe", "tpe"],
