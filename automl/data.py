@@ -4,6 +4,8 @@
 bool, nullable or datetime columns, or a numpy array) into a :class:`Dataset`: a canonical
 DataFrame whose columns have internal names (``c0``, ``c1``, ...) and only two kinds, float
 numeric and object categorical (datetimes become numeric parts), plus the encoded target.
+A column with no value at all at fit time is read as ``"empty"``: it is left out of the
+canonical frame, with one warning at fit, and ignored at predict.
 The :class:`Schema` replays the same conversion at predict time, so what a model sees is the
 same whatever order or dtype the user's columns arrive in.
 """
@@ -25,7 +27,7 @@ from automl.exceptions import InputError, SchemaError
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["numeric", "categorical", "datetime"]
+Kind = Literal["numeric", "categorical", "datetime", "empty"]
 TASKS = ("binary", "multiclass", "regression")
 _DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "epoch_days")
 # Integer targets with at most this many distinct values are read as class labels.
@@ -85,7 +87,8 @@ class Schema:
                 warnings.warn(f"X has no column names, but {owner} was fitted with named "
                               "columns; matching them by position.", UserWarning, stacklevel=3)
             frame.columns = self.names
-        parts = [_canonical_column(frame.iloc[:, i], column) for i, column in enumerate(self.columns)]
+        parts = [_canonical_column(frame.iloc[:, i], column) for i, column in enumerate(self.columns)
+                 if column.kind != "empty"]
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=range(len(frame)))
 
     def _align_by_name(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -158,8 +161,23 @@ def validate_input(X: Any, y: Any, task: str | None = None) -> Dataset:
                              f"task={inferred!r} or task='classification'.")
         task = inferred
     schema = _infer_schema(frame, from_dataframe=isinstance(X, pd.DataFrame))
+    _check_empty_columns(schema)
     canonical = schema.transform(frame if isinstance(X, pd.DataFrame) else X)
     return Dataset(X=canonical, y=encoded, task=task, classes=classes, schema=schema)
+
+
+def _check_empty_columns(schema: Schema) -> None:
+    """Warn about the columns with no value at all, which no model can learn from: the
+    imputers would drop them anyway, with a warning that names the internal column on every
+    ``predict``. X made of such columns only is an error."""
+    empty = [column.name for column in schema.columns if column.kind == "empty"]
+    if not empty:
+        return
+    if len(empty) == len(schema.columns):
+        raise InputError(f"every column of X is missing in every row ({empty[:10]}); there is "
+                         "nothing to learn from. Pass columns with values.")
+    warnings.warn(f"X has {len(empty)} column(s) missing in every row, ignored: {empty[:10]}. "
+                  "They are still expected at predict time.", UserWarning, stacklevel=4)
 
 
 def infer_task(y: np.ndarray, classification: bool = False) -> str:
@@ -267,6 +285,8 @@ def _infer_schema(frame: pd.DataFrame, from_dataframe: bool) -> Schema:
 
 
 def _infer_kind(series: pd.Series, name: Any) -> Kind:
+    if series.isna().all():
+        return "empty"
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return "categorical"

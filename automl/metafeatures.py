@@ -81,7 +81,10 @@ def _finite(value: float) -> float:
 def _simple(dataset: Dataset) -> dict[str, float]:
     X, schema = dataset.X, dataset.schema
     n_rows, n_features = len(dataset.y), len(schema.columns)
-    missing = X.isna().to_numpy()
+    # Columns with no value at all are left out of X; they still count as missing here, so
+    # the data are described as the user gave them.
+    empty = sum(column.kind == "empty" for column in schema.columns)
+    missing = np.hstack([X.isna().to_numpy(), np.ones((n_rows, empty), dtype=bool)])
     categorical = schema.categorical_features
     cardinality = [np.log(X[name].nunique() + 1) for name in categorical]
     return {"log_n_rows": np.log(n_rows), "log_n_features": np.log(n_features),

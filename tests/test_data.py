@@ -127,3 +127,27 @@ def test_sparse_input_is_refused_with_the_fix():
     import scipy.sparse
     with pytest.raises(TypeError, match="toarray"):
         validate_input(scipy.sparse.csr_matrix(np.ones((4, 2))), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("empty", [[np.nan] * 4, [None] * 4, pd.array([None] * 4, dtype="str"),
+                                   pd.to_datetime([None] * 4)])
+def test_a_column_with_no_values_is_left_out_with_a_warning(empty):
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "gone": empty, "b": ["x", "y", "x", "y"]})
+    with pytest.warns(UserWarning, match=r"1 column\(s\) missing in every row, ignored: \['gone'\]"):
+        dataset = validate_input(X, [0, 1, 0, 1])
+    assert [column.kind for column in dataset.schema.columns] == ["numeric", "empty", "categorical"]
+    assert list(dataset.X.columns) == ["c0", "c2"]
+    assert dataset.schema.numeric_features == ["c0"]
+    assert dataset.schema.categorical_features == ["c2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        later = dataset.schema.transform(X.assign(gone=[1.0, 2.0, 3.0, 4.0]))
+    assert list(later.columns) == ["c0", "c2"]
+    with pytest.raises(SchemaError, match="lacks 1 column"):
+        dataset.schema.transform(X.drop(columns="gone"))
+
+
+def test_x_with_no_value_at_all_is_refused():
+    X = pd.DataFrame({"a": [np.nan] * 4, "b": [None] * 4})
+    with pytest.raises(InputError, match=r"every column of X is missing in every row \(\['a', 'b'\]\)"):
+        validate_input(X, [0, 1, 0, 1])

@@ -3,10 +3,12 @@ from __future__ import annotations
 import io
 import pickle
 import time
+import warnings
 
 import cloudpickle
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -54,6 +56,19 @@ def test_numpy_input():
     model = AutoMLClassifier(time_budget=30, random_state=0, max_trials=2).fit(X, y)
     assert (model.predict(X) == y).mean() > 0.8
     assert not hasattr(model, "feature_names_in_")
+
+
+def test_a_column_with_no_values_warns_at_fit_and_never_at_predict():
+    """Before, the imputers dropped it with a warning naming the internal column on every
+    predict call."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=150), "empty": np.nan, "b": rng.normal(size=150)})
+    y = (X["a"] + X["b"] > 0).astype(int)
+    with pytest.warns(UserWarning, match=r"missing in every row, ignored: \['empty'\]"):
+        model = AutoMLClassifier(time_budget=30, random_state=0, max_trials=4).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (model.predict(X) == y).mean() > 0.8
 
 
 def test_pickle_round_trips(mixed_frame):
