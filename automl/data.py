@@ -70,6 +70,11 @@ class Schema:
     def categorical_features(self) -> list[str]:
         return [column.internal for column in self.columns if column.kind == "categorical"]
 
+    @property
+    def empty_columns(self) -> list[Any]:
+        """The user's names of the columns with no value at fit time, left out of the frame."""
+        return [column.name for column in self.columns if column.kind == "empty"]
+
     def transform(self, X: Any, owner: str = "the model") -> pd.DataFrame:
         """Check X against the schema and convert it to the canonical frame.
 
@@ -170,7 +175,7 @@ def _check_empty_columns(schema: Schema) -> None:
     """Warn about the columns with no value at all, which no model can learn from: the
     imputers would drop them anyway, with a warning that names the internal column on every
     ``predict``. X made of such columns only is an error."""
-    empty = [column.name for column in schema.columns if column.kind == "empty"]
+    empty = schema.empty_columns
     if not empty:
         return
     if len(empty) == len(schema.columns):

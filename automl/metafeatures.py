@@ -83,7 +83,7 @@ def _simple(dataset: Dataset) -> dict[str, float]:
     n_rows, n_features = len(dataset.y), len(schema.columns)
     # Columns with no value at all are left out of X; they still count as missing here, so
     # the data are described as the user gave them.
-    empty = sum(column.kind == "empty" for column in schema.columns)
+    empty = len(schema.empty_columns)
     missing = np.hstack([X.isna().to_numpy(), np.ones((n_rows, empty), dtype=bool)])
     categorical = schema.categorical_features
     cardinality = [np.log(X[name].nunique() + 1) for name in categorical]

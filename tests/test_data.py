@@ -139,6 +139,7 @@ def test_a_column_with_no_values_is_left_out_with_a_warning(empty):
     assert list(dataset.X.columns) == ["c0", "c2"]
     assert dataset.schema.numeric_features == ["c0"]
     assert dataset.schema.categorical_features == ["c2"]
+    assert dataset.schema.empty_columns == ["gone"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         later = dataset.schema.transform(X.assign(gone=[1.0, 2.0, 3.0, 4.0]))
