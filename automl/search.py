@@ -4,8 +4,10 @@ hyperopt is used ask-and-tell style: ``Proposer.ask`` inserts a new trial docume
 decodes it into a readable config, ``Proposer.tell`` reports its score. Initial configs
 (the fast default first) are inserted as documents too, so TPE learns from them. Trials run
 in a :class:`~automl.runner.WorkerPool`; none starts unless it can end before the time
-reserved for the final refit. On large data a preview of the first config (fitted on a row
-sample, see ``automl.evaluate``) runs before everything else; TPE is not told of it.
+reserved for the final refit. Once ``defaults_after_seconds`` have passed, the family
+defaults still queued go before the warm-start configs still queued. On large data a
+preview of the first config (fitted on a row sample, see ``automl.evaluate``) runs before
+everything else; TPE is not told of it.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class SearchSettings:
     warm_allowance: TrialAllowance | None = None
     # Trials whose fits took less keep no fold models (``automl.jobs``): their refits are cheap.
     fold_models_min_seconds: float = 0.0
+    # Seconds into fit after which the queued family defaults go before the queued warm configs.
+    defaults_after_seconds: float | None = None
 
 
 class Proposer:
@@ -132,6 +136,9 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     stopping = True
                 if stopping or not pool.n_idle:
                     break
+                if settings.defaults_after_seconds is not None \
+                        and clock.elapsed() >= settings.defaults_after_seconds:
+                    queue = _defaults_first(queue)
                 trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
                 folds_to = None if store is None else store.fold_models_request(
@@ -182,6 +189,11 @@ def _next(proposer: Proposer, queue: deque, allowance: TrialAllowance | None = N
             logger.warning("skipping initial config %r: %s", config, error)
     trial_id, config = proposer.ask()
     return trial_id, config, proposer.source
+
+
+def _defaults_first(queue: deque) -> deque:
+    """``queue`` with its warm-start configs moved behind everything else, in order."""
+    return deque(sorted(queue, key=lambda item: item[1] in WARM_SOURCES))
 
 
 def _result_of(outcome: Any) -> tuple[TrialResult, Any]:

@@ -115,3 +115,32 @@ def test_a_warm_family_that_overran_its_estimate_is_not_queued_again(penguins, t
     assert ran[3][1] == "tpe"  # the second sleeper's place went to TPE
     assert allowance.slowdown["sleeper"] >= 15
     assert "skipping a warm-start sleeper config" in caplog.text
+
+
+def test_family_defaults_go_before_warm_configs_once_their_time_has_come(penguins, tmp_path):
+    """A warm config that hangs until its 2 s limit takes the search past the 1.5 s given
+    to the warm configs: the family default queued behind the next warm config runs first."""
+    X, y = _penguins(penguins)
+    dataset = validate_input(X, y)
+    space = compile_space(load_components([FAULTY_COMPONENTS]), dataset.task, dataset.n_rows,
+                          ["lightgbm", "logistic_regression", "sleeper"])
+    sleeper = space.validate({"model": "sleeper", "imputer": "median", "encoder": "onehot",
+                              "scaler": "none", "feature": "none"})
+    tuned = {**space.default_config("lightgbm"), "model.lightgbm.num_leaves": 7}
+    queue = [(sleeper, "portfolio"), (tuned, "warmstart"),
+             (space.default_config("logistic_regression"), "default")]
+    settings = SearchSettings(max_trials=3, per_trial_seconds=2.0, initial_configs=tuple(queue),
+                              defaults_after_seconds=1.5)
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("auto", dataset.task), 0)
+    pool = WorkerPool(context, 1, 1, 4000)
+    log = TrialLog(tmp_path / "trials.jsonl")
+    try:
+        while not pool.n_idle:  # the clock starts once the worker has: its start takes ~2 s
+            pool.poll()
+        run_search(space, pool, Clock(120), settings, log, lambda log: 1.0, {})
+    finally:
+        pool.close()
+    ran = [(trial.config["model"], trial.source, trial.result.status) for trial in log.trials]
+    assert ran == [("sleeper", "portfolio", "timeout"), ("logistic_regression", "default", "ok"),
+                   ("lightgbm", "warmstart", "ok")]
