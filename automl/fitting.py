@@ -168,11 +168,10 @@ def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
     them found a worse best pipeline as often as a better one: the defaults' spread of
     families is what TPE and the ensemble build on later; past a share of the budget, the
     search runs the defaults still queued first (``WARM_QUEUE_SHARE``). On data with many
-    classes a cheap
-    version of the fast default (``preview_config``: fewer rounds, a larger learning rate)
-    comes first of all, when it differs: LightGBM's defaults grow a tree per class a round,
-    and on one core their first trial could take longer than the trial limit, leaving no
-    cross-validated LightGBM at all.
+    classes a cheap version of the fast default (``preview_config``: fewer rounds, a larger
+    learning rate) comes first of all, when it differs: LightGBM's defaults grow a tree per
+    class a round, and on one core their first trial could take longer than the trial
+    limit, leaving no cross-validated LightGBM at all.
     """
     first = space.default_config()
     cheap = preview_config(first, n_classes)
