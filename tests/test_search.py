@@ -82,6 +82,23 @@ def test_large_data_gets_a_preview_first_that_nothing_ranks(tmp_path):
     assert model.best_score_ == trials["score"].max()
 
 
+def _search_with_one_worker(dataset, space, settings, tmp_path) -> list[tuple[str, str, str]]:
+    """Run ``settings``' search on one worker and return (model, source, status) per trial.
+    The clock starts once the worker has (its start takes about 2 s), so that the trials'
+    times, not the start-up's, decide what the search does."""
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("auto", dataset.task), 0)
+    pool = WorkerPool(context, 1, 1, 4000)
+    log = TrialLog(tmp_path / "trials.jsonl")
+    try:
+        while not pool.n_idle:
+            pool.poll()
+        run_search(space, pool, Clock(120), settings, log, lambda log: 1.0, {})
+    finally:
+        pool.close()
+    return [(trial.config["model"], trial.source, trial.result.status) for trial in log.trials]
+
+
 def test_a_warm_family_that_overran_its_estimate_is_not_queued_again(penguins, tmp_path, caplog):
     """A warm-start config estimated at 0.1 s hangs until its 2 s limit: the next queued
     config of its family is skipped, other families' warm configs still run."""
@@ -100,16 +117,8 @@ def test_a_warm_family_that_overran_its_estimate_is_not_queued_again(penguins, t
              (tuned, "warmstart"), (space.validate(other_sleeper), "portfolio")]
     settings = SearchSettings(max_trials=4, per_trial_seconds=2.0, initial_configs=tuple(queue),
                               warm_allowance=allowance)
-    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                                get_metric("auto", dataset.task), 0)
-    pool = WorkerPool(context, 1, 1, 4000)
-    log = TrialLog(tmp_path / "trials.jsonl")
-    try:
-        with caplog.at_level(logging.INFO, logger="automl.search"):
-            run_search(space, pool, Clock(120), settings, log, lambda log: 1.0, {})
-    finally:
-        pool.close()
-    ran = [(trial.config["model"], trial.source, trial.result.status) for trial in log.trials]
+    with caplog.at_level(logging.INFO, logger="automl.search"):
+        ran = _search_with_one_worker(dataset, space, settings, tmp_path)
     assert ran[:3] == [("lightgbm", "default", "ok"), ("sleeper", "portfolio", "timeout"),
                        ("lightgbm", "warmstart", "ok")]
     assert ran[3][1] == "tpe"  # the second sleeper's place went to TPE
@@ -131,16 +140,6 @@ def test_family_defaults_go_before_warm_configs_once_their_time_has_come(penguin
              (space.default_config("logistic_regression"), "default")]
     settings = SearchSettings(max_trials=3, per_trial_seconds=2.0, initial_configs=tuple(queue),
                               defaults_after_seconds=1.5)
-    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                                get_metric("auto", dataset.task), 0)
-    pool = WorkerPool(context, 1, 1, 4000)
-    log = TrialLog(tmp_path / "trials.jsonl")
-    try:
-        while not pool.n_idle:  # the clock starts once the worker has: its start takes ~2 s
-            pool.poll()
-        run_search(space, pool, Clock(120), settings, log, lambda log: 1.0, {})
-    finally:
-        pool.close()
-    ran = [(trial.config["model"], trial.source, trial.result.status) for trial in log.trials]
+    ran = _search_with_one_worker(dataset, space, settings, tmp_path)
     assert ran == [("sleeper", "portfolio", "timeout"), ("logistic_regression", "default", "ok"),
                    ("lightgbm", "warmstart", "ok")]
