@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -141,9 +142,10 @@ def summarise(frame: pd.DataFrame) -> str:
     per_split = compare(frame, by_split=True)
     for budget, group in pairs.groupby("budget"):
         change = group["warm_vs_cold"]
-        lines.append(f"{budget:g} s: {len(group)} datasets; warm start wins {(change > 0).mean():.1%}, "
-                     f"ties {(change == 0).mean():.1%}, loses {(change < 0).mean():.1%}; "
-                     f"median change {change.median():+.3%}")
+        low, high = win_interval(int((change > 0).sum()), len(group))
+        lines.append(f"{budget:g} s: {len(group)} datasets; warm start wins {(change > 0).mean():.1%} "
+                     f"(95 % interval {low:.1%} to {high:.1%}), ties {(change == 0).mean():.1%}, "
+                     f"loses {(change < 0).mean():.1%}; median change {change.median():+.3%}")
         if group["splits"].max() > 1:
             each = per_split[per_split["budget"] == budget]["warm_vs_cold"]
             lines.append(f"  (test scores averaged over up to {group['splits'].max()} splits "
@@ -158,6 +160,13 @@ def summarise(frame: pd.DataFrame) -> str:
     lines.append("largest time to the first usable model: " + ", ".join(
         f"{mode} {seconds:.2f} s" for mode, seconds in first.items()))
     return "\n".join(lines)
+
+
+def win_interval(wins: int, datasets: int) -> tuple[float, float]:
+    """The 95 % Clopper-Pearson interval of the share of datasets warm wins on: whether a
+    win rate on this many datasets can tell a target (70 %) from a coin flip."""
+    interval = binomtest(wins, datasets).proportion_ci(confidence_level=0.95)
+    return float(interval.low), float(interval.high)
 
 
 def validation_line(frame: pd.DataFrame) -> str:

@@ -115,7 +115,7 @@ def test_warmstart_summary_averages_each_mode_over_the_splits_both_ran():
     assert pairs.loc["a", "warm_vs_cold"] > 0  # RMSE: lower is better
     assert list(compare(frame, by_split=True)["warm_vs_cold"] > 0) == [False, True]
     text = summarise(frame)
-    assert "60 s: 1 datasets; warm start wins 100.0%" in text
+    assert "60 s: 1 datasets; warm start wins 100.0% (95 % interval 2.5% to 100.0%)" in text
     assert "over the 2 single splits: wins 50.0%, ties 0.0%, losses 50.0%" in text
     assert "warm higher on 2, equal on 0, lower on 0 of 2 runs" in text
     # a CSV written before --splits reads as split 0
@@ -169,3 +169,44 @@ def test_warmstart_curve_and_best_score_leave_out_the_preview():
                           "finished_at_seconds": [1.5, 2.5, 9.0, 50.0]})
     assert anytime_curve(board) == [(2.5, -0.56), (9.0, -0.53)]
     assert searched(board)["score"].max() == -0.53
+
+
+def _runs(path, rows):
+    """Write ``rows`` (dataset, mode, split, test score) as a run_warmstart CSV at ``path``."""
+    import pandas as pd
+
+    pd.DataFrame([{"dataset": name, "task": "regression", "budget": 60.0, "mode": mode,
+                   "split": split, "test_score": test, "validation_score": -test,
+                   "first_model_seconds": 1.0, "curve": "[[1.0, %r]]" % -test}
+                  for name, mode, split, test in rows]).to_csv(path, index=False)
+    return path
+
+
+def test_pairing_keeps_the_runs_both_modes_made_and_each_later_file_wins(tmp_path):
+    import pandas as pd
+
+    script = _benchmark("pair_runs")
+    old = _runs(tmp_path / "old.csv", [("a", "warm", 0, 9.0), ("a", "cold", 0, 2.0),
+                                       ("b", "cold", 0, 3.0), ("c", "cold", 1, 1.0)])
+    new = _runs(tmp_path / "new.csv", [("a", "warm", 0, 1.5), ("b", "warm", 1, 2.0),
+                                       ("c", "warm", 1, 1.2)])
+    out = tmp_path / "paired.csv"
+    script.main(["--warm", str(old), str(new), "--cold", str(old), "--csv", str(out)])
+    paired = pd.read_csv(out)
+    # a: the new warm run replaced the old one; b: no split both modes ran; c: split 1 paired
+    assert sorted(zip(paired["dataset"], paired["mode"], paired["split"], paired["test_score"])) \
+        == [("a", "cold", 0, 2.0), ("a", "warm", 0, 1.5), ("c", "cold", 1, 1.0),
+            ("c", "warm", 1, 1.2)]
+    assert "60 s: 2 datasets; warm start wins 50.0%" in out.with_suffix(".md").read_text()
+    assert (tmp_path / "paired-anytime.png").exists()
+
+
+def test_pairing_refuses_a_file_without_the_mode_it_is_given(tmp_path):
+    cold_only = _runs(tmp_path / "cold.csv", [("a", "cold", 0, 2.0)])
+    done = _run("pair_runs.py", ["--warm", str(cold_only), "--cold", str(cold_only),
+                                 "--csv", str(tmp_path / "out.csv")])
+    assert done.returncode == 2
+    assert f"{cold_only} holds no warm runs (it holds cold); give it to --cold" in done.stderr
+    done = _run("pair_runs.py", ["--warm", str(tmp_path / "none.csv"), "--cold", str(cold_only),
+                                 "--csv", str(tmp_path / "out.csv")])
+    assert done.returncode == 2 and f"no such CSV: {tmp_path / 'none.csv'}" in done.stderr

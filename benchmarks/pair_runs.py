@@ -1,0 +1,79 @@
+"""Warm runs from some ``run_warmstart`` CSVs paired with cold runs from others, summarised.
+
+A change that only touches the warm start leaves the cold searches as they were, so only the
+warm mode is rerun (``--modes warm``) and its rows are paired with the cold rows of an earlier
+run on the same splits; a run over several sessions (one split now, more later) is put
+together the same way. Each mode's rows come from its own files; where two files hold the same
+(dataset, budget, mode, split), the later file on the command line wins. Only the (dataset,
+budget, split) that both modes ran are kept. Writes the paired rows to ``--csv``, the summary
+of ``run_warmstart.summarise`` beside it (``.md``) and the anytime plot (``-anytime.png``).
+
+    python benchmarks/pair_runs.py --warm NEW-WARM.csv --cold OLD.csv --csv PAIRED.csv
+    python benchmarks/pair_runs.py --warm split0.csv split1-warm.csv \\
+        --cold split0.csv split1-cold.csv --csv two-splits.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_warmstart import MODES, plot, summarise, with_splits  # noqa: E402
+
+KEYS = ["dataset", "budget", "mode", "split"]
+
+
+def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
+    """``mode``'s rows of ``paths``, a later file's row replacing an earlier file's.
+
+    Raises ValueError naming a file that holds no row of ``mode``: pairing with it would
+    silently leave every dataset out.
+    """
+    frames = []
+    for path in paths:
+        frame = with_splits(pd.read_csv(path))
+        mine = frame[frame["mode"] == mode]
+        if mine.empty:
+            held = ", ".join(sorted(set(frame["mode"]))) or "no rows"
+            raise ValueError(f"{path} holds no {mode} runs (it holds {held}); give it to "
+                             f"--{'cold' if mode == 'warm' else 'warm'} or leave it out.")
+        frames.append(mine)
+    return pd.concat(frames, ignore_index=True).drop_duplicates(KEYS, keep="last")
+
+
+def pair(warm: pd.DataFrame, cold: pd.DataFrame) -> pd.DataFrame:
+    """The rows of both modes for each (dataset, budget, split) that both ran, sorted."""
+    both = pd.concat([warm, cold], ignore_index=True)
+    runs = both.groupby(["dataset", "budget", "split"])["mode"].transform("nunique")
+    return both[runs == len(MODES)].sort_values(KEYS).reset_index(drop=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warm", type=Path, nargs="+", required=True)
+    parser.add_argument("--cold", type=Path, nargs="+", required=True)
+    parser.add_argument("--csv", type=Path, required=True, help="where the paired rows go")
+    args = parser.parse_args(argv)
+    missing = [str(path) for path in args.warm + args.cold if not path.is_file()]
+    if missing:
+        parser.error(f"no such CSV: {', '.join(missing)}")
+    try:
+        paired = pair(rows_of("warm", args.warm), rows_of("cold", args.cold))
+    except ValueError as error:
+        parser.error(str(error))
+    if paired.empty:
+        parser.error("the warm and the cold files share no (dataset, budget, split)")
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
+    paired.to_csv(args.csv, index=False)
+    text = summarise(paired)
+    args.csv.with_suffix(".md").write_text(text + "\n")
+    plot(paired, args.csv.with_name(f"{args.csv.stem}-anytime.png"))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
