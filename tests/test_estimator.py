@@ -46,7 +46,10 @@ def test_regressor_and_task_inference(penguins):
                        random_state=0, max_trials=3)
     assert isinstance(model, AutoMLRegressor) and model.task_ == "regression"
     assert model.metric_ == "rmse"
-    assert model.predict(frame).shape == (len(frame),)  # the extra target column is ignored
+    with pytest.warns(UserWarning, match=r"1 column\(s\) not seen at fit time, ignored: "
+                      r"\['body_mass_g'\]"):
+        predicted = model.predict(frame)
+    assert predicted.shape == (len(frame),)  # the extra target column is ignored, with a warning
 
 
 def test_numpy_input():
