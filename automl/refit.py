@@ -163,7 +163,7 @@ def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: Worker
                 loading = time.monotonic()
                 loaded[trial.trial] = cloudpickle.loads(outcome.value)
                 # What follows a refit counts against the budget too: a 559 MB extra-trees
-                # model (krkopt, 18 classes) took 2.2 s to load here.
+                # model (krkopt, 18 classes) took 2.2 s to load on one core.
                 logger.info("refit trial %d in %.1f s; its %.0f MB model loaded in %.1f s",
                             trial.trial, outcome.seconds, len(outcome.value) / 2**20,
                             time.monotonic() - loading)

@@ -25,6 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_warmstart import MODES, plot, summarise, with_splits  # noqa: E402
 
 KEYS = ["dataset", "budget", "mode", "split"]
+# What the pairing and the summary read (``split`` may be absent: older CSVs hold split 0).
+RUN_COLUMNS = ["dataset", "task", "budget", "mode", "test_score", "validation_score",
+               "first_model_seconds", "curve"]
 
 
 def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
@@ -35,7 +38,15 @@ def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
     """
     frames = []
     for path in paths:
-        frame = with_splits(pd.read_csv(path))
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is not a CSV that pandas can read ({error}).") from error
+        lacking = [column for column in RUN_COLUMNS if column not in frame.columns]
+        if lacking:
+            raise ValueError(f"{path} lacks the column(s) {', '.join(lacking)} of a "
+                             f"run_warmstart.py CSV; give the --csv files that script wrote.")
+        frame = with_splits(frame)
         mine = frame[frame["mode"] == mode]
         if mine.empty:
             held = ", ".join(sorted(set(frame["mode"]))) or "no rows"

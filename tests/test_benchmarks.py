@@ -210,3 +210,9 @@ def test_pairing_refuses_a_file_without_the_mode_it_is_given(tmp_path):
     done = _run("pair_runs.py", ["--warm", str(tmp_path / "none.csv"), "--cold", str(cold_only),
                                  "--csv", str(tmp_path / "out.csv")])
     assert done.returncode == 2 and f"no such CSV: {tmp_path / 'none.csv'}" in done.stderr
+    not_runs = tmp_path / "other.csv"
+    not_runs.write_text("dataset,score\na,1.0\n")
+    done = _run("pair_runs.py", ["--warm", str(not_runs), "--cold", str(cold_only),
+                                 "--csv", str(tmp_path / "out.csv")])
+    assert done.returncode == 2
+    assert f"{not_runs} lacks the column(s) task, budget, mode, test_score" in done.stderr
