@@ -216,3 +216,8 @@ def test_pairing_refuses_a_file_without_the_mode_it_is_given(tmp_path):
                                  "--csv", str(tmp_path / "out.csv")])
     assert done.returncode == 2
     assert f"{not_runs} lacks the column(s) task, budget, mode, test_score" in done.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    done = _run("pair_runs.py", ["--warm", str(empty), "--cold", str(cold_only),
+                                 "--csv", str(tmp_path / "out.csv")])
+    assert done.returncode == 2 and f"{empty} is not a CSV that pandas can read" in done.stderr
