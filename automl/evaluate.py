@@ -41,6 +41,7 @@ from sklearn.pipeline import Pipeline
 from automl.data import Dataset
 from automl.exceptions import InputError
 from automl.metrics import Metric
+from automl.model_size import Handover, estimate_handover
 from automl.pipeline import KeepColumns, build_pipeline, numeric_selection
 from automl.space import CompiledSpace, Config
 
@@ -77,6 +78,13 @@ class Resampling:
         return sum(len(train) for train, _ in self.folds)
 
     @property
+    def rows_factor(self) -> float:
+        """All rows over the last fit's training rows: what a model grows by when refit on all
+        rows (a fully grown tree's nodes grow with its rows)."""
+        train, validation = self.folds[-1]
+        return (len(train) + len(validation)) / len(train)
+
+    @property
     def refit_factor(self) -> float:
         """One fit on all rows, in units of the summed fold fit time (fit time ~ rows)."""
         if self.kind == "holdout":
@@ -97,6 +105,7 @@ class TrialResult:
     predict_seconds: float = 0.0
     predictions: np.ndarray | None = None  # out-of-fold, NaN rows never validated
     fold_models: str | None = None  # file of the pickled fold models, when they were kept
+    handover: Handover = Handover()  # of the last fold's pipeline (``automl.model_size``)
 
 
 @dataclass(frozen=True)
@@ -254,7 +263,8 @@ def _score(config: Config, context: EvaluationContext, n_threads: int,
         return TrialResult("failed", error=f"ValueError: the score is {score}",
                            fit_seconds=fit_seconds), []
     return TrialResult("ok", score=score, fit_seconds=fit_seconds,
-                       predict_seconds=predict_seconds, predictions=predictions), fitted
+                       predict_seconds=predict_seconds, predictions=predictions,
+                       handover=estimate_handover(pipeline)), fitted
 
 
 def _empty_predictions(dataset: Dataset) -> np.ndarray:

@@ -22,7 +22,7 @@ from automl.evaluate import (PREVIEW_ROWS, EvaluationContext, has_preview, make_
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
 from automl.prediction_store import PredictionStore
-from automl.refit import refit_reserve
+from automl.refit import RefitModels, refit_reserve
 from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
 from automl.space import CompiledSpace, Config, compile_space, config_key
@@ -117,7 +117,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
     margin = end_margin_seconds(clock.budget_seconds)
     store = PredictionStore(options.ensemble.nbest, log.path.parent / f"{log.path.stem}-oof")
-    models: dict[int, bytes] = {}  # pickled full-data models, by trial
+    models = RefitModels(store.spill_dir)  # full-data models, by trial
     early: dict[int, bytes] = {}  # the preview's or first trial's model: the last resort
 
     def reserve(log: TrialLog) -> float:

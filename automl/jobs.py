@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from automl.ensemble import fold_average
 from automl.evaluate import (EvaluationContext, TrialResult, fit_final, preview,
                              score_and_keep_folds)
 from automl.exceptions import ComponentError
+from automl.model_size import estimate_handover
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,16 @@ MAX_FOLD_MODEL_BYTES = 128 * 2**20
 # Nor are they kept by a trial whose fits took more than this share of its time limit: their
 # pickling must not push it past the limit (it would lose the trial's score with them).
 MAX_FOLD_MODEL_TIME_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class RefitFile:
+    """A refit's model, pickled to ``path`` by the worker: its size and the seconds it should
+    take to load (``automl.model_size``)."""
+
+    path: str
+    nbytes: int
+    load_seconds: float
 
 
 class _TooLarge(Exception):
@@ -50,12 +61,13 @@ class _CappedFile:
 
 def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
     """Run one request: ``("evaluate", (config, keep, folds_to))``, ``("preview", (config,
-    rows))`` or ``("refit", config)``.
+    rows))`` or ``("refit", (config, path))``.
 
     ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
     training rows, so the first trial leaves a usable model behind without a second fit; a
-    preview always returns its pipeline. With ``folds_to`` = (file, threshold, time limit,
-    least fit seconds), a trial that scores above the threshold, and whose fits took at least
+    preview always returns its pipeline; a refit writes the pipeline fitted on all rows to
+    ``path`` and returns a :class:`RefitFile`. With ``folds_to`` = (file, threshold, time
+    limit, least fit seconds), a trial that scores above the threshold, and whose fits took at least
     the least fit seconds and at most ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes
     its fold models, averaged, to that file and says so in ``TrialResult.fold_models``.
     """
@@ -72,7 +84,7 @@ def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int)
         result, pipeline = preview(config, context, rows, n_threads)
         return result, (_pickled(pipeline) if pipeline is not None else None)
     if kind == "refit":
-        return _refit_or_error(argument, context, n_threads)
+        return _refit_or_error(*argument, context, n_threads)
     raise ValueError(f"unknown job kind {kind!r}")
 
 
@@ -88,13 +100,32 @@ def warm_up(context: EvaluationContext) -> None:
                     pass  # reported by the trial that needs it
 
 
-def _refit_or_error(config: dict, context: EvaluationContext, n_threads: int) -> bytes | str:
+def _refit_or_error(config: dict, path: str, context: EvaluationContext,
+                    n_threads: int) -> RefitFile | str:
+    """Fit ``config`` on all rows and pickle it to ``path``; what the parent needs to load it,
+    or the error."""
     try:
-        return _pickled(fit_final(config, context, n_threads))
+        model = fit_final(config, context, n_threads)
+        load_seconds = estimate_handover(model).load_seconds
+        _dump(model, path)
+        return RefitFile(path, os.path.getsize(path), load_seconds)
     except MemoryError as error:
         return f"MemoryError: {error}"
     except Exception as error:  # reported to the parent, which falls back
         return f"{type(error).__name__}: {error}"
+
+
+def _dump(model: Any, path: str, max_bytes: int | None = None) -> None:
+    """Pickle ``model`` to ``path`` (stopping with ``_TooLarge`` past ``max_bytes``), never
+    leaving a half-written file under the name the parent reads."""
+    temporary = f"{path}.tmp"
+    try:
+        with open(temporary, "wb") as handle:
+            cloudpickle.dump(model, handle if max_bytes is None
+                             else _CappedFile(handle, max_bytes))
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def _keeps_folds(result: TrialResult, threshold: float, time_limit: float,
@@ -107,17 +138,12 @@ def _keeps_folds(result: TrialResult, threshold: float, time_limit: float,
 def _save_folds(pipelines: list[Any], context: EvaluationContext, path: str) -> str | None:
     """Write the fold models, averaged, to ``path``; the path, or None when they were too
     large or could not be pickled or written."""
-    temporary = f"{path}.tmp"
     try:
-        with open(temporary, "wb") as handle:
-            cloudpickle.dump(fold_average(pipelines, context.dataset.n_classes),
-                             _CappedFile(handle, MAX_FOLD_MODEL_BYTES))
-        os.replace(temporary, path)  # never a half-written file under the name the parent reads
+        _dump(fold_average(pipelines, context.dataset.n_classes), path, MAX_FOLD_MODEL_BYTES)
         return path
     except Exception as error:  # the refit path remains; this is a fallback only
         if not isinstance(error, _TooLarge):
             logger.info("fold models not kept: %s: %s", type(error).__name__, error)
-        Path(temporary).unlink(missing_ok=True)
         return None
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 import cloudpickle
@@ -27,13 +28,15 @@ from threadpoolctl import threadpool_limits
 from automl.clock import Clock
 from automl.data import Dataset
 from automl.evaluate import EvaluationContext, Resampling, fit_final
+from automl.jobs import RefitFile
+from automl.model_size import Handover
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
 logger = logging.getLogger(__name__)
 
-# Fit time grows a little faster than linearly in rows for most models, and the refit pays
-# for pickling the model back: keep a margin over the linear estimate.
+# Fit time grows a little faster than linearly in rows for most models: keep a margin over
+# the linear estimate where a refit that runs over would cost the fallbacks their time.
 _REFIT_SAFETY_FACTOR = 1.3
 _REFIT_OVERHEAD_SECONDS = 0.3
 _REFIT_BUFFER_SECONDS = 0.5
@@ -41,13 +44,52 @@ _REFIT_BUFFER_SECONDS = 0.5
 ALL_ROWS, FOLDS, ONE_FOLD = "all rows", "folds", "one fold"
 
 
-def estimated_refit_seconds(trial: Trial, resampling: Resampling) -> float:
-    """Seconds a full-data fit of this trial's config should take."""
-    return (trial.result.fit_seconds * resampling.refit_factor * _REFIT_SAFETY_FACTOR
-            + _REFIT_OVERHEAD_SECONDS)
+def estimated_refit_seconds(trial: Trial, resampling: Resampling,
+                            safety: float = _REFIT_SAFETY_FACTOR) -> float:
+    """Seconds a full-data fit of this trial's config should take (its fit time scaled
+    linearly to all rows, times ``safety``), with the handover of its model (pickled in the
+    worker, loaded here; ``automl.model_size``)."""
+    return (trial.result.fit_seconds * resampling.refit_factor * safety
+            + _REFIT_OVERHEAD_SECONDS + estimated_handover(trial, resampling).seconds)
 
 
-def refit_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resampling) -> float:
+def estimated_handover(trial: Trial, resampling: Resampling) -> Handover:
+    """The handover of this trial's model refit on all rows: its last fold's, grown with the
+    rows."""
+    return trial.result.handover.scaled(resampling.rows_factor)
+
+
+class RefitModels:
+    """The trials refit on all rows, as pickle files in the run's folder, by trial.
+
+    The workers write them there rather than sending them down the pipe: a 1.4 GB forest
+    took 10.3 s to send that way on krkopt, and it was held twice in this process.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._paths: dict[int, Path] = {}
+
+    def __contains__(self, trial: object) -> bool:
+        return trial in self._paths
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def path_for(self, trial: int) -> Path:
+        """Where a worker should write trial ``trial``'s model."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory / f"trial-{trial}-refit.pkl"
+
+    def add(self, trial: int, path: Path) -> None:
+        self._paths[trial] = Path(path)
+
+    def load(self, trial: int) -> Any:
+        with self._paths[trial].open("rb") as handle:
+            return cloudpickle.load(handle)
+
+
+def refit_reserve(log: TrialLog, models: RefitModels, resampling: Resampling) -> float:
     """Time to keep back during the search for refitting the incumbent.
 
     Beyond the estimate, a buffer covers the gap between the search stopping and the refit
@@ -59,7 +101,7 @@ def refit_reserve(log: TrialLog, models: dict[int, bytes], resampling: Resamplin
     return estimated_refit_seconds(best, resampling) + _REFIT_BUFFER_SECONDS
 
 
-def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock: Clock,
+def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clock,
                 context: EvaluationContext, n_threads: int, end_margin_seconds: float,
                 early_models: dict[int, bytes] | None = None,
                 fold_models: Callable[[int], Any | None] | None = None
@@ -75,7 +117,7 @@ def final_model(log: TrialLog, models: dict[int, bytes], pool: WorkerPool, clock
     early_models = early_models or {}
     for trial in log.ranked():
         if trial.trial in models:
-            return cloudpickle.loads(models[trial.trial]), trial, ALL_ROWS
+            return models.load(trial.trial), trial, ALL_ROWS
         time_left = clock.remaining() - end_margin_seconds
         if estimated_refit_seconds(trial, resampling) <= time_left:
             model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
@@ -119,20 +161,21 @@ def kept_model(trial: Trial, early_models: dict[int, bytes], stacklevel: int = 3
     return cloudpickle.loads(early_models[trial.trial])
 
 
-def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: WorkerPool,
+def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
                      clock: Clock, end_margin_seconds: float, context: EvaluationContext,
                      n_threads: int) -> dict[int, Any]:
     """The trials fitted on all rows, by trial: refit in the workers, in parallel.
 
-    Each job runs under the hard time limit of what is left of the budget. Each model is
-    unpickled as it arrives, while the workers go on with the others, so that loading a
-    large forest does not come after the last refit. Successes also land, pickled, in
-    ``models``; a trial already there is not refit. When no worker is alive (the last trial
-    was killed and its replacement is still starting, which takes seconds), the next refit
-    runs in this process: the estimates from the measured fit times have judged it to fit.
+    Each job runs under the hard time limit of what is left of the budget less the time its
+    model should take to load here (``automl.model_size``); a model whose load, estimated from
+    its size, no longer fits when it arrives is not loaded. Each model is loaded as it
+    arrives, while the workers go on with the next refits, so that loading a large forest does
+    not come after the last refit. Successes also land in ``models``; a trial already there is
+    not refit. When no worker is alive (the last trial was killed and its replacement is
+    still starting, which takes seconds), the next refit runs in this process: the estimates
+    from the measured fit times have judged it to fit.
     """
-    loaded = {trial.trial: cloudpickle.loads(models[trial.trial]) for trial in trials
-              if trial.trial in models}
+    loaded = {trial.trial: models.load(trial.trial) for trial in trials if trial.trial in models}
     pending = [trial for trial in trials if trial.trial not in models]
     running: dict[tuple[str, int], Trial] = {}
     while pending or running:
@@ -150,27 +193,54 @@ def refit_in_workers(trials: list[Trial], models: dict[int, bytes], pool: Worker
                 if model is not None:
                     loaded[trial.trial] = model
                 continue
-        while pending and pool.n_idle:
-            trial = pending.pop(0)
-            running[("refit", trial.trial)] = trial
-            pool.submit(("refit", trial.trial), ("refit", trial.config), time_left)
-        for job_id, outcome in pool.poll():
-            trial = running.pop(job_id, None)
-            if trial is None:
-                continue
-            if outcome.status == "done" and isinstance(outcome.value, bytes):
-                models[trial.trial] = outcome.value
-                loading = time.monotonic()
-                loaded[trial.trial] = cloudpickle.loads(outcome.value)
-                # What follows a refit counts against the budget too: a 559 MB extra-trees
-                # model (krkopt, 18 classes) took 2.2 s to load on one core.
-                logger.info("refit trial %d in %.1f s; its %.0f MB model loaded in %.1f s",
-                            trial.trial, outcome.seconds, len(outcome.value) / 2**20,
-                            time.monotonic() - loading)
+        _submit(pending, running, pool, models, context, time_left)
+        finished = [(running.pop(job_id), outcome) for job_id, outcome in pool.poll()
+                    if job_id in running]
+        # The workers just freed start on the next refits before the models are loaded here.
+        _submit(pending, running, pool, models, context, clock.remaining() - end_margin_seconds)
+        for trial, outcome in finished:
+            if outcome.status == "done" and isinstance(outcome.value, RefitFile):
+                _load_refit(trial, outcome.value, outcome.seconds, models, loaded,
+                            clock.remaining() - end_margin_seconds)
             else:
                 logger.warning("refitting trial %d failed (%s): %s", trial.trial,
                                outcome.status, outcome.error or outcome.value)
     return loaded
+
+
+def _submit(pending: list[Trial], running: dict[tuple[str, int], Trial], pool: WorkerPool,
+            models: RefitModels, context: EvaluationContext, time_left: float) -> None:
+    """Start the next pending refits on the idle workers, each limited to ``time_left`` less
+    its model's estimated load; one whose load alone would not fit is not started."""
+    while pending and pool.n_idle and time_left > 0:
+        trial = pending.pop(0)
+        limit = time_left - estimated_handover(trial, context.resampling).load_seconds
+        if limit <= 0:
+            logger.info("not refitting trial %d: loading its model alone would not fit in the "
+                        "%.1f s left", trial.trial, time_left)
+            continue
+        running[("refit", trial.trial)] = trial
+        pool.submit(("refit", trial.trial),
+                    ("refit", (trial.config, str(models.path_for(trial.trial)))), limit)
+
+
+def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitModels,
+                loaded: dict[int, Any], time_left: float) -> None:
+    """Load a worker's refit into ``loaded`` (and ``models``), unless its estimated load time
+    says it would end after ``time_left``; then its file is deleted."""
+    megabytes = refit.nbytes / 2**20
+    if refit.load_seconds > time_left:
+        logger.warning("trial %d was refit in %.1f s, but loading its %.0f MB model would take "
+                       "about %.1f s of the %.1f s left: not used", trial.trial, seconds,
+                       megabytes, refit.load_seconds, time_left)
+        Path(refit.path).unlink(missing_ok=True)
+        return
+    models.add(trial.trial, Path(refit.path))
+    loading = time.monotonic()
+    loaded[trial.trial] = models.load(trial.trial)
+    logger.info("refit trial %d in %.1f s; its %.0f MB model loaded in %.1f s (estimated "
+                "%.1f s)", trial.trial, seconds, megabytes, time.monotonic() - loading,
+                refit.load_seconds)
 
 
 def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any | None:

@@ -12,8 +12,8 @@ from sklearn.pipeline import Pipeline
 
 import automl
 from automl.assemble import (EnsembleSettings, _add_fold_models, _affordable, _makespan,
-                             assemble_final_model, ensemble_reserve, selection_deadline,
-                             selection_seconds)
+                             assemble_final_model, ensemble_reserve, refits_seconds,
+                             selection_deadline, selection_seconds)
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import validate_input
@@ -21,8 +21,9 @@ from automl.ensemble import FoldAverage, WeightedEnsemble
 from automl.evaluate import EvaluationContext, Resampling, TrialResult, make_resampling
 from automl.fitting import initial_configs
 from automl.metrics import get_metric
+from automl.model_size import Handover
 from automl.prediction_store import PredictionStore
-from automl.refit import refit_reserve
+from automl.refit import RefitModels, refit_reserve
 from automl.runner import WorkerPool
 from automl.search import SearchSettings, run_search
 from automl.space import compile_space
@@ -44,8 +45,9 @@ def searched(penguins, tmp_path):
     context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
                                 get_metric("auto", dataset.task), 0)
     pool = WorkerPool(context, 1, 2, 4000)
-    log, models, early = TrialLog(tmp_path / "trials.jsonl"), {}, {}
+    log, early = TrialLog(tmp_path / "trials.jsonl"), {}
     store = PredictionStore(20, tmp_path / "oof", memory_bytes=0)
+    models = RefitModels(store.spill_dir)
     settings = SearchSettings(max_trials=6, initial_configs=tuple(initial_configs(space, ())))
     clock = Clock(120)
     try:
@@ -189,28 +191,31 @@ def test_ensemble_attributes_agree_with_the_leaderboard(penguins):
         assert any(np.allclose(members * n, np.round(members * n)) for n in range(2, 11))
 
 
-def _trial(number, fit_seconds, score):
+def _trial(number, fit_seconds, score, handover=Handover()):
     return Trial(number, {"model": "lightgbm"}, "tpe",
-                 TrialResult("ok", score=score, fit_seconds=fit_seconds), 0.0, 1.0)
+                 TrialResult("ok", score=score, fit_seconds=fit_seconds, handover=handover),
+                 0.0, 1.0)
 
 
 def _cv():
     return Resampling("cv", tuple((np.arange(80), np.arange(80, 100)) for _ in range(5)))
 
 
-def test_short_time_drops_the_least_used_members_first():
+def test_short_time_drops_the_least_used_members_first(tmp_path):
     trials = {0: _trial(0, 4.0, 0.9), 1: _trial(1, 40.0, 0.8), 2: _trial(2, 8.0, 0.7)}
     selected = {0: 5, 1: 1, 2: 2}
-    # refit estimates: 1.6, 13.3 and 2.9 s (fold time / 4 x 1.3 + 0.3)
+    # refit estimates: 1.3, 10.3 and 2.3 s (fold time / 4 + 0.3: no safety margin here)
     assert _affordable(selected, trials, {}, _cv(), 100.0, 1) == selected
     assert _affordable(selected, trials, {}, _cv(), 10.0, 1) == {0: 5, 2: 2}
     assert _affordable(selected, trials, {}, _cv(), 2.0, 1) == {0: 5}
-    assert _affordable(selected, trials, {0: b"fitted"}, _cv(), 0.5, 1) == {0: 5}
+    fitted = RefitModels(tmp_path)
+    fitted.add(0, tmp_path / "trial-0-refit.pkl")
+    assert _affordable(selected, trials, fitted, _cv(), 0.5, 1) == {0: 5}
 
 
 def test_a_member_that_can_never_fit_goes_before_cheaper_less_used_ones():
     trials = {0: _trial(0, 4.0, 0.9), 1: _trial(1, 40.0, 0.8), 2: _trial(2, 8.0, 0.7)}
-    # the heavy member is used most, but its 13.3 s refit alone does not fit in 6 s
+    # the heavy member is used most, but its 10.3 s refit alone does not fit in 6 s
     assert _affordable({0: 2, 1: 7, 2: 1}, trials, {}, _cv(), 6.0, 1) == {0: 2, 2: 1}
 
 
@@ -232,6 +237,15 @@ def test_a_kept_first_trial_that_was_not_refit_replaces_weaker_survivors(tmp_pat
     # a member that was not refit and has no kept pipeline changes nothing
     assert _or_kept_member(survivors, 0.65, [(second, 0.9)], early) is survivors
     assert _or_kept_member(survivors, 0.65, [], early) is survivors
+
+
+def test_only_the_longest_load_comes_after_the_refits():
+    # refits of 1.6 and 2.9 s (fold time / 4 x 1.3 + 0.3) and loads of 4 x 1.25 and 2 x 1.25 s
+    # (each model grows with the rows): one load overlaps the other refit
+    trials = [_trial(0, 4.0, 0.9, Handover(1.0, 4.0)), _trial(1, 8.0, 0.8, Handover(0.0, 2.0))]
+    assert refits_seconds(trials, _cv(), 1) == pytest.approx(1.6 + 1.25 + 2.9 + 5.0)
+    assert refits_seconds(trials, _cv(), 2) == pytest.approx(2.9 + 5.0)
+    assert refits_seconds([], _cv(), 2) == 0.0
 
 
 def test_makespan_uses_every_worker():

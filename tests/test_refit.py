@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import logging
+import time
+
 import numpy as np
 import pytest
 
+from automl.clock import Clock
 from automl.evaluate import Resampling, TrialResult
-from automl.refit import estimated_refit_seconds, refit_reserve
+from automl.model_size import Handover
+from automl.refit import RefitModels, estimated_refit_seconds, refit_in_workers, refit_reserve
+from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
 
@@ -27,11 +33,13 @@ def test_refit_estimate_scales_fold_time_to_all_rows():
 
 def test_reserve_is_zero_when_the_incumbent_is_already_fitted(tmp_path):
     log = TrialLog(tmp_path / "t.jsonl")
-    assert refit_reserve(log, {}, _resampling("cv")) == 0.0
+    models = RefitModels(tmp_path)
+    assert refit_reserve(log, models, _resampling("cv")) == 0.0
     log.append(_trial(0, 2.0, score=0.7))
-    assert refit_reserve(log, {0: b"model"}, _resampling("cv")) == 0.0
+    models.add(0, tmp_path / "trial-0-refit.pkl")
+    assert refit_reserve(log, models, _resampling("cv")) == 0.0
     log.append(_trial(1, 4.0, score=0.9))
-    assert refit_reserve(log, {0: b"model"}, _resampling("cv")) > 4.0 / 4
+    assert refit_reserve(log, models, _resampling("cv")) > 4.0 / 4
 
 
 def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tmp_path):
@@ -40,7 +48,6 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.clock import Clock
     from automl.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 50.0, score=0.7))
@@ -60,7 +67,6 @@ def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.clock import Clock
     from automl.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 80.0, score=0.9))  # the best, kept from its last fold, no time to refit
@@ -82,7 +88,6 @@ def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.clock import Clock
     from automl.ensemble import fold_average
     from automl.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
@@ -107,7 +112,6 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.clock import Clock
     from automl.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.5, score=0.95, source="preview"))
@@ -120,14 +124,13 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     assert chosen.trial == 0 and model.predict([[1]]).tolist() == [0]
 
 
-def test_with_every_worker_still_starting_the_refit_runs_here(penguins, tmp_path):
-    from automl.clock import Clock
+@pytest.fixture()
+def species(penguins):
+    """The evaluation context of penguins' species, and its search space."""
     from automl.components import load_components
     from automl.data import validate_input
     from automl.evaluate import EvaluationContext, make_resampling
     from automl.metrics import get_metric
-    from automl.refit import refit_in_workers
-    from automl.runner import WorkerPool
     from automl.space import compile_space
 
     frame = penguins.dropna(subset=["species"])
@@ -135,8 +138,62 @@ def test_with_every_worker_still_starting_the_refit_runs_here(penguins, tmp_path
     space = compile_space(load_components(), dataset.task, dataset.n_rows)
     context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
                                 get_metric("auto", dataset.task), 0)
-    trial = Trial(0, space.default_config(), "default", TrialResult("ok", -0.1, fit_seconds=0.1),
-                  0.0, 1.0)
+    return context, space
+
+
+def _fitted_trial(config, handover=Handover()):
+    return Trial(0, config, "default",
+                 TrialResult("ok", -0.1, fit_seconds=0.1, handover=handover), 0.0, 1.0)
+
+
+def test_with_every_worker_still_starting_the_refit_runs_here(species, tmp_path):
+    context, space = species
     with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
-        loaded = refit_in_workers([trial], {}, pool, Clock(60), 0.5, context, 1)
-    assert loaded[0].predict(dataset.X).shape == (dataset.n_rows,)
+        loaded = refit_in_workers([_fitted_trial(space.default_config())], RefitModels(tmp_path),
+                                  pool, Clock(60), 0.5, context, 1)
+    assert loaded[0].predict(context.dataset.X).shape == (context.dataset.n_rows,)
+
+
+def test_the_refit_estimate_counts_the_models_handover():
+    trial = Trial(0, {"model": "random_forest"}, "tpe",
+                  TrialResult("ok", score=0.8, fit_seconds=8.0, handover=Handover(1.0, 2.0)),
+                  0.0, 1.0)
+    # the last fold's model, grown by all rows over its 80 training rows
+    assert estimated_refit_seconds(trial, _resampling("cv")) == pytest.approx(
+        8.0 / 4 * 1.3 + 0.3 + 3.0 * 100 / 80)
+
+
+def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species, tmp_path,
+                                                                         caplog):
+    from automl.jobs import RefitFile, handle
+    from automl.refit import _load_refit
+
+    context, space = species
+    trial = _fitted_trial(space.default_config("random_forest"))
+    path = tmp_path / "trial-0-refit.pkl"
+    refit = handle(("refit", (trial.config, str(path))), context, 1)  # a real fit, pickled
+    assert isinstance(refit, RefitFile) and refit.nbytes == path.stat().st_size > 0
+    assert refit.load_seconds > 0
+    models, loaded = RefitModels(tmp_path), {}
+    with caplog.at_level(logging.WARNING, logger="automl.refit"):
+        _load_refit(trial, refit, 1.0, models, loaded, refit.load_seconds / 2)
+    assert not loaded and 0 not in models and not path.exists()
+    assert "trial 0 was refit in 1.0 s, but loading its" in caplog.text
+    refit = handle(("refit", (trial.config, str(path))), context, 1)
+    _load_refit(trial, refit, 1.0, models, loaded, 60.0)
+    assert 0 in models and loaded[0].predict(context.dataset.X).shape == (
+        context.dataset.n_rows,)
+
+
+def test_a_refit_whose_model_alone_would_not_load_in_time_is_not_started(species, tmp_path,
+                                                                         caplog):
+    context, space = species
+    trial = _fitted_trial(space.default_config(), Handover(0.0, 100.0))
+    with WorkerPool(context, 1, 1, 4000) as pool:
+        started = time.monotonic()
+        while not pool.n_idle and time.monotonic() - started < 60:
+            pool.poll()  # a ready worker, so that the refit would go to it
+        with caplog.at_level(logging.INFO, logger="automl.refit"):
+            loaded = refit_in_workers([trial], RefitModels(tmp_path), pool, Clock(60), 0.5,
+                                      context, 1)
+    assert loaded == {} and "loading its model alone would not fit" in caplog.text
