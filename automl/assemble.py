@@ -195,9 +195,13 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
     if len(affordable) + sum(store.has_fold_models(n) for n in selected
                              if n not in affordable) < 2:
         return None
-    loaded = refit_in_workers([by_number[number] for number in affordable], models, pool, clock,
-                              end_margin_seconds, context, n_threads)
-    _add_fold_models(loaded, selected, store)
+    # The fold models of the members left out are loaded first, so that the refits' time
+    # limits leave room for them; those of refits that fail are loaded after.
+    loaded: dict[int, Any] = {}
+    _add_fold_models(loaded, [n for n in selected if n not in affordable], store)
+    loaded.update(refit_in_workers([by_number[number] for number in affordable], models, pool,
+                                   clock, end_margin_seconds, context, n_threads))
+    _add_fold_models(loaded, list(selected), store)
     fitted = {number: count for number, count in selected.items() if number in loaded}
     if len(fitted) < len(selected):
         logger.warning("%d of %d ensemble members could not be refit or replaced by their "
@@ -221,11 +225,12 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
     return _or_kept_member(built, built_score, unfitted, early_models)
 
 
-def _add_fold_models(loaded: dict[int, Any], selected: dict[int, int],
+def _add_fold_models(loaded: dict[int, Any], members: list[int],
                      store: PredictionStore) -> None:
-    """Into ``loaded``, for each selected member not refit (its refit did not fit in the time
-    left, failed or ran out of time), its fold models averaged, where the search kept them."""
-    for number in selected:
+    """Into ``loaded``, for each of the ``members`` not refit (its refit did not fit in the
+    time left, failed or ran out of time), its fold models averaged, where the search kept
+    them."""
+    for number in members:
         if number not in loaded:
             folds = store.fold_models(number)
             if folds is not None:

@@ -172,8 +172,9 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
     arrives, while the workers go on with the next refits, so that loading a large forest does
     not come after the last refit. Successes also land in ``models``; a trial already there is
     not refit. When no worker is alive (the last trial was killed and its replacement is
-    still starting, which takes seconds), the next refit runs in this process: the estimates
-    from the measured fit times have judged it to fit.
+    still starting, which takes seconds), the next refit runs in this process, where nothing
+    can stop it, if its fit time with the safety margin says it fits; else it waits for a
+    worker.
     """
     loaded = {trial.trial: models.load(trial.trial) for trial in trials if trial.trial in models}
     pending = [trial for trial in trials if trial.trial not in models]
@@ -186,6 +187,9 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
         if pending and not running:
             pool.poll(timeout=0.0)  # none of ours runs: this only sees workers become ready
             if not pool.n_idle:
+                if not _fits_here(pending[0], context.resampling, time_left):
+                    pool.poll(timeout=0.1)  # wait for a worker, whose refit has a hard limit
+                    continue
                 trial = pending.pop(0)
                 logger.info("refitting trial %d in this process (%.1f s left): no worker is "
                             "ready", trial.trial, time_left)
@@ -241,6 +245,13 @@ def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitMod
     logger.info("refit trial %d in %.1f s; its %.0f MB model loaded in %.1f s (estimated "
                 "%.1f s)", trial.trial, seconds, megabytes, time.monotonic() - loading,
                 refit.load_seconds)
+
+
+def _fits_here(trial: Trial, resampling: Resampling, time_left: float) -> bool:
+    """Whether refitting ``trial`` in this process (no handover) should end in ``time_left``
+    even when it runs slower than linear in the rows."""
+    fit = estimated_refit_seconds(trial, resampling) - estimated_handover(trial, resampling).seconds
+    return fit <= time_left
 
 
 def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any | None:

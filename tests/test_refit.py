@@ -197,3 +197,15 @@ def test_a_refit_whose_model_alone_would_not_load_in_time_is_not_started(species
             loaded = refit_in_workers([trial], RefitModels(tmp_path), pool, Clock(60), 0.5,
                                       context, 1)
     assert loaded == {} and "loading its model alone would not fit" in caplog.text
+
+
+def test_a_refit_too_long_to_run_unbounded_here_waits_for_a_worker(species, tmp_path, caplog):
+    context, space = species
+    slow = Trial(0, space.default_config(), "default", TrialResult("ok", -0.1, fit_seconds=100.0),
+                 0.0, 1.0)
+    with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
+        with caplog.at_level(logging.INFO, logger="automl.refit"):
+            loaded = refit_in_workers([slow], RefitModels(tmp_path), pool, Clock(2.0), 0.5,
+                                      context, 1)
+    assert loaded == {} and "in this process" not in caplog.text
+    assert "no time left to refit 1 trials" in caplog.text
