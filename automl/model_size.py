@@ -4,8 +4,8 @@ A refit on all rows is not done when its fit ends: the worker pickles the model 
 this process loads it, and both grow with the model. A forest's fully grown trees grow with
 the rows, so on krkopt (28,056 rows, 18 classes) a 200-tree extra-trees model pickles to
 1.4 GB, which took 3.6 s to write to a file and 4.3 s to load from it on this project's
-2-core machine: longer than its fit. Left out of the refit's estimate, that time came after the budget (krkopt at
-60 s ended at 61.3 s).
+2-core machine: longer than its fit. Left out of the refit's estimate, that time came after
+the budget (krkopt at 60 s ended at 61.3 s).
 
 Pickling a model to measure it would cost the same time again, so the size is counted from
 the fitted objects instead, in about a millisecond for a 200-tree forest: numpy arrays by their
@@ -15,10 +15,13 @@ The rates below turn that into seconds (see the comments for what they were meas
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 _MB = 2**20
 # Arrays and scikit-learn trees, written to a file by a worker and loaded from it by ``fit``:
@@ -63,8 +66,14 @@ class Handover:
 
 
 def estimate_handover(model: Any) -> Handover:
-    """Seconds to pickle ``model`` and load it again, from its size (see the module doc)."""
-    arrays, booster = _sizes(model, set(), 0)
+    """Seconds to pickle ``model`` and load it again, from its size (see the module doc);
+    none when the model cannot be measured: an estimate must never fail the trial."""
+    try:
+        arrays, booster = _sizes(model, set(), 0)
+    except Exception as error:  # a component's object that refuses to be looked into
+        logger.info("could not measure a %s: %s: %s", type(model).__name__,
+                    type(error).__name__, error)
+        return Handover()
     return Handover(arrays / _MB * _ARRAY_DUMP_SECONDS_PER_MB
                     + booster / _MB * _BOOSTER_DUMP_SECONDS_PER_MB,
                     arrays / _MB * _ARRAY_LOAD_SECONDS_PER_MB

@@ -1,8 +1,9 @@
 """Choose and fit the final model inside what is left of the budget.
 
-The best trial is refit on all rows when its measured fit time says that fits in the time
-left; otherwise the next best that fits; a trial whose full-data model already exists is
-used as it is. A trial that cannot be refit in time but whose fold models the search kept
+The best trial is refit on all rows when its measured fit time, with the time to hand its
+model over from the worker (``automl.model_size``), says that fits in the time left;
+otherwise the next best that fits; a trial whose full-data model already exists is used as
+it is. A trial that cannot be refit in time but whose fold models the search kept
 (``automl.prediction_store``) is used as those models averaged, with a warning. If nothing
 can be refit, the first job's model (the preview's, or the first trial's as fitted on its
 last fold, kept by the search) is used, with a warning; so is the first trial's when it
@@ -250,8 +251,8 @@ def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitMod
 def _fits_here(trial: Trial, resampling: Resampling, time_left: float) -> bool:
     """Whether refitting ``trial`` in this process (no handover) should end in ``time_left``
     even when it runs slower than linear in the rows."""
-    fit = estimated_refit_seconds(trial, resampling) - estimated_handover(trial, resampling).seconds
-    return fit <= time_left
+    handover = estimated_handover(trial, resampling).seconds
+    return estimated_refit_seconds(trial, resampling) - handover <= time_left
 
 
 def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any | None:

@@ -61,6 +61,18 @@ def test_shared_and_cyclic_references_are_counted_once():
     assert estimated_pickle_bytes([1, "text", 2.5, None]) == 0
 
 
+class _Unmeasurable:
+    """An object that raises when looked into, as a third-party component's might."""
+
+    @property
+    def __dict__(self):
+        raise RuntimeError("not today")
+
+
+def test_a_model_that_cannot_be_measured_has_no_handover_rather_than_an_error():
+    assert estimate_handover([np.zeros(10), _Unmeasurable()]) == Handover()
+
+
 def test_a_handover_scales_with_the_model():
     assert Handover(1.0, 2.0).scaled(1.25) == Handover(1.25, 2.5)
     assert Handover(1.0, 2.0).seconds == 3.0

@@ -9,7 +9,8 @@ import pytest
 from automl.clock import Clock
 from automl.evaluate import Resampling, TrialResult
 from automl.model_size import Handover
-from automl.refit import RefitModels, estimated_refit_seconds, refit_in_workers, refit_reserve
+from automl.refit import (RefitModels, estimated_refit_seconds, refit_in_workers,
+                          refit_reserve)
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
