@@ -39,9 +39,9 @@ from automl.ensemble import (FoldAverage, WeightedEnsemble, select_ensemble,
                              selection_generalises)
 from automl.evaluate import EvaluationContext, Resampling
 from automl.prediction_store import PredictionStore
-from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, RefitModels, estimated_handover,
-                          estimated_refit_seconds, final_model, kept_model, refit_in_workers,
-                          refit_reserve)
+from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, REFIT_SAFETY_FACTOR, RefitModels,
+                          estimated_fit_seconds, estimated_handover, estimated_refit_seconds,
+                          final_model, kept_model, refit_in_workers, refit_reserve)
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -104,17 +104,17 @@ def _extra_refit_seconds(log: TrialLog, models: RefitModels, resampling: Resampl
 
 
 def refits_seconds(trials: list[Trial], resampling: Resampling, n_workers: int,
-                   **safety: float) -> float:
+                   safety: float = REFIT_SAFETY_FACTOR) -> float:
     """Wall time the refits of ``trials`` should take on ``n_workers`` workers (``safety`` as
-    in ``estimated_refit_seconds``).
+    in ``estimated_fit_seconds``).
 
     ``automl.refit`` loads each model while the workers go on with the next refits, so only
     one load, at most the longest, comes after the last refit.
     """
-    loads = [estimated_handover(trial, resampling).load_seconds for trial in trials]
-    work = [estimated_refit_seconds(trial, resampling, **safety) - load
-            for trial, load in zip(trials, loads)]
-    return _makespan(work, n_workers) + max(loads, default=0.0)
+    handovers = [estimated_handover(trial, resampling) for trial in trials]
+    work = [estimated_fit_seconds(trial, resampling, safety) + handover.dump_seconds
+            for trial, handover in zip(trials, handovers)]
+    return _makespan(work, n_workers) + max((h.load_seconds for h in handovers), default=0.0)
 
 
 def selection_deadline(started: float, budget_seconds: float, refit_seconds: float,

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Fit time grows a little faster than linearly in rows for most models: keep a margin over
 # the linear estimate where a refit that runs over would cost the fallbacks their time.
-_REFIT_SAFETY_FACTOR = 1.3
+REFIT_SAFETY_FACTOR = 1.3
 _REFIT_OVERHEAD_SECONDS = 0.3
 _REFIT_BUFFER_SECONDS = 0.5
 # What a final model (or member) was fitted on: ``ensemble_["fitted_on"]``.
@@ -46,12 +46,18 @@ ALL_ROWS, FOLDS, ONE_FOLD = "all rows", "folds", "one fold"
 
 
 def estimated_refit_seconds(trial: Trial, resampling: Resampling,
-                            safety: float = _REFIT_SAFETY_FACTOR) -> float:
-    """Seconds a full-data fit of this trial's config should take (its fit time scaled
-    linearly to all rows, times ``safety``), with the handover of its model (pickled in the
-    worker, loaded here; ``automl.model_size``)."""
-    return (trial.result.fit_seconds * resampling.refit_factor * safety
-            + _REFIT_OVERHEAD_SECONDS + estimated_handover(trial, resampling).seconds)
+                            safety: float = REFIT_SAFETY_FACTOR) -> float:
+    """Seconds a full-data fit of this trial's config should take, with the handover of its
+    model (pickled in the worker, loaded here; ``automl.model_size``)."""
+    return (estimated_fit_seconds(trial, resampling, safety)
+            + estimated_handover(trial, resampling).seconds)
+
+
+def estimated_fit_seconds(trial: Trial, resampling: Resampling,
+                          safety: float = REFIT_SAFETY_FACTOR) -> float:
+    """Seconds the fit alone of a full-data refit should take: the trial's fit time scaled
+    linearly to all rows, times ``safety``."""
+    return trial.result.fit_seconds * resampling.refit_factor * safety + _REFIT_OVERHEAD_SECONDS
 
 
 def estimated_handover(trial: Trial, resampling: Resampling) -> Handover:
@@ -188,7 +194,7 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
         if pending and not running:
             pool.poll(timeout=0.0)  # none of ours runs: this only sees workers become ready
             if not pool.n_idle:
-                if not _fits_here(pending[0], context.resampling, time_left):
+                if estimated_fit_seconds(pending[0], context.resampling) > time_left:
                     pool.poll(timeout=0.1)  # wait for a worker, whose refit has a hard limit
                     continue
                 trial = pending.pop(0)
@@ -246,13 +252,6 @@ def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitMod
     logger.info("refit trial %d in %.1f s; its %.0f MB model loaded in %.1f s (estimated "
                 "%.1f s)", trial.trial, seconds, megabytes, time.monotonic() - loading,
                 refit.load_seconds)
-
-
-def _fits_here(trial: Trial, resampling: Resampling, time_left: float) -> bool:
-    """Whether refitting ``trial`` in this process (no handover) should end in ``time_left``
-    even when it runs slower than linear in the rows."""
-    handover = estimated_handover(trial, resampling).seconds
-    return estimated_refit_seconds(trial, resampling) - handover <= time_left
 
 
 def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any | None:
