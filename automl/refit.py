@@ -43,6 +43,10 @@ _REFIT_OVERHEAD_SECONDS = 0.3
 _REFIT_BUFFER_SECONDS = 0.5
 # What a final model (or member) was fitted on: ``ensemble_["fitted_on"]``.
 ALL_ROWS, FOLDS, ONE_FOLD = "all rows", "folds", "one fold"
+# A fresh worker's interpreter start and imports, measured on 2 cores; a budget shorter than
+# that runs no trial in a fit's first pool, and a few seconds more give the first trial room.
+WORKER_START_SECONDS = 2
+SHORTEST_USEFUL_BUDGET = 5
 
 
 def estimated_refit_seconds(trial: Trial, resampling: Resampling,
@@ -149,9 +153,15 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
         warnings.warn("no successful trial could be refit within the budget; the final model "
                       "predicts the training prior. Give a larger time_budget.", UserWarning,
                       stacklevel=3)
-    else:
+    elif log.trials:
         warnings.warn(f"all {len(log.trials)} trials failed (see leaderboard_['error']); the "
                       "final model predicts the training prior.", UserWarning, stacklevel=3)
+    else:
+        warnings.warn(f"no trial could run in the {clock.budget_seconds:g} s budget: the "
+                      f"worker processes take about {WORKER_START_SECONDS:g} s to start (a "
+                      f"later fit in this Python process reuses them). The final model "
+                      f"predicts the training prior. Give a time_budget of "
+                      f"{SHORTEST_USEFUL_BUDGET:g} s or more.", UserWarning, stacklevel=3)
     return dummy_model(dataset), None, ALL_ROWS
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,23 @@ FAULTY_COMPONENTS = Path(__file__).resolve().parent / "faulty_components"
 def budget_limit(budget: float) -> float:
     """The promise of fit: budget x 1.02, plus 0.5 s for budgets under 25 s."""
     return budget * 1.02 + (0.5 if budget < 25 else 0.0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temporary_folders_under_pytest(tmp_path_factory):
+    """Fits without a ``log_dir`` keep their trial log in a new temporary folder, by design;
+    here those folders go under pytest's own, which it prunes, rather than piling up in the
+    system's temporary folder run after run."""
+    folder = tmp_path_factory.mktemp("tmp")
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # read TMPDIR again
+    yield
+    if saved is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = saved
+    tempfile.tempdir = None
 
 
 @pytest.fixture(scope="session")

@@ -62,3 +62,12 @@ def test_all_trials_failing_still_returns_a_model_with_a_warning(penguins):
     proba = model.predict_proba(X)
     assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1)
     assert model.best_config_ is None
+
+
+def test_a_budget_too_short_for_any_trial_says_so(penguins):
+    X, y = _data(penguins)
+    with pytest.warns(UserWarning, match=r"no trial could run in the 0\.3 s budget.*5 s or more"):
+        model = automl.fit(X, y, time_budget=0.3, random_state=0)
+    assert model.leaderboard_.empty
+    proba = model.predict_proba(X)
+    assert np.allclose(proba, proba[0]) and np.allclose(proba.sum(axis=1), 1)
