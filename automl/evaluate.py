@@ -316,14 +316,20 @@ def _pin_validated_selection(pipeline: Pipeline, context: EvaluationContext) -> 
         return
     X, y = context.dataset.X[context.dataset.schema.numeric_features], context.dataset.y
 
-    def support(rows: np.ndarray | None) -> tuple[bool, ...]:
+    def support(rows: np.ndarray | None) -> tuple[np.ndarray, frozenset[str]]:
+        """The columns the selector was offered and those it kept, by name: the imputer adds
+        a missing-value indicator only for columns with a value missing in the rows it is
+        fitted on, so a fold can offer fewer columns than all rows do (autos_price has two
+        columns with one missing value each) and positions do not line up."""
         fitted = clone(numeric).fit(X if rows is None else X.iloc[rows],
                                     y if rows is None else y[rows])
-        return tuple(bool(kept) for kept in fitted.named_steps["feature"].get_support())
+        offered = fitted[:-1].get_feature_names_out()
+        return offered, frozenset(offered[fitted.named_steps["feature"].get_support()])
 
-    validated = [support(train) for train, _ in context.resampling.folds]
-    if support(None) in validated:
+    validated = [support(train)[1] for train, _ in context.resampling.folds]
+    offered, kept = support(None)
+    if kept in validated:
         return
     pinned = Counter(validated).most_common(1)[0][0]  # equal counts: the earliest fold's
-    numeric.set_params(feature=KeepColumns(pinned))
+    numeric.set_params(feature=KeepColumns(tuple(bool(name in pinned) for name in offered)))
     logger.info("the refit pins the feature selection to the columns its validation fits kept")

@@ -163,6 +163,23 @@ def test_refit_keeps_the_columns_its_validation_fit_selected():
     assert np.isfinite(model.predict(context.dataset.X)).all()  # pandas output for LightGBM
 
 
+def test_refit_pins_the_selection_by_name_when_all_rows_add_a_missing_value_indicator():
+    X, y, train = _selection_flip_data()
+    validation = np.setdiff1d(np.arange(len(X)), train)
+    X["noise"] = np.random.default_rng(2).normal(size=len(X))
+    X.loc[validation[0], "noise"] = np.nan  # no value missing in the validated fit's rows
+    context, config = _selection_context(X, y)
+
+    model = fit_final(config, context)
+    numeric = model.named_steps["preprocess"].named_transformers_["numeric"]
+    offered = list(numeric[:-1].get_feature_names_out())
+    # the columns by position: strong, a, b, colour (categorical) and noise
+    assert offered == ["c0", "c1", "c2", "c4", "missingindicator_c4"]
+    assert isinstance(numeric.named_steps["feature"], KeepColumns)
+    assert list(numeric.get_feature_names_out()) == ["c0", "c1"]  # strong and a, as validated
+    assert np.isfinite(model.predict(context.dataset.X)).all()
+
+
 def test_refit_leaves_a_stable_selection_alone():
     X, y, _ = _selection_flip_data()
     X["b"] = np.random.default_rng(1).normal(size=len(X))  # b tracks nothing anywhere
