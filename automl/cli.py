@@ -159,7 +159,8 @@ def _held_out_from_file(saved: SavedModel, data: str | None) -> Any:
 def _print_leaderboard(model: Any, top: int) -> None:
     board = model.leaderboard_.head(top)[LEADERBOARD_COLUMNS].copy()
     board["score"] = [diagnostics.natural(model, score) for score in board["score"]]
-    print(f"task {model.task_}, metric {model.metric_}, {len(model.leaderboard_)} trials in "
+    print(f"task {model.task_}, metric {model.metric_}, "
+          f"{len(diagnostics.trials_only(model.leaderboard_))} trials in "
           f"{model.fit_seconds_:.1f} s; top {len(board)}:")
     print(board.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 

@@ -84,6 +84,12 @@ def summarise_data(X: pd.DataFrame, y: pd.Series, model: Any, source: str = "",
     return summary
 
 
+def trials_only(leaderboard: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard's trials without the preview row: the preview is a quick model on a
+    row sample, so counting it would say one trial more than the search ran."""
+    return leaderboard[leaderboard["source"].ne(PREVIEW)]
+
+
 def history(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
     """Trials in the order they ended: when, score, and the best score so far (metric units;
     the preview, scored on other rows, does not set it)."""
@@ -100,7 +106,7 @@ def family_bests(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
     """Per model family: trials run, trials that succeeded, and the best validation score
     (the preview left out)."""
     rows = []
-    trials = leaderboard[leaderboard["source"].ne(PREVIEW)]
+    trials = trials_only(leaderboard)
     for family, group in trials.groupby("model", sort=False):
         ok = group[group["status"].eq("ok") & group["score"].notna()]
         best = ok["score"].max() if len(ok) else None

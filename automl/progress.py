@@ -17,6 +17,8 @@ from types import TracebackType
 
 from tqdm import tqdm
 
+from automl.trial_log import PREVIEW
+
 POLL_SECONDS = 0.5
 
 
@@ -66,6 +68,8 @@ class TrialLogProgress:
             self._bar = tqdm(total=max(round(self.budget), 1), unit="s", file=sys.stderr,
                              bar_format="{n:>4.0f}/{total:.0f} s |{bar:24}| {desc}")
         for record in records:
+            if record.get("source") == PREVIEW:
+                continue  # scored on a row sample: not a trial, never ranked against them
             self.trials += 1
             score = record.get("score")
             if record.get("status") == "ok" and score is not None:

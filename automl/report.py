@@ -80,7 +80,7 @@ def pyplot() -> Any:
 
 def _overview(saved: SavedModel, held_out: HeldOut | None) -> str:
     model, summary = saved.model, saved.data_summary
-    board = model.leaderboard_
+    board = diagnostics.trials_only(model.leaderboard_)
     members = len(model.ensemble_)
     facts = {
         "task": model.task_, "metric": model.metric_,
@@ -122,12 +122,13 @@ def _data_section(summary: dict[str, Any]) -> str:
 
 
 def _leaderboard_section(model: Any) -> str:
-    board = model.leaderboard_.head(LEADERBOARD_ROWS).copy()
+    trials = diagnostics.trials_only(model.leaderboard_)
+    board = trials.head(LEADERBOARD_ROWS).copy()
     board["score"] = [diagnostics.natural(model, s) for s in board["score"]]
     columns = ["trial", "model", "score", "status", "fit_seconds", "finished_at_seconds",
                "source", "ensemble_weight"]
     return (f"<h2>Leaderboard</h2><p class=\"note\">The {len(board)} best of "
-            f"{len(model.leaderboard_)} trials by validation {html.escape(model.metric_)} "
+            f"{len(trials)} trials by validation {html.escape(model.metric_)} "
             f"(out-of-fold or holdout, as the search scored them).</p>"
             + _table(board[columns]))
 

@@ -90,7 +90,8 @@ def baseline_summary(saved: SavedModel, held_out: HeldOut | None) -> str:
     lines.append(f"- its validation {model.metric_}: "
                  f"{_fmt(diagnostics.natural(model, model.ensemble_score_ or model.best_score_))}"
                  + (f"; held-out {model.metric_}: {_fmt(held_out.score)}" if held_out else ""))
-    lines.append(f"- search: {len(model.leaderboard_)} trials in {model.fit_seconds_:.1f} s "
+    lines.append(f"- search: {len(diagnostics.trials_only(model.leaderboard_))} trials in "
+                 f"{model.fit_seconds_:.1f} s "
                  f"(budget {model.time_budget:g} s), seed {model.random_state_}")
     return "\n".join(lines) + "\n"
 

@@ -56,3 +56,10 @@ def test_unseen_or_missing_held_out_labels_are_named(saved_classifier, saved_reg
     with pytest.raises(InputError, match="missing or non-numeric"):
         diagnostics.held_out_evaluation(saved_regressor.model, X,
                                         y.where(np.arange(len(y)) > 0))
+
+
+def test_the_preview_is_not_counted_as_a_trial():
+    board = pd.DataFrame({"trial": [1, 2, 0], "model": ["lightgbm", "svc", "lightgbm"],
+                          "score": [-0.02, -0.09, -0.01], "status": ["ok", "ok", "ok"],
+                          "source": ["default", "default", "preview"]})
+    assert list(diagnostics.trials_only(board)["trial"]) == [1, 2]

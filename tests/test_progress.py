@@ -25,6 +25,8 @@ def test_bar_counts_trials_and_keeps_the_best_in_metric_units(tmp_path, monkeypa
     def run_trials():
         log.touch()
         _append(log, trial=0, status="ok", score=-0.40)
+        # the preview, scored on a row sample, is neither a trial nor ranked against them
+        _append(log, trial=3, status="ok", score=-0.01, source="preview")
         time.sleep(0.3)
         _append(log, trial=1, status="failed", score=None)
         with log.open("a", encoding="utf-8") as handle:  # a line still being written
