@@ -152,6 +152,15 @@ def test_fold_fallback_refuses_bad_options(options, message):
     assert done.returncode == 2 and message in done.stderr
 
 
+@pytest.mark.parametrize("options, message", [
+    (["--splits", "0"], "--splits must be at least 1, got 0"),
+    (["--random-configs", "-1"], "--random-configs must be 0 or more, got -1"),
+])
+def test_refit_vs_folds_refuses_bad_options(options, message):
+    done = _run("refit_vs_folds.py", options)
+    assert done.returncode == 2 and message in done.stderr
+
+
 def test_warm_queue_offline_refuses_a_bad_neighbourhood():
     done = _run("warm_queue_offline.py", ["--near", "10", "0"])
     assert done.returncode == 2 and "--near takes positive numbers of datasets, got 0" in done.stderr
