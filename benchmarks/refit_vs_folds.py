@@ -27,26 +27,19 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from automl.components import load_components  # noqa: E402
 from automl.data import validate_input  # noqa: E402
+from automl.ensemble import fold_average  # noqa: E402
 from automl.evaluate import (EvaluationContext, fit_final, make_resampling,  # noqa: E402
                              predict_raw, score_and_keep_folds)
 from automl.metrics import get_metric  # noqa: E402
 from automl.search import Proposer  # noqa: E402
 from automl.space import compile_space  # noqa: E402
-from datasets import load_split, manifest  # noqa: E402
+from datasets import CORE_SELECTION, load_split, manifest  # noqa: E402
 from run_core import relative_improvement, score_predictions  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-# The core selection's datasets under 2,000 rows: where fold models train on the fewest rows.
-SMALL_CORE = ["sonar", "breast_cancer_ljubljana", "titanic", "credit_g", "glass", "soybean",
-              "vehicle", "car_evaluation", "obesity_levels", "autos_price", "tips", "auto_mpg",
-              "concrete_strength"]
-
-
-def as_proba(predictions: np.ndarray, task: str) -> np.ndarray:
-    """Raw predictions in ``score_predictions``' form: two columns for binary data."""
-    if task == "binary" and predictions.ndim == 1:
-        return np.column_stack([1 - predictions, predictions])
-    return predictions
+# The default datasets: the core selection's under this many rows (``run_core.py``'s
+# ``--splits-below``), where fold models train on the fewest rows.
+SMALL_ROWS = 2_000
 
 
 def configs_for(family: str, task: str, n_rows: int, n_random: int, seed: int) -> list[dict]:
@@ -77,10 +70,10 @@ def study_split(entry: dict, split: int, families: list[str], n_random: int) -> 
             if result.status != "ok":
                 continue
             refit = predict_raw(fit_final(config, context), X_test, dataset.n_classes)
-            averaged = np.mean([predict_raw(fold, X_test, dataset.n_classes)
-                                for fold in folds], axis=0)
-            refit_score = score_predictions(task, y_true, as_proba(refit, task), classes)
-            folds_score = score_predictions(task, y_true, as_proba(averaged, task), classes)
+            averaged = predict_raw(fold_average(folds, dataset.n_classes), X_test,
+                                   dataset.n_classes)
+            refit_score = score_predictions(task, y_true, refit, classes)
+            folds_score = score_predictions(task, y_true, averaged, classes)
             rows.append({"dataset": entry["name"], "task": task, "split": split,
                          "family": family, "config": "defaults" if index == 0 else index,
                          "validation": result.score, "test_refit": refit_score,
@@ -103,7 +96,8 @@ def summary(frame: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", nargs="+", default=["mlp"])
-    parser.add_argument("--datasets", nargs="+", default=SMALL_CORE)
+    parser.add_argument("--datasets", nargs="+",
+                        help=f"default: the core selection's under {SMALL_ROWS:,} rows")
     parser.add_argument("--splits", type=int, default=3, help="75/25 splits (seeds 0..N-1)")
     parser.add_argument("--random-configs", type=int, default=3,
                         help="random configs per family, beside its defaults")
@@ -113,6 +107,8 @@ def main() -> None:
     if args.random_configs < 0:
         parser.error(f"--random-configs must be 0 or more, got {args.random_configs}")
     entries = manifest()
+    args.datasets = args.datasets or [name for names in CORE_SELECTION.values()
+                                      for name in names if entries[name]["n_rows"] < SMALL_ROWS]
     unknown = [name for name in args.datasets if name not in entries]
     if unknown:
         parser.error(f"--datasets: {', '.join(unknown)} not in the corpus's manifest")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -25,16 +24,10 @@ def _temporary_folders_under_pytest(tmp_path_factory):
     """Fits without a ``log_dir`` keep their trial log in a new temporary folder, by design;
     here those folders go under pytest's own, which it prunes, rather than piling up in the
     system's temporary folder run after run."""
-    folder = tmp_path_factory.mktemp("tmp")
-    saved = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = str(folder)
-    tempfile.tempdir = None  # read TMPDIR again
-    yield
-    if saved is None:
-        os.environ.pop("TMPDIR", None)
-    else:
-        os.environ["TMPDIR"] = saved
-    tempfile.tempdir = None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(tmp_path_factory.mktemp("tmp")))
+        patch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+        yield
 
 
 @pytest.fixture(scope="session")
