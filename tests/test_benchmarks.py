@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATASETS
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run_warmstart.py"
 
@@ -159,6 +160,13 @@ def test_fold_fallback_refuses_bad_options(options, message):
 def test_refit_vs_folds_refuses_bad_options(options, message):
     done = _run("refit_vs_folds.py", options)
     assert done.returncode == 2 and message in done.stderr
+
+
+def test_refit_vs_folds_refuses_a_dataset_not_in_the_corpus():
+    if not SHARED_DATASETS.exists():
+        pytest.skip("needs ../shared/datasets")
+    done = _run("refit_vs_folds.py", ["--datasets", "vehicle", "no_such_data"])
+    assert done.returncode == 2 and "--datasets: no_such_data not in the corpus" in done.stderr
 
 
 def test_warm_queue_offline_refuses_a_bad_neighbourhood():
