@@ -90,6 +90,16 @@ def trials_only(leaderboard: pd.DataFrame) -> pd.DataFrame:
     return leaderboard[leaderboard["source"].ne(PREVIEW)]
 
 
+def prior_final_model(model: Any) -> str:
+    """How to name a final model that predicts the training prior, and why it does: every
+    model the search found scored worse than the prior on validation, or none was usable."""
+    prior = getattr(model, "prior_score_", None)  # absent from models saved before it
+    scores = model.leaderboard_["score"].where(model.leaderboard_["status"].eq("ok")).dropna()
+    if prior is not None and len(scores) and scores.max() < prior:
+        return "training prior (it scored better on validation than every trial)"
+    return "training prior (no usable trial)"
+
+
 def history(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
     """Trials in the order they ended: when, score, and the best score so far (metric units;
     the preview, scored on other rows, does not set it)."""

@@ -99,6 +99,7 @@ class _AutoMLBase(BaseEstimator):
         self.best_score_ = final.chosen.result.score if final.chosen else None
         self.ensemble_ = _describe_members(outcome.log, final.weights, final.fitted_on)
         self.ensemble_score_ = final.ensemble_score
+        self.prior_score_ = outcome.prior_score
         self.leaderboard_ = outcome.log.leaderboard(final.weights)
         self.trial_log_path_ = str(outcome.log.path)
         self.random_state_ = options.seed
@@ -198,6 +199,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         models averaged, or "one fold": the model the search kept from the first trial), config
     ensemble_score_ : float or None, the blend's validation score (None for one member)
     best_config_, best_score_ : the config and validation score of the best member
+    prior_score_ : float or None, the validation score of predicting the training prior (the
+        class shares, or the mean): what a model must beat to have learnt anything; when no model the
+        search found beats it, the final model predicts the prior (with a warning) and
+        ``ensemble_`` is empty. None for a scorer metric.
     leaderboard_ : DataFrame, one row per trial, with its ``ensemble_weight``
     classes_, n_features_in_, feature_names_in_, task_, metric_, trial_log_path_,
     random_state_, fit_seconds_

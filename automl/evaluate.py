@@ -267,6 +267,29 @@ def _score(config: Config, context: EvaluationContext, n_threads: int,
                        handover=estimate_handover(pipeline)), fitted
 
 
+def prior_score(context: EvaluationContext,
+                folds: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None) -> float | None:
+    """The validation score of predicting each split's training prior (class shares, or
+    the mean) on its validation rows: what a model must beat to have learnt anything.
+
+    ``folds`` replaces the resampling's splits (the preview's first split alone). None for
+    a scorer metric, which scores fitted pipelines rather than predictions.
+    """
+    dataset, metric = context.dataset, context.metric
+    if metric.needs == "scorer":
+        return None
+    folds = folds or context.resampling.folds
+    predictions = _empty_predictions(dataset)
+    for train, validation in folds:
+        if dataset.task == "regression":
+            predictions[validation] = float(np.mean(dataset.y[train]))
+        else:
+            shares = np.bincount(dataset.y[train], minlength=dataset.n_classes) / len(train)
+            predictions[validation] = shares
+    validated = np.concatenate([validation for _, validation in folds])
+    return metric.score(dataset.y[validated], predictions[validated], dataset.n_classes)
+
+
 def _empty_predictions(dataset: Dataset) -> np.ndarray:
     shape = (dataset.n_rows,) if dataset.task == "regression" else (dataset.n_rows, dataset.n_classes)
     return np.full(shape, np.nan, dtype=np.float64)

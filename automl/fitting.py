@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from automl.assemble import EnsembleSettings, FinalModel, assemble_final_model, ensemble_reserve
+from automl.assemble import (EnsembleSettings, FinalModel, assemble_final_model, ensemble_reserve,
+                             unless_the_prior_scores_higher)
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import Dataset
 from automl.evaluate import (PREVIEW_ROWS, EvaluationContext, has_preview, make_resampling,
-                             preview_config)
+                             preview_config, prior_score)
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
 from automl.prediction_store import PredictionStore
@@ -85,6 +86,7 @@ class FitOutcome:
     log: TrialLog
     metric: Metric
     space: CompiledSpace
+    prior_score: float | None = None  # of predicting the training prior, on validation
 
 
 def end_margin_seconds(budget_seconds: float) -> float:
@@ -151,10 +153,11 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
         run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
                                      options.ensemble, early)
+        final = unless_the_prior_scores_higher(final, context)
     finally:
         pool.close()
         store.clear()
-    return FitOutcome(final, log, metric, space)
+    return FitOutcome(final, log, metric, space, prior_score(context))
 
 
 def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],

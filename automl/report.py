@@ -90,9 +90,11 @@ def _overview(saved: SavedModel, held_out: HeldOut | None) -> str:
         "trials": f"{len(board)} ({int(board['status'].eq('ok').sum())} succeeded)",
         "final model": (f"ensemble of {members} pipelines" if members > 1 else
                         f"one pipeline ({model.ensemble_['model'].iloc[0]})" if members else
-                        "training prior (no usable trial)"),
+                        diagnostics.prior_final_model(model)),
         "best validation score": _fmt(diagnostics.natural(model, model.best_score_)),
         "ensemble validation score": _fmt(diagnostics.natural(model, model.ensemble_score_)),
+        "training prior's validation score": _fmt(diagnostics.natural(
+            model, getattr(model, "prior_score_", None))),
         "saved with": ", ".join(f"{k} {v}" for k, v in saved.versions.items()),
         "report written": time.strftime("%Y-%m-%d %H:%M"),
     }

@@ -99,7 +99,7 @@ def baseline_summary(saved: SavedModel, held_out: HeldOut | None) -> str:
 def _chosen(model: Any) -> str:
     members = model.ensemble_
     if members.empty:
-        return "training prior (no usable trial)"
+        return diagnostics.prior_final_model(model)
     if len(members) == 1:
         return f"{members['model'].iloc[0]} (trial {members['trial'].iloc[0]})"
     parts = ", ".join(f"{row.model} {row.weight:.2f}" for row in members.itertuples())

@@ -11,14 +11,16 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 import automl
-from automl.assemble import (EnsembleSettings, _add_fold_models, _affordable, _makespan,
-                             assemble_final_model, ensemble_reserve, refits_seconds,
-                             selection_deadline, selection_seconds)
+from automl.assemble import (EnsembleSettings, FinalModel, _add_fold_models, _affordable,
+                             _makespan, assemble_final_model, ensemble_reserve, refits_seconds,
+                             selection_deadline, selection_seconds,
+                             unless_the_prior_scores_higher)
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import validate_input
 from automl.ensemble import FoldAverage, WeightedEnsemble
-from automl.evaluate import EvaluationContext, Resampling, TrialResult, make_resampling
+from automl.evaluate import (EvaluationContext, Resampling, TrialResult, make_resampling,
+                             prior_score)
 from automl.fitting import initial_configs
 from automl.metrics import get_metric
 from automl.model_size import Handover
@@ -260,3 +262,30 @@ def test_reserve_covers_selection_and_is_bounded(tmp_path):
     for number in range(6):
         log.append(_trial(number, 400.0, 0.5 + number / 100))
     assert ensemble_reserve(log, {}, _cv(), 60, 1) == pytest.approx(selection_seconds(60) + 6.0)
+
+
+def test_a_final_model_worse_than_the_training_prior_gives_way_to_it(penguins):
+    X, y = _data(penguins)
+    dataset = validate_input(X, y, task="classification")
+    space = compile_space(load_components(), dataset.task, dataset.n_rows, None, None)
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("log_loss", dataset.task), 0)
+    prior = prior_score(context)  # about -0.69: the sexes are near even
+    worse = FinalModel("a pipeline", {3: 1.0}, _trial(3, 1.0, prior - 0.5))
+    with pytest.warns(UserWarning, match=rf"log_loss {-prior:.4g} against {0.5 - prior:.4g} "
+                                         r"for trial 3, the best\): the final model predicts"):
+        final = unless_the_prior_scores_higher(worse, context)
+    assert final.chosen is None and final.weights == {} and final.ensemble_score is None
+    shares = np.bincount(dataset.y) / dataset.n_rows
+    assert np.allclose(final.model.predict_proba(X), shares)
+    better = FinalModel("a pipeline", {3: 1.0}, _trial(3, 1.0, prior + 0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert unless_the_prior_scores_higher(better, context) is better
+        assert unless_the_prior_scores_higher(final, context) is final
+        tie = FinalModel("a pipeline", {3: 1.0}, _trial(3, 1.0, prior * (1 + 1e-9)))
+        assert unless_the_prior_scores_higher(tie, context) is tie  # the same up to rounding
+    # the blend's score decides, not its best member's
+    blend = FinalModel("a blend", {3: 0.5, 4: 0.5}, _trial(3, 1.0, prior - 0.05), prior - 0.01)
+    with pytest.warns(UserWarning, match="for the ensemble, the best"):
+        assert unless_the_prior_scores_higher(blend, context).chosen is None

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,3 +65,13 @@ def test_the_preview_is_not_counted_as_a_trial():
                           "score": [-0.02, -0.09, -0.01], "status": ["ok", "ok", "ok"],
                           "source": ["default", "default", "preview"]})
     assert list(diagnostics.trials_only(board)["trial"]) == [1, 2]
+
+
+def test_a_final_model_that_predicts_the_prior_says_why():
+    board = pd.DataFrame({"score": [-3.2, -3.4, np.nan], "status": ["ok", "ok", "failed"]})
+    model = SimpleNamespace(leaderboard_=board, prior_score_=-3.0)
+    assert diagnostics.prior_final_model(model) == \
+        "training prior (it scored better on validation than every trial)"
+    for unusable in (SimpleNamespace(leaderboard_=board),  # saved before prior_score_
+                     SimpleNamespace(leaderboard_=board.iloc[2:], prior_score_=-3.0)):
+        assert diagnostics.prior_final_model(unusable) == "training prior (no usable trial)"

@@ -5,7 +5,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.feature_selection import SelectPercentile, f_regression
+from sklearn.metrics import log_loss, root_mean_squared_error
+from sklearn.model_selection import cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 
@@ -13,7 +16,7 @@ from automl.components import load_components
 from automl.data import validate_input
 from automl.evaluate import (PREVIEW_ABOVE_ROWS, PREVIEW_TREES, EvaluationContext, fit_final,
                              has_preview, make_resampling, predict_raw, preview, preview_config,
-                             score_config)
+                             prior_score, score_config)
 from automl.exceptions import InputError
 from automl.metrics import get_metric
 from automl.pipeline import KeepColumns
@@ -205,3 +208,35 @@ def test_class_probabilities_are_rescaled_to_sum_to_one():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # log loss no longer warns that rows miss one
         get_metric("log_loss", "multiclass").score(np.array([0, 1, 0]), proba, 4)
+
+
+def _dummy_out_of_fold(dummy, context, method):
+    dataset = context.dataset
+    return cross_val_predict(dummy, np.zeros((dataset.n_rows, 1)), dataset.y,
+                             cv=list(context.resampling.folds), method=method)
+
+
+def test_prior_score_is_the_dummy_models_out_of_fold_score(penguins):
+    frame = penguins.dropna(subset=["species", "body_mass_g"])
+    context, _ = _context(frame.drop(columns="species"), frame["species"])
+    proba = _dummy_out_of_fold(DummyClassifier(strategy="prior"), context, "predict_proba")
+    assert prior_score(context) == pytest.approx(-log_loss(context.dataset.y, proba))
+    context, _ = _context(frame.drop(columns="body_mass_g"), frame["body_mass_g"])
+    values = _dummy_out_of_fold(DummyRegressor(), context, "predict")
+    assert prior_score(context) == pytest.approx(
+        -root_mean_squared_error(context.dataset.y, values))
+
+
+def test_prior_score_on_the_previews_split_and_not_for_scorer_metrics(penguins):
+    frame = penguins.dropna(subset=["sex"])
+    context, _ = _context(frame.drop(columns="sex"), frame["sex"])
+    # each split predicts a constant; pooled, the splits' slightly different shares rank by split
+    assert prior_score(context) == pytest.approx(0.5, abs=0.01)
+    first = context.resampling.folds[:1]
+    train, validation = first[0]
+    shares = np.bincount(context.dataset.y[train]) / len(train)
+    context, _ = _context(frame.drop(columns="sex"), frame["sex"], metric="log_loss")
+    assert prior_score(context, first) == pytest.approx(
+        -log_loss(context.dataset.y[validation], np.tile(shares, (len(validation), 1))))
+    context, _ = _context(frame.drop(columns="sex"), frame["sex"], metric="neg_brier_score")
+    assert prior_score(context) is None

@@ -1,7 +1,14 @@
-"""The order of the first trials: ``automl.fitting.initial_configs``."""
+"""The order of the first trials (``automl.fitting.initial_configs``), and the final model
+measured against the training prior."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+import pytest
+
+import automl
+from automl import diagnostics
 from automl.components import load_components
 from automl.evaluate import preview_config
 from automl.fitting import initial_configs
@@ -46,3 +53,21 @@ def test_binary_and_regression_defaults_are_not_cut():
     for task, n_classes in (("binary", 2), ("regression", 0)):
         space = _space(task)
         assert initial_configs(space, (), (), n_classes)[0] == (space.default_config(), "default")
+
+
+def test_on_noise_a_model_worse_than_the_training_prior_gives_way_to_it():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(600, 5)), columns=[f"x{i}" for i in range(5)])
+    y = rng.integers(0, 20, size=600)  # 20 classes the features know nothing of
+    with pytest.warns(UserWarning, match="predicting the training prior scores better on "
+                                         "validation than any model the search found"):
+        model = automl.AutoMLClassifier(time_budget=30, random_state=0, max_trials=3,
+                                        include_models=["lightgbm"], warm_start=False).fit(X, y)
+    scores = model.leaderboard_.loc[model.leaderboard_["status"].eq("ok"), "score"]
+    assert len(scores) >= 3 and scores.max() < model.prior_score_  # the preview too
+    assert model.prior_score_ == pytest.approx(-np.log(20), abs=0.05)
+    assert model.ensemble_.empty and model.best_score_ is None
+    assert (model.leaderboard_["ensemble_weight"] == 0).all()
+    shares = np.bincount(y, minlength=20) / len(y)
+    assert np.allclose(model.predict_proba(X.iloc[:5]), shares)
+    assert "better on validation than every trial" in diagnostics.prior_final_model(model)
