@@ -7,7 +7,8 @@ columns shared), and two seeded ``automl.fit`` runs on its 75/25 split (seed 0, 
 ``--splits``) are compared: ``warm_start=<that knowledge base>`` and ``warm_start=False``.
 Test scores use the metrics of ``run_core`` (AUC, log loss, RMSE), and so does ``members``
 (each member of the final model: weight, validation and test score). Each run's anytime curve
-(best validation score so far against seconds since the start of ``fit``) is kept.
+(best validation score so far against seconds since the start of ``fit``) is kept, and so is
+``trials``: each trial's model, source, status, seconds and score, in the order they finished.
 
     python benchmarks/run_warmstart.py --budgets 10 60            # every built dataset
     python benchmarks/run_warmstart.py --budgets 300 --selection long
@@ -112,7 +113,18 @@ def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed:
             "n_trials": len(board),
             "n_warm_trials": int(board["source"].isin(WARM_SOURCES).sum()),
             "fit_seconds": wall, "curve": json.dumps(anytime_curve(board)),
-            "members": member_scores(entry["task"], model, X_test, y_test)}
+            "members": member_scores(entry["task"], model, X_test, y_test),
+            "trials": trial_record(board)}
+
+
+def trial_record(board: pd.DataFrame) -> str:
+    """Every trial in the order it finished, as JSON ``[model, source, status, seconds,
+    score]``: where a search's time went (a config cut off at its limit, a queue of slow
+    warm configs), which the summary figures cannot show."""
+    ordered = board.sort_values("finished_at_seconds")
+    return json.dumps([[row.model, row.source, row.status, round(float(row.fit_seconds), 2),
+                        None if pd.isna(row.score) else round(float(row.score), 6)]
+                       for row in ordered.itertuples()])
 
 
 def compare(frame: pd.DataFrame, by_split: bool = False) -> pd.DataFrame:
