@@ -168,10 +168,30 @@ def summarise(frame: pd.DataFrame) -> str:
             lines.append(f"  {task}: wins {(by_task['warm_vs_cold'] > 0).mean():.1%}, median "
                          f"{by_task['warm_vs_cold'].median():+.3%}")
         lines.append("  " + validation_line(frame[frame["budget"] == budget]))
+    if "trials" in frame.columns:
+        lines.append(lost_line(frame))
     first = frame.groupby("mode")["first_model_seconds"].max()
     lines.append("largest time to the first usable model: " + ", ".join(
         f"{mode} {seconds:.2f} s" for mode, seconds in first.items()))
     return "\n".join(lines)
+
+
+def lost_line(frame: pd.DataFrame) -> str:
+    """Seconds per run spent in trials that gave no score (cut off at their limit, failed),
+    by mode, and the warm configs' share: what a slow borrowed config costs a search, beside
+    what its own proposals cost it."""
+    runs = frame.dropna(subset=["trials"])
+    parts = []
+    for mode, group in runs.groupby("mode"):
+        lost = [[seconds for _, source, status, seconds, _ in json.loads(record)
+                 if status != "ok"] for record in group["trials"]]
+        warm = [sum(seconds for _, source, status, seconds, _ in json.loads(record)
+                    if status != "ok" and source in WARM_SOURCES) for record in group["trials"]]
+        totals = [sum(seconds) for seconds in lost]
+        parts.append(f"{mode} mean {np.mean(totals):.1f} s, most {max(totals):.1f} s, "
+                     f"{sum(map(len, lost))} trials, warm configs' {sum(warm):.1f} s in all")
+    return "seconds per run in trials without a score: " + "; ".join(parts) + \
+        f" ({len(runs)} runs)"
 
 
 def win_interval(wins: int, datasets: int) -> tuple[float, float]:
