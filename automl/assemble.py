@@ -191,7 +191,7 @@ def unless_the_prior_scores_higher(final: FinalModel, context: EvaluationContext
                   f"{metric.sign * score:.4g} for {what}, the best): the final model predicts "
                   f"the prior. A larger time_budget, or other model families, may find a "
                   f"model that learns from this data.", UserWarning, stacklevel=3)
-    return FinalModel(dummy_model(context.dataset))
+    return FinalModel(dummy_model(context.dataset, metric))
 
 
 def _fitted_on(loaded: dict[int, Any]) -> dict[int, str]:

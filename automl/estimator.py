@@ -200,9 +200,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     ensemble_score_ : float or None, the blend's validation score (None for one member)
     best_config_, best_score_ : the config and validation score of the best member
     prior_score_ : float or None, the validation score of predicting the training prior (the
-        class shares, or the mean): what a model must beat to have learnt anything; when no
-        model the search found beats it, the final model predicts the prior (with a warning)
-        and ``ensemble_`` is empty. None for a scorer metric.
+        class shares, or the mean; the median for ``metric="mae"``): what a model must beat
+        to have learnt anything; when no model the search found beats it, the final model
+        predicts the prior (with a warning) and ``ensemble_`` is empty. None for a scorer
+        metric.
     leaderboard_ : DataFrame, one row per trial, with its ``ensemble_weight``
     classes_, n_features_in_, feature_names_in_, task_, metric_, trial_log_path_,
     random_state_, fit_seconds_

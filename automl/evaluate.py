@@ -270,7 +270,8 @@ def _score(config: Config, context: EvaluationContext, n_threads: int,
 def prior_score(context: EvaluationContext,
                 folds: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None) -> float | None:
     """The validation score of predicting each split's training prior (class shares, or
-    the mean) on its validation rows: what a model must beat to have learnt anything.
+    the mean, or the median for a metric of absolute error: ``Metric.center``) on its
+    validation rows: what a model must beat to have learnt anything.
 
     ``folds`` replaces the resampling's splits (the preview's first split alone). None for
     a scorer metric, which scores fitted pipelines rather than predictions.
@@ -280,9 +281,10 @@ def prior_score(context: EvaluationContext,
         return None
     folds = folds or context.resampling.folds
     predictions = _empty_predictions(dataset)
+    center = np.median if metric.center == "median" else np.mean
     for train, validation in folds:
         if dataset.task == "regression":
-            predictions[validation] = float(np.mean(dataset.y[train]))
+            predictions[validation] = float(center(dataset.y[train]))
         else:
             shares = np.bincount(dataset.y[train], minlength=dataset.n_classes) / len(train)
             predictions[validation] = shares

@@ -27,6 +27,10 @@ class Metric:
     sign: float = 1.0  # +1 when larger is better, -1 for losses
     function: Callable[..., float] | None = None
     scorer: Callable[..., float] | None = None
+    # The constant regression prediction this metric scores best: the training prior that a
+    # model must beat (``evaluate.prior_score``) and the fallback model. Absolute error is
+    # smallest at the median; squared error (and so R²) at the mean.
+    center: Literal["mean", "median"] = "mean"
 
     def score(self, y_true: np.ndarray, predictions: np.ndarray, n_classes: int) -> float:
         """Higher-is-better score of out-of-fold predictions (class probabilities or values)."""
@@ -67,7 +71,8 @@ _CLASSIFICATION = {
 }
 _REGRESSION = {
     "rmse": Metric("rmse", "predict", -1.0, _values(sk_metrics.root_mean_squared_error)),
-    "mae": Metric("mae", "predict", -1.0, _values(sk_metrics.mean_absolute_error)),
+    "mae": Metric("mae", "predict", -1.0, _values(sk_metrics.mean_absolute_error),
+                  center="median"),
     "r2": Metric("r2", "predict", 1.0, _values(sk_metrics.r2_score)),
 }
 

@@ -30,6 +30,7 @@ from automl.clock import Clock
 from automl.data import Dataset
 from automl.evaluate import EvaluationContext, Resampling, fit_final
 from automl.jobs import RefitFile
+from automl.metrics import Metric
 from automl.model_size import Handover
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
@@ -162,7 +163,7 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
                       f"later fit in this Python process reuses them). The final model "
                       f"predicts the training prior. Give a time_budget of "
                       f"{SHORTEST_USEFUL_BUDGET:g} s or more.", UserWarning, stacklevel=3)
-    return dummy_model(dataset), None, ALL_ROWS
+    return dummy_model(dataset, context.metric), None, ALL_ROWS
 
 
 def kept_model(trial: Trial, early_models: dict[int, bytes], stacklevel: int = 3) -> Any:
@@ -274,7 +275,10 @@ def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any
         return None
 
 
-def dummy_model(dataset: Dataset) -> Pipeline:
-    """A model that predicts the training prior (classes) or mean (regression)."""
-    model = DummyRegressor() if dataset.task == "regression" else DummyClassifier(strategy="prior")
+def dummy_model(dataset: Dataset, metric: Metric | None = None) -> Pipeline:
+    """A model that predicts the training prior: the class shares, or the constant that
+    ``metric`` scores best (the mean; the median for absolute error)."""
+    center = metric.center if metric is not None else "mean"
+    model = DummyRegressor(strategy=center) if dataset.task == "regression" else \
+        DummyClassifier(strategy="prior")
     return Pipeline([("model", model)]).fit(dataset.X, dataset.y)

@@ -289,3 +289,16 @@ def test_a_final_model_worse_than_the_training_prior_gives_way_to_it(penguins):
     blend = FinalModel("a blend", {3: 0.5, 4: 0.5}, _trial(3, 1.0, prior - 0.05), prior - 0.01)
     with pytest.warns(UserWarning, match="for the ensemble, the best"):
         assert unless_the_prior_scores_higher(blend, context).chosen is None
+
+
+def test_the_prior_for_absolute_error_predicts_the_median(penguins):
+    frame = penguins.dropna(subset=["body_mass_g"])
+    X, y = frame.drop(columns="body_mass_g"), frame["body_mass_g"]
+    dataset = validate_input(X, y, task="regression")
+    space = compile_space(load_components(), dataset.task, dataset.n_rows, None, None)
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("mae", dataset.task), 0)
+    worse = FinalModel("a pipeline", {3: 1.0}, _trial(3, 1.0, prior_score(context) - 50.0))
+    with pytest.warns(UserWarning, match="the final model predicts the prior"):
+        final = unless_the_prior_scores_higher(worse, context)
+    assert np.allclose(final.model.predict(X), np.median(dataset.y))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.feature_selection import SelectPercentile, f_regression
-from sklearn.metrics import log_loss, root_mean_squared_error
+from sklearn.metrics import log_loss, mean_absolute_error, root_mean_squared_error
 from sklearn.model_selection import cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
@@ -225,6 +225,18 @@ def test_prior_score_is_the_dummy_models_out_of_fold_score(penguins):
     values = _dummy_out_of_fold(DummyRegressor(), context, "predict")
     assert prior_score(context) == pytest.approx(
         -root_mean_squared_error(context.dataset.y, values))
+
+
+def test_prior_score_for_absolute_error_is_the_medians(penguins):
+    """Absolute error is smallest at the median: a model scored by MAE must beat that, not
+    the mean, which scores worse on a skewed target."""
+    frame = penguins.dropna(subset=["body_mass_g"])
+    context, _ = _context(frame.drop(columns="body_mass_g"), frame["body_mass_g"], metric="mae")
+    values = _dummy_out_of_fold(DummyRegressor(strategy="median"), context, "predict")
+    assert prior_score(context) == pytest.approx(
+        -mean_absolute_error(context.dataset.y, values))
+    means = _dummy_out_of_fold(DummyRegressor(), context, "predict")
+    assert prior_score(context) > -mean_absolute_error(context.dataset.y, means)
 
 
 def test_prior_score_on_the_previews_split_and_not_for_scorer_metrics(penguins):
