@@ -49,9 +49,6 @@ N_NEIGHBOURS = 5
 WARM_SOURCES = ("portfolio", "warmstart")
 # How far a warm trial must run over its estimate before its family counts as slow here.
 SLOWDOWN_SLACK_SECONDS = 1.0
-# Past datasets nearest in meta-features on which a stored config must have beaten every
-# family's defaults (in the build's matrix) to be queued: the search runs the defaults anyway.
-USEFUL_NEIGHBOURS = 10
 
 
 @dataclass(frozen=True)
@@ -71,8 +68,7 @@ class KnowledgeBase:
     saying which corpus, library version, search-space version and budget it came from.
 
     ``costs`` maps a stored config's ``config_key`` to its matrix seconds on each past
-    dataset it was scored on, ``inf`` where it failed or ran out of time there; ``wins`` to
-    the past datasets where it scored above every family's defaults (absent: not recorded).
+    dataset it was scored on, ``inf`` where it failed or ran out of time there.
     """
 
     task: str
@@ -80,14 +76,12 @@ class KnowledgeBase:
     datasets: tuple[PastDataset, ...]
     portfolio: tuple[Config, ...]
     costs: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    wins: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def without(self, names: Iterable[str]) -> "KnowledgeBase":
         """The same knowledge with some past datasets left out (leave-one-dataset-out)."""
         names = set(names)
         kept = tuple(dataset for dataset in self.datasets if dataset.name not in names)
-        return KnowledgeBase(self.task, self.header, kept, self.portfolio, self.costs,
-                             {key: won - names for key, won in self.wins.items()})
+        return KnowledgeBase(self.task, self.header, kept, self.portfolio, self.costs)
 
 
 @dataclass
@@ -173,14 +167,12 @@ def _read(path: str, modified: int) -> KnowledgeBase | None:
         stored = [item for entry in data["datasets"] for item in entry["configs"][:1]]
         costs = {config_key(item["config"]): _costs(item.get("seconds", {}))
                  for item in stored + list(data["portfolio"])}
-        wins = {config_key(item["config"]): frozenset(map(str, item["beats_defaults_on"]))
-                for item in stored + list(data["portfolio"]) if "beats_defaults_on" in item}
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         logger.warning("knowledge base %s is malformed (%s: %s): the search starts cold", path,
                        type(error).__name__, error)
         return None
     header = {key: value for key, value in data.items() if key not in ("datasets", "portfolio")}
-    return KnowledgeBase(str(data.get("task")), header, datasets, portfolio, costs, wins)
+    return KnowledgeBase(str(data.get("task")), header, datasets, portfolio, costs)
 
 
 def _costs(seconds: dict[str, float | None]) -> dict[str, float]:
@@ -238,30 +230,23 @@ def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
     """The configs to try first, each with its source (``portfolio`` or ``warmstart``).
 
     Portfolio configs and the nearest datasets' best configs alternate, so that a short
-    budget sees some of each; duplicates, configs outside ``space``, configs estimated to
-    cost more than ``allowance`` (see :func:`estimated_seconds`) and configs that beat the
-    family defaults on none of the ``USEFUL_NEIGHBOURS`` nearest past datasets (see
-    :func:`beats_defaults_nearby`) are dropped.
+    budget sees some of each; duplicates, configs outside ``space`` and configs estimated to
+    cost more than ``allowance`` (see :func:`estimated_seconds`) are dropped.
     """
     everything = task_space(space.task)
     nearest = nearest_datasets(knowledge, metafeatures, k)
-    judges = {dataset.name for dataset in nearest_datasets(knowledge, metafeatures,
-                                                           USEFUL_NEIGHBOURS)}
     neighbours = [dataset.configs[0] for dataset in nearest if dataset.configs]
     pairs = zip_longest(((config, "portfolio") for config in knowledge.portfolio),
                         ((config, "warmstart") for config in neighbours))
     chosen: list[tuple[Config, str]] = []
     seen: set[str] = set()
     stale: list[str] = []
-    too_costly = no_better = 0
+    too_costly = 0
     for config, source in (pair for pair in chain.from_iterable(pairs) if pair is not None):
         usable = _usable(config, everything, space, stale)
         if usable is None or config_key(usable) in seen:
             continue
         seen.add(config_key(usable))
-        if not beats_defaults_nearby(knowledge, config, judges):
-            no_better += 1
-            continue
         # Costs are kept under the stored config's key.
         if allowance is not None and not allowance.admits(usable, estimated_seconds(
                 knowledge, config, metafeatures, allowance.fit_rows)):
@@ -275,24 +260,7 @@ def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
     if too_costly:
         logger.info("warm start: %d config(s) skipped, estimated to take over %.1f s a trial "
                     "here", too_costly, allowance.seconds)
-    if no_better:
-        logger.info("warm start: %d config(s) skipped, no better than the family defaults on "
-                    "the %d nearest past datasets", no_better, len(judges))
     return chosen
-
-
-def beats_defaults_nearby(knowledge: KnowledgeBase, config: Config, judges: set[str]) -> bool:
-    """Whether stored ``config`` scored above every family's defaults in the build's matrix
-    on at least one of the past datasets ``judges``; True when the file does not say.
-
-    The search runs every family's defaults anyway, so a borrowed config earns its trial only
-    by beating them. On the 117 datasets of the shipped build (each left out in turn), 10 %
-    of the queued configs did on the left-out dataset's own matrix row; keeping those that
-    did on one of the 10 nearest past datasets keeps 8.0 of 11.5 queued configs on average
-    and still one that beats the defaults on 60 of the 65 datasets that have one.
-    """
-    won = knowledge.wins.get(config_key(config))
-    return won is None or not judges or bool(won & judges)
 
 
 def _usable(config: Config, everything: CompiledSpace, space: CompiledSpace,

@@ -7,9 +7,7 @@ names, then the past datasets (meta-features and best configs, best first) and t
 normalised score the portfolio reached with it). Each config the warm start may queue (the
 portfolio's, each dataset's best) carries its matrix seconds on every dataset of the task
 (null where it failed or ran out of time), and each dataset the rows its matrix fits trained
-on, so that ``automl.warmstart`` can tell a config too slow for the data at hand; and the
-datasets whose matrix row it tops every family's defaults on, so that it can tell a config
-that has done no better than the defaults on data like this.
+on, so that ``automl.warmstart`` can tell a config too slow for the data at hand.
 
 ``exclude`` leaves datasets out entirely (their searches, their configs as candidates and
 their columns of the matrix): leave-one-dataset-out evaluation compiles one such knowledge
@@ -76,10 +74,10 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             "datasets": [{"name": name, "metafeatures": record["metafeatures"],
                           "metric": record["metric"],
                           "matrix_fit_rows": _fit_rows(record, matrix.get(name), max_rows),
-                          "configs": _with_matrix(record["configs"][:1], all_rows, task)
+                          "configs": _with_seconds(record["configs"][:1], all_rows)
                           + record["configs"][1:CONFIGS_PER_DATASET]}
                          for name, record in sorted(records.items())],
-            "portfolio": _with_matrix(portfolio, all_rows, task)})
+            "portfolio": _with_seconds(portfolio, all_rows)})
         written.append(path)
     return written
 
@@ -89,26 +87,6 @@ def _fit_rows(search: dict[str, Any], row: dict[str, Any] | None, max_rows: int)
     n_rows = round(float(np.exp(search["metafeatures"]["log_n_rows"])))
     cap = int(row.get("max_rows", max_rows)) if row else max_rows
     return (MATRIX_FOLDS - 1) * min(n_rows, cap)
-
-
-def _with_matrix(items: list[dict[str, Any]], rows: list[dict[str, Any]], task: str
-                 ) -> list[dict[str, Any]]:
-    """Each config item with what the matrix says of it: its seconds (``_with_seconds``) and
-    ``beats_defaults_on``, the datasets where it scored above every family's defaults."""
-    defaults = queued_anyway(task)
-    return [{**item, "beats_defaults_on": sorted(
-        row["name"] for row in rows if _beats(row["scores"], candidate_key(item["config"]),
-                                              defaults))}
-            for item in _with_seconds(items, rows)]
-
-
-def _beats(scores: dict[str, float | None], key: str, defaults: set[str]) -> bool:
-    """Whether candidate ``key`` scored above the best of ``defaults`` in a matrix row."""
-    score = scores.get(key)
-    if score is None or key in defaults:
-        return False
-    best = [scores[default] for default in defaults if scores.get(default) is not None]
-    return not best or score > max(best)
 
 
 def _with_seconds(items: list[dict[str, Any]], rows: list[dict[str, Any]]

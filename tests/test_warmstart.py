@@ -146,26 +146,6 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
     assert len(warm_start_for(dataset, space, folder, allowance=TrialAllowance(20, 5.0))) == 2
 
 
-def test_configs_no_better_than_the_defaults_nearby_are_skipped(space, caplog):
-    """A stored config that beat every family's defaults on none of the nearest past
-    datasets is not queued (the defaults run anyway); one with no record is."""
-    lightgbm, forest, logistic, svc = (space.default_config(name) for name in
-                                       ("lightgbm", "random_forest", "logistic_regression", "svc"))
-    past = tuple(PastDataset(f"d{i}", {"a": float(i)}, ()) for i in range(12))
-    wins = {config_key(lightgbm): frozenset({"d3"}),      # near: kept
-            config_key(forest): frozenset({"d11"}),       # only far away: dropped
-            config_key(logistic): frozenset()}            # nowhere: dropped
-    knowledge = KnowledgeBase("binary", {}, past, (lightgbm, forest, logistic, svc), {}, wins)
-    with caplog.at_level(logging.INFO, logger="automl.warmstart"):
-        configs = warm_start_configs(knowledge, space, {"a": 0.0})
-    assert configs == [(lightgbm, "portfolio"), (svc, "portfolio")]
-    assert "2 config(s) skipped, no better than the family defaults on the 10 nearest" \
-        in caplog.text
-    # Leaving d3 out (leave-one-dataset-out) takes its record with it.
-    assert [c for c, _ in warm_start_configs(knowledge.without(["d3"]), space,
-                                             {"a": 0.0})] == [svc]
-
-
 def test_a_family_that_overran_its_estimates_has_its_queued_configs_checked_again(space):
     svc, other_svc, forest = (space.default_config("svc"),
                               {**space.default_config("svc"), "scaler": "robust"},
