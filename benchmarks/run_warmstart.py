@@ -188,10 +188,11 @@ def lost_line(frame: pd.DataFrame) -> str:
         warm = [sum(seconds for _, source, status, seconds, _ in json.loads(record)
                     if status != "ok" and source in WARM_SOURCES) for record in group["trials"]]
         totals = [sum(seconds) for seconds in lost]
-        parts.append(f"{mode} mean {np.mean(totals):.1f} s, most {max(totals):.1f} s, "
-                     f"{sum(map(len, lost))} trials, warm configs' {sum(warm):.1f} s in all")
-    return "seconds per run in trials without a score: " + "; ".join(parts) + \
-        f" ({len(runs)} runs)"
+        parts.append(f"{mode} ({len(group)} runs) mean {np.mean(totals):.1f} s, most "
+                     f"{max(totals):.1f} s, {sum(map(len, lost))} trials, warm configs' "
+                     f"{sum(warm):.1f} s in all")
+    return "seconds per run in trials without a score (runs that kept their trials): " + \
+        "; ".join(parts)
 
 
 def win_interval(wins: int, datasets: int) -> tuple[float, float]:

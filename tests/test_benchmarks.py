@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -186,6 +187,26 @@ def test_warmstart_curve_and_best_score_leave_out_the_preview():
                           "finished_at_seconds": [1.5, 2.5, 9.0, 50.0]})
     assert anytime_curve(board) == [(2.5, -0.56), (9.0, -0.53)]
     assert searched(board)["score"].max() == -0.53
+
+
+def test_warmstart_keeps_each_runs_trials_and_sums_the_time_lost_to_cut_off_ones():
+    import pandas as pd
+
+    script = _benchmark("run_warmstart")
+    board = pd.DataFrame({"model": ["svc", "lightgbm", "svc", "mlp"],
+                          "source": ["portfolio", "default", "tpe", "tpe"],
+                          "status": ["timeout", "ok", "ok", "failed"],
+                          "fit_seconds": [15.0, 1.234, 0.5, 2.0],
+                          "score": [float("nan"), -0.5, -0.6, float("nan")],
+                          "finished_at_seconds": [17.0, 2.0, 18.0, 20.0]})
+    record = script.trial_record(board)
+    assert json.loads(record)[:2] == [["lightgbm", "default", "ok", 1.23, -0.5],
+                                      ["svc", "portfolio", "timeout", 15.0, None]]
+    cold = json.dumps([["mlp", "tpe", "timeout", 4.0, None], ["svc", "tpe", "ok", 1.0, -1.0]])
+    frame = pd.DataFrame({"mode": ["warm", "cold", "cold"], "trials": [record, cold, None]})
+    assert script.lost_line(frame).endswith(
+        "cold (1 runs) mean 4.0 s, most 4.0 s, 1 trials, warm configs' 0.0 s in all; "
+        "warm (1 runs) mean 17.0 s, most 17.0 s, 2 trials, warm configs' 15.0 s in all")
 
 
 def _runs(path, rows):
