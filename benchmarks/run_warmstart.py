@@ -183,14 +183,13 @@ def lost_line(frame: pd.DataFrame) -> str:
     runs = frame.dropna(subset=["trials"])
     parts = []
     for mode, group in runs.groupby("mode"):
-        lost = [[seconds for _, source, status, seconds, _ in json.loads(record)
+        lost = [[(source, seconds) for _, source, status, seconds, _ in json.loads(record)
                  if status != "ok"] for record in group["trials"]]
-        warm = [sum(seconds for _, source, status, seconds, _ in json.loads(record)
-                    if status != "ok" and source in WARM_SOURCES) for record in group["trials"]]
-        totals = [sum(seconds) for seconds in lost]
+        totals = [sum(seconds for _, seconds in run) for run in lost]
+        warm = sum(seconds for run in lost for source, seconds in run if source in WARM_SOURCES)
         parts.append(f"{mode} ({len(group)} runs) mean {np.mean(totals):.1f} s, most "
                      f"{max(totals):.1f} s, {sum(map(len, lost))} trials, warm configs' "
-                     f"{sum(warm):.1f} s in all")
+                     f"{warm:.1f} s in all")
     return "seconds per run in trials without a score (runs that kept their trials): " + \
         "; ".join(parts)
 
