@@ -144,10 +144,10 @@ def make_resampling(y: np.ndarray, task: str, strategy: str = "auto", n_folds: i
 
 
 def _holdout(y: np.ndarray, task: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    return _split_rows(np.arange(len(y)), y, task, seed, test_size=0.2)
+    return split_rows(np.arange(len(y)), y, task, seed, test_size=0.2)
 
 
-def _split_rows(rows: np.ndarray, y: np.ndarray, task: str, seed: int,
+def split_rows(rows: np.ndarray, y: np.ndarray, task: str, seed: int,
                 **size: float | int) -> tuple[np.ndarray, np.ndarray]:
     """``rows`` split in two (``train_test_split``'s sizes), stratified by class if it can be."""
     stratify = y[rows] if task != "regression" else None
@@ -195,7 +195,7 @@ def preview(config: Config, context: EvaluationContext, rows: int = PREVIEW_ROWS
     validation rows, and the fitted pipeline (None unless it succeeded)."""
     train, validation = context.resampling.folds[0]
     if len(train) > rows:
-        train, _ = _split_rows(train, context.dataset.y, context.dataset.task, context.seed,
+        train, _ = split_rows(train, context.dataset.y, context.dataset.task, context.seed,
                                train_size=rows)
     return score_and_keep(config, context, n_threads, folds=((train, validation),))
 
@@ -281,15 +281,20 @@ def prior_score(context: EvaluationContext,
         return None
     folds = folds or context.resampling.folds
     predictions = _empty_predictions(dataset)
-    center = np.median if metric.center == "median" else np.mean
     for train, validation in folds:
-        if dataset.task == "regression":
-            predictions[validation] = float(center(dataset.y[train]))
-        else:
-            shares = np.bincount(dataset.y[train], minlength=dataset.n_classes) / len(train)
-            predictions[validation] = shares
+        predictions[validation] = prior_prediction(dataset, metric, train)
     validated = np.concatenate([validation for _, validation in folds])
     return metric.score(dataset.y[validated], predictions[validated], dataset.n_classes)
+
+
+def prior_prediction(dataset: Dataset, metric: Metric,
+                     rows: np.ndarray | None = None) -> float | np.ndarray:
+    """What predicting the training prior of ``rows`` (all rows when None) gives for each row:
+    the class shares, or the constant ``metric`` scores best (``Metric.center``)."""
+    y = dataset.y if rows is None else dataset.y[rows]
+    if dataset.task == "regression":
+        return float(np.median(y) if metric.center == "median" else np.mean(y))
+    return np.bincount(y, minlength=dataset.n_classes) / len(y)
 
 
 def _empty_predictions(dataset: Dataset) -> np.ndarray:
