@@ -10,7 +10,8 @@
    several. Their refit time is estimated from their measured fit times first; when the time
    left is short, a member whose refit alone would not fit is left out of the refits, then the
    members with the fewest selection rounds until the rest fit.
-   A member not refit (left out, or its refit failed or ran out of time) is replaced
+   A member not refit (left out, its refit failed or ran out of time, or it lost on its own
+   training rows what validation promised: ``automl.refit_check``) is replaced
    by its fold models averaged (``ensemble.FoldAverage``) where the search kept them (the
    workers write them for the trials among the best ``nbest``, up to a size); otherwise it is
    dropped, and the weights of the others renormalised.
@@ -232,10 +233,10 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
     # The fold models of the members left out are loaded first, so that the refits' time
     # limits leave room for them; those of refits that fail are loaded after.
     loaded: dict[int, Any] = {}
-    _add_fold_models(loaded, [n for n in selected if n not in affordable], store)
+    _add_fold_models(loaded, [n for n in selected if n not in affordable], store, models)
     loaded.update(refit_in_workers([by_number[number] for number in affordable], models, pool,
                                    clock, end_margin_seconds, context, n_threads))
-    _add_fold_models(loaded, list(selected), store)
+    _add_fold_models(loaded, list(selected), store, models)
     fitted = {number: count for number, count in selected.items() if number in loaded}
     if len(fitted) < len(selected):
         logger.warning("%d of %d ensemble members could not be refit or replaced by their "
@@ -260,16 +261,16 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
 
 
 def _add_fold_models(loaded: dict[int, Any], members: list[int],
-                     store: PredictionStore) -> None:
+                     store: PredictionStore, models: RefitModels) -> None:
     """Into ``loaded``, for each of the ``members`` not refit (its refit did not fit in the
-    time left, failed or ran out of time), its fold models averaged, where the search kept
-    them."""
+    time left, failed, was refused by ``automl.refit_check`` or ran out of time), its fold
+    models averaged, where the search kept them."""
     for number in members:
         if number not in loaded:
             folds = store.fold_models(number)
             if folds is not None:
-                logger.info("ensemble member %d uses its fold models: it was not refit on all "
-                            "rows in the time left", number)
+                why = models.failed.get(number, "not refit on all rows in the time left")
+                logger.info("ensemble member %d uses its fold models: %s", number, why)
                 loaded[number] = folds
 
 

@@ -15,10 +15,10 @@ import cloudpickle
 
 from automl.components import resolve
 from automl.ensemble import fold_average
-from automl.evaluate import (EvaluationContext, TrialResult, fit_final, preview,
-                             score_and_keep_folds)
+from automl.evaluate import EvaluationContext, TrialResult, preview, score_and_keep_folds
 from automl.exceptions import ComponentError
 from automl.model_size import estimate_handover
+from automl.refit_check import checked_refit
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +61,13 @@ class _CappedFile:
 
 def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
     """Run one request: ``("evaluate", (config, keep, folds_to))``, ``("preview", (config,
-    rows))`` or ``("refit", (config, path))``.
+    rows))`` or ``("refit", (config, path, validated_score))``.
 
     ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
     training rows, so the first trial leaves a usable model behind without a second fit; a
     preview always returns its pipeline; a refit writes the pipeline fitted on all rows to
-    ``path`` and returns a :class:`RefitFile`. With ``folds_to`` = (file, threshold, time
+    ``path`` and returns a :class:`RefitFile`, unless it fails ``automl.refit_check`` against
+    the trial's validation score (then the error, as for any failed refit). With ``folds_to`` = (file, threshold, time
     limit, least fit seconds), a trial that scores above the threshold, and whose fits took
     at least the least fit seconds and at most ``MAX_FOLD_MODEL_TIME_SHARE`` of its time
     limit, writes its fold models, averaged, to that file and says so in
@@ -101,12 +102,12 @@ def warm_up(context: EvaluationContext) -> None:
                     pass  # reported by the trial that needs it
 
 
-def _refit_or_error(config: dict, path: str, context: EvaluationContext,
-                    n_threads: int) -> RefitFile | str:
-    """Fit ``config`` on all rows and pickle it to ``path``; what the parent needs to load it,
-    or the error."""
+def _refit_or_error(config: dict, path: str, validated_score: float | None,
+                    context: EvaluationContext, n_threads: int) -> RefitFile | str:
+    """Fit ``config`` on all rows, check it against ``validated_score`` and pickle it to
+    ``path``; what the parent needs to load it, or the error."""
     try:
-        model = fit_final(config, context, n_threads)
+        model = checked_refit(config, context, n_threads, validated_score)
         load_seconds = estimate_handover(model).load_seconds
         _dump(model, path)
         return RefitFile(path, os.path.getsize(path), load_seconds)

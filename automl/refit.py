@@ -10,7 +10,9 @@ last fold, kept by the search) is used, with a warning; so is the first trial's 
 scored better than every trial that could be refit (a model trained on a fold's rows beats
 a weaker one trained on all of them); if every trial failed, a prior-predicting dummy
 model, with a warning. ``refit_in_workers`` is the one way trials are refit, for one
-pipeline or an ensemble's members.
+pipeline or an ensemble's members. Every refit is checked against its trial's validation
+score (``automl.refit_check``); one that lost what validation promised counts as failed,
+and the same fallbacks take over.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from threadpoolctl import threadpool_limits
 
 from automl.clock import Clock
 from automl.data import Dataset
-from automl.evaluate import EvaluationContext, Resampling, fit_final
+from automl.evaluate import EvaluationContext, Resampling
 from automl.jobs import RefitFile
 from automl.metrics import Metric
 from automl.model_size import Handover
+from automl.refit_check import CHECK_ROWS, checked_refit
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -61,8 +64,12 @@ def estimated_refit_seconds(trial: Trial, resampling: Resampling,
 def estimated_fit_seconds(trial: Trial, resampling: Resampling,
                           safety: float = REFIT_SAFETY_FACTOR) -> float:
     """Seconds the fit alone of a full-data refit should take: the trial's fit time scaled
-    linearly to all rows, times ``safety``."""
-    return trial.result.fit_seconds * resampling.refit_factor * safety + _REFIT_OVERHEAD_SECONDS
+    linearly to all rows, times ``safety``, and its check (``automl.refit_check``: predicting
+    at most ``CHECK_ROWS`` rows, at the trial's measured speed on its validation rows)."""
+    validated_rows = sum(len(validation) for _, validation in resampling.folds)
+    check = trial.result.predict_seconds * min(1.0, CHECK_ROWS / max(validated_rows, 1))
+    return (trial.result.fit_seconds * resampling.refit_factor * safety
+            + check + _REFIT_OVERHEAD_SECONDS)
 
 
 def estimated_handover(trial: Trial, resampling: Resampling) -> Handover:
@@ -81,6 +88,8 @@ class RefitModels:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self._paths: dict[int, Path] = {}
+        # Why a trial's refit failed (an error, or ``automl.refit_check``'s verdict), by trial.
+        self.failed: dict[int, str] = {}
 
     def __contains__(self, trial: object) -> bool:
         return trial in self._paths
@@ -138,10 +147,14 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
                 return model, trial, ALL_ROWS
         folds = fold_models(trial.trial) if fold_models is not None else None
         if folds is not None:  # validated better than any trial after it
-            warnings.warn(f"trial {trial.trial} could not be refit on all rows within the "
-                          f"budget; the final model is its {len(folds.members)} fold model(s) "
-                          f"averaged, each fitted on a validation split's training rows. Give "
-                          f"a larger time_budget.", UserWarning, stacklevel=3)
+            why = (f"could not be refit on all rows ({models.failed[trial.trial]})"
+                   if trial.trial in models.failed else
+                   "could not be refit on all rows within the budget")
+            warnings.warn(f"trial {trial.trial} {why}; the final model is its "
+                          f"{len(folds.members)} fold model(s) averaged, each fitted on a "
+                          f"validation split's training rows."
+                          + ("" if trial.trial in models.failed else
+                             " Give a larger time_budget."), UserWarning, stacklevel=3)
             return folds, trial, FOLDS
         if trial.trial in early_models:  # validated better than any trial after it
             return kept_model(trial, early_models, stacklevel=4), trial, ONE_FOLD
@@ -211,7 +224,7 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
                 trial = pending.pop(0)
                 logger.info("refitting trial %d in this process (%.1f s left): no worker is "
                             "ready", trial.trial, time_left)
-                model = _refit_here(trial, context, n_threads)
+                model = _refit_here(trial, context, n_threads, models)
                 if model is not None:
                     loaded[trial.trial] = model
                 continue
@@ -225,6 +238,8 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
                 _load_refit(trial, outcome.value, outcome.seconds, models, loaded,
                             clock.remaining() - end_margin_seconds)
             else:
+                if outcome.status != "timeout":  # out of time is said otherwise
+                    models.failed[trial.trial] = str(outcome.error or outcome.value)
                 logger.warning("refitting trial %d failed (%s): %s", trial.trial,
                                outcome.status, outcome.error or outcome.value)
     return loaded
@@ -243,7 +258,8 @@ def _submit(pending: list[Trial], running: dict[tuple[str, int], Trial], pool: W
             continue
         running[("refit", trial.trial)] = trial
         pool.submit(("refit", trial.trial),
-                    ("refit", (trial.config, str(models.path_for(trial.trial)))), limit)
+                    ("refit", (trial.config, str(models.path_for(trial.trial)),
+                               trial.result.score)), limit)
 
 
 def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitModels,
@@ -265,11 +281,13 @@ def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitMod
                 refit.load_seconds)
 
 
-def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int) -> Any | None:
+def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int,
+                models: RefitModels) -> Any | None:
     try:
         with threadpool_limits(n_threads):
-            return fit_final(trial.config, context, n_threads)
+            return checked_refit(trial.config, context, n_threads, trial.result.score)
     except Exception as error:  # the fallback takes over
+        models.failed[trial.trial] = f"{type(error).__name__}: {error}"
         logger.warning("refitting trial %d failed: %s: %s", trial.trial, type(error).__name__,
                        error)
         return None

@@ -32,6 +32,18 @@ def test_refit_estimate_scales_fold_time_to_all_rows():
     assert holdout == pytest.approx(8.0 * 1.25 * 1.3 + 0.3)
 
 
+def test_refit_estimate_counts_the_check_at_the_trials_predict_speed():
+    from automl.refit_check import CHECK_ROWS
+
+    trial = Trial(0, {"model": "k_nearest_neighbors"}, "tpe",
+                  TrialResult("ok", score=0.8, fit_seconds=0.0, predict_seconds=4.0), 0.0, 1.0)
+    small = _resampling("cv")  # 100 validated rows: the check predicts all of them
+    assert estimated_refit_seconds(trial, small) == pytest.approx(4.0 + 0.3)
+    rows = 10 * CHECK_ROWS
+    large = Resampling("holdout", ((np.arange(rows), np.arange(rows, 2 * rows)),))
+    assert estimated_refit_seconds(trial, large) == pytest.approx(0.4 + 0.3)
+
+
 def test_reserve_is_zero_when_the_incumbent_is_already_fitted(tmp_path):
     log = TrialLog(tmp_path / "t.jsonl")
     models = RefitModels(tmp_path)
@@ -56,7 +68,7 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     fold_model = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
-        model, chosen, fitted_on = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(fold_model)})
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
     assert fitted_on == "one fold"
@@ -100,7 +112,7 @@ def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_
     kept = {1: fold_average([ones, ones, zeros], 2)}
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning, match="trial 1 could not be refit .* its 3 fold model"):
-        model, chosen, fitted_on = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(zeros)},
                                     fold_models=kept.get)
     assert chosen.trial == 1 and model is kept[1] and fitted_on == "folds"
@@ -120,7 +132,7 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     preview_model = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match=r"the preview \(trial 0\), fitted on a sample"):
-        model, chosen, fitted_on = final_model(log, {}, None, Clock(1.0), context, 1, 0.1,
+        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0), context, 1, 0.1,
                                     early_models={0: cloudpickle.dumps(preview_model)})
     assert chosen.trial == 0 and model.predict([[1]]).tolist() == [0]
 
@@ -172,7 +184,7 @@ def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species
     context, space = species
     trial = _fitted_trial(space.default_config("random_forest"))
     path = tmp_path / "trial-0-refit.pkl"
-    refit = handle(("refit", (trial.config, str(path))), context, 1)  # a real fit, pickled
+    refit = handle(("refit", (trial.config, str(path), trial.result.score)), context, 1)  # a real fit, pickled
     assert isinstance(refit, RefitFile) and refit.nbytes == path.stat().st_size > 0
     assert refit.load_seconds > 0
     models, loaded = RefitModels(tmp_path), {}
@@ -180,7 +192,7 @@ def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species
         _load_refit(trial, refit, 1.0, models, loaded, refit.load_seconds / 2)
     assert not loaded and 0 not in models and not path.exists()
     assert "trial 0 was refit in 1.0 s, but loading its" in caplog.text
-    refit = handle(("refit", (trial.config, str(path))), context, 1)
+    refit = handle(("refit", (trial.config, str(path), trial.result.score)), context, 1)
     _load_refit(trial, refit, 1.0, models, loaded, 60.0)
     assert 0 in models and loaded[0].predict(context.dataset.X).shape == (
         context.dataset.n_rows,)
@@ -210,3 +222,66 @@ def test_a_refit_too_long_to_run_unbounded_here_waits_for_a_worker(species, tmp_
                                       context, 1)
     assert loaded == {} and "in this process" not in caplog.text
     assert "no time left to refit 1 trials" in caplog.text
+
+
+@pytest.fixture(scope="module")
+def iris_boosting():
+    """Iris (shipped with scikit-learn) and HistGradientBoosting with a learning rate of 1.0
+    and leaves of at least 50 rows, which diverges when fitted on all 150 rows; with the
+    default config's validation score, as if that config had validated so."""
+    from sklearn.datasets import load_iris
+
+    from automl.components import load_components
+    from automl.data import validate_input
+    from automl.evaluate import EvaluationContext, make_resampling, score_config
+    from automl.metrics import get_metric
+    from automl.space import compile_space
+
+    frame = load_iris(as_frame=True).frame
+    dataset = validate_input(frame.drop(columns="target"), frame["target"])
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                                get_metric("auto", dataset.task), 0)
+    default = space.default_config("hist_gradient_boosting")
+    diverging = {**default, "model.hist_gradient_boosting.learning_rate": 1.0,
+                 "model.hist_gradient_boosting.min_samples_leaf": 50,
+                 "model.hist_gradient_boosting.max_iter": 300}
+    validated = score_config(default, context).score
+    return context, Trial(0, diverging, "tpe", TrialResult("ok", score=validated,
+                                                           fit_seconds=0.1), 0.0, 1.0)
+
+
+@pytest.mark.parametrize("ready", [True, False], ids=["in a worker", "in this process"])
+def test_a_diverged_refit_counts_as_failed_and_says_why(iris_boosting, tmp_path, ready):
+    context, trial = iris_boosting
+    models = RefitModels(tmp_path)
+    with WorkerPool(context if ready else None, 1, 1, 4000) as pool:
+        started = time.monotonic()
+        while ready and not pool.n_idle and time.monotonic() - started < 60:
+            pool.poll()
+        loaded = refit_in_workers([trial], models, pool, Clock(60), 0.5, context, 1)
+    assert loaded == {} and 0 not in models
+    assert models.failed[0].startswith("RefitDiverged: its refit on all rows scored")
+    assert list(tmp_path.glob("*.pkl")) == []  # the worker wrote no model
+
+
+def test_fold_models_standing_in_for_a_diverged_refit_say_why(tmp_path):
+    import types
+
+    from sklearn.dummy import DummyClassifier
+
+    from automl.ensemble import fold_average
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 80.0, score=0.9))  # its refit diverged; no time for another
+    ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
+    models = RefitModels(tmp_path)
+    models.failed[0] = "RefitDiverged: its refit on all rows scored -27.9"
+    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    with pytest.warns(UserWarning) as caught:
+        model, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 1, 0.1,
+                                               fold_models={0: fold_average([ones], 2)}.get)
+    message = str(caught[0].message)
+    assert fitted_on == "folds" and chosen.trial == 0
+    assert "could not be refit on all rows (RefitDiverged: its refit" in message
+    assert "time_budget" not in message
