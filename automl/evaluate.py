@@ -148,7 +148,7 @@ def _holdout(y: np.ndarray, task: str, seed: int) -> tuple[np.ndarray, np.ndarra
 
 
 def split_rows(rows: np.ndarray, y: np.ndarray, task: str, seed: int,
-                **size: float | int) -> tuple[np.ndarray, np.ndarray]:
+               **size: float | int) -> tuple[np.ndarray, np.ndarray]:
     """``rows`` split in two (``train_test_split``'s sizes), stratified by class if it can be."""
     stratify = y[rows] if task != "regression" else None
     try:
@@ -196,7 +196,7 @@ def preview(config: Config, context: EvaluationContext, rows: int = PREVIEW_ROWS
     train, validation = context.resampling.folds[0]
     if len(train) > rows:
         train, _ = split_rows(train, context.dataset.y, context.dataset.task, context.seed,
-                               train_size=rows)
+                              train_size=rows)
     return score_and_keep(config, context, n_threads, folds=((train, validation),))
 
 

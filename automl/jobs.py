@@ -67,11 +67,11 @@ def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int)
     training rows, so the first trial leaves a usable model behind without a second fit; a
     preview always returns its pipeline; a refit writes the pipeline fitted on all rows to
     ``path`` and returns a :class:`RefitFile`, unless it fails ``automl.refit_check`` against
-    the trial's validation score (then the error, as for any failed refit). With ``folds_to`` = (file, threshold, time
-    limit, least fit seconds), a trial that scores above the threshold, and whose fits took
-    at least the least fit seconds and at most ``MAX_FOLD_MODEL_TIME_SHARE`` of its time
-    limit, writes its fold models, averaged, to that file and says so in
-    ``TrialResult.fold_models``.
+    the trial's validation score (then the error, as for any failed refit). With
+    ``folds_to`` = (file, threshold, time limit, least fit seconds), a trial that scores above
+    the threshold, and whose fits took at least the least fit seconds and at most
+    ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes its fold models, averaged, to that
+    file and says so in ``TrialResult.fold_models``.
     """
     kind, argument = request
     if kind == "evaluate":
