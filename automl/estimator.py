@@ -195,8 +195,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     ----------
     model_ : the fitted final model (one pipeline, or a ``WeightedEnsemble`` of several)
     ensemble_ : DataFrame, one row per member: trial, model, weight, score, source, fitted_on
-        ("all rows"; for a member whose refit did not fit in the budget, "folds": its fold
-        models averaged, or "one fold": the model the search kept from the first trial), config
+        ("all rows"; for a member whose refit did not fit in the budget, failed, or lost
+        what its validation score promised on its own training rows (``automl.refit_check``),
+        "folds": its fold models averaged, or "one fold": the model the search kept from the
+        first trial), config
     ensemble_score_ : float or None, the blend's validation score (None for one member)
     best_config_, best_score_ : the config and validation score of the best member
     prior_score_ : float or None, the validation score of predicting the training prior (the

@@ -106,17 +106,7 @@ def test_the_check_samples_rows_of_large_data_seeded_and_stratified():
     np.testing.assert_array_equal(_sample(y[:50], "binary", 3), np.arange(50))
 
 
-@pytest.mark.skipif(not (SHARED_DATASETS / "manifest.json").is_file(), reason="needs ../shared/datasets")
-def test_the_car_evaluation_refit_that_shipped_16_log_loss_is_refused():
-    """The case that found the check: the 60 s benchmark's cold search on car_evaluation
-    (split 4) validated this config at 0.012 log loss in 5-fold cross-validation, and its
-    refit on all rows scored 16.4 on the test split."""
-    from metalearning.corpus import load_split, read_manifest
-
-    X_train, _, y_train, _ = load_split(read_manifest()["car_evaluation"], seed=4)
-    frame = X_train.assign(target=y_train)
-    context, space = _context(frame, "target")
-    config = {"imputer": "mean", "encoder": "native", "scaler": "robust",
+CAR_CONFIG = {"imputer": "mean", "encoder": "native", "scaler": "robust",
               "feature": "select_percentile",
               "feature.select_percentile.percentile": 66.32210255868361,
               "model": "hist_gradient_boosting",
@@ -126,9 +116,45 @@ def test_the_car_evaluation_refit_that_shipped_16_log_loss_is_refused():
               "model.hist_gradient_boosting.min_samples_leaf": 97,
               "model.hist_gradient_boosting.l2_regularization": 5.444050060658895e-07,
               "model.hist_gradient_boosting.max_features": 0.8459849993810189}
+
+
+def _car_split_4():
+    from metalearning.corpus import load_split, read_manifest
+
+    return load_split(read_manifest()["car_evaluation"], seed=4)
+
+
+needs_shared = pytest.mark.skipif(not (SHARED_DATASETS / "manifest.json").is_file(),
+                                  reason="needs ../shared/datasets")
+
+
+@needs_shared
+def test_the_car_evaluation_refit_that_shipped_16_log_loss_is_refused():
+    """The case that found the check: the 60 s benchmark's cold search on car_evaluation
+    (split 4) validated this config at 0.012 log loss in 5-fold cross-validation, and its
+    refit on all rows scored 16.4 on the test split."""
+    X_train, _, y_train, _ = _car_split_4()
+    context, _ = _context(X_train.assign(target=y_train), "target")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        validated = score_config(config, context).score
+        validated = score_config(CAR_CONFIG, context).score
     assert validated > -0.05  # sound out of fold
     with pytest.raises(RefitDiverged):
-        checked_refit(config, context, 1, validated)
+        checked_refit(CAR_CONFIG, context, 1, validated)
+
+
+@needs_shared
+def test_fit_ships_the_fold_models_of_a_refused_refit_and_says_why():
+    """Through ``automl.fit``: HistGradientBoosting's defaults, then the diverging config,
+    which validates best; its fold models are the final model."""
+    import automl
+    from sklearn.metrics import log_loss
+
+    X_train, X_test, y_train, y_test = _car_split_4()
+    with pytest.warns(UserWarning, match=r"could not be refit on all rows \(RefitDiverged"):
+        model = automl.fit(X_train, y_train, time_budget=30, random_state=0, max_trials=2,
+                           include_models=["hist_gradient_boosting"], ensemble=False,
+                           initial_configs=[CAR_CONFIG], warm_start=False)
+    assert model.best_config_ == CAR_CONFIG
+    assert list(model.ensemble_["fitted_on"]) == ["folds"]
+    assert log_loss(y_test, model.predict_proba(X_test), labels=model.classes_) < 0.05
