@@ -78,6 +78,11 @@ class Resampling:
         return sum(len(train) for train, _ in self.folds)
 
     @property
+    def validation_rows(self) -> int:
+        """The rows one trial predicts, summed over the folds: what its predict time grows with."""
+        return sum(len(validation) for _, validation in self.folds)
+
+    @property
     def rows_factor(self) -> float:
         """All rows over the last fit's training rows: what a model grows by when refit on all
         rows (a fully grown tree's nodes grow with its rows)."""

@@ -66,8 +66,8 @@ def estimated_fit_seconds(trial: Trial, resampling: Resampling,
     """Seconds the fit alone of a full-data refit should take: the trial's fit time scaled
     linearly to all rows, times ``safety``, and its check (``automl.refit_check``: predicting
     at most ``CHECK_ROWS`` rows, at the trial's measured speed on its validation rows)."""
-    validated_rows = sum(len(validation) for _, validation in resampling.folds)
-    check = trial.result.predict_seconds * min(1.0, CHECK_ROWS / max(validated_rows, 1))
+    share = min(1.0, CHECK_ROWS / max(resampling.validation_rows, 1))
+    check = trial.result.predict_seconds * share
     return (trial.result.fit_seconds * resampling.refit_factor * safety
             + check + _REFIT_OVERHEAD_SECONDS)
 
@@ -147,14 +147,13 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
                 return model, trial, ALL_ROWS
         folds = fold_models(trial.trial) if fold_models is not None else None
         if folds is not None:  # validated better than any trial after it
-            why = (f"could not be refit on all rows ({models.failed[trial.trial]})"
-                   if trial.trial in models.failed else
-                   "could not be refit on all rows within the budget")
-            warnings.warn(f"trial {trial.trial} {why}; the final model is its "
-                          f"{len(folds.members)} fold model(s) averaged, each fitted on a "
-                          f"validation split's training rows."
-                          + ("" if trial.trial in models.failed else
-                             " Give a larger time_budget."), UserWarning, stacklevel=3)
+            failed = models.failed.get(trial.trial)
+            why, advice = (f"({failed})", "") if failed else \
+                ("within the budget", " Give a larger time_budget.")
+            warnings.warn(f"trial {trial.trial} could not be refit on all rows {why}; the final "
+                          f"model is its {len(folds.members)} fold model(s) averaged, each "
+                          f"fitted on a validation split's training rows.{advice}",
+                          UserWarning, stacklevel=3)
             return folds, trial, FOLDS
         if trial.trial in early_models:  # validated better than any trial after it
             return kept_model(trial, early_models, stacklevel=4), trial, ONE_FOLD

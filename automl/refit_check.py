@@ -72,7 +72,8 @@ def check_refit(pipeline: Pipeline, context: EvaluationContext,
     y = dataset.y[rows]
     try:
         score = metric.score(y, predictions, dataset.n_classes)
-        prior_here = metric.score(y, _repeat(prior_prediction(dataset, metric), len(rows)),
+        constant = prior_prediction(dataset, metric)
+        prior_here = metric.score(y, np.broadcast_to(constant, (len(rows),) + np.shape(constant)),
                                   dataset.n_classes)
     except ValueError as error:  # e.g. AUC of a sample that lacks a class: no verdict
         logger.info("refit not checked: %s", error)
@@ -91,8 +92,3 @@ def _sample(y: np.ndarray, task: str, seed: int) -> np.ndarray:
     if len(y) <= CHECK_ROWS:
         return np.arange(len(y))
     return split_rows(np.arange(len(y)), y, task, seed, train_size=CHECK_ROWS)[0]
-
-
-def _repeat(prediction: float | np.ndarray, n_rows: int) -> np.ndarray:
-    """One prediction (a value or class shares) for each of ``n_rows`` rows."""
-    return np.tile(prediction, (n_rows, 1)) if np.ndim(prediction) else np.full(n_rows, prediction)

@@ -30,6 +30,31 @@ def _temporary_folders_under_pytest(tmp_path_factory):
         yield
 
 
+def evaluation_context(frame: pd.DataFrame, target: str, metric="auto"):
+    """The evaluation context (default resampling, seed 0) of ``frame``'s ``target``, rows
+    without a target dropped, and its compiled search space."""
+    from automl.components import load_components
+    from automl.data import validate_input
+    from automl.evaluate import EvaluationContext, make_resampling
+    from automl.metrics import get_metric
+    from automl.space import compile_space
+
+    frame = frame.dropna(subset=[target])
+    dataset = validate_input(frame.drop(columns=target), frame[target])
+    space = compile_space(load_components(), dataset.task, dataset.n_rows)
+    return EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
+                             get_metric(metric, dataset.task), 0), space
+
+
+def boosting(space, learning_rate: float, min_samples_leaf: int) -> dict:
+    """HistGradientBoosting's defaults with another learning rate and least leaf size, and
+    300 rounds: at a learning rate of 1.0 and leaves of at least 50 rows it diverges on iris."""
+    return {**space.default_config("hist_gradient_boosting"),
+            "model.hist_gradient_boosting.learning_rate": learning_rate,
+            "model.hist_gradient_boosting.min_samples_leaf": min_samples_leaf,
+            "model.hist_gradient_boosting.max_iter": 300}
+
+
 @pytest.fixture(scope="session")
 def penguins() -> pd.DataFrame:
     return pd.read_csv(EXAMPLES / "penguins.csv")

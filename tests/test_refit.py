@@ -14,6 +14,8 @@ from automl.refit import (RefitModels, estimated_refit_seconds, refit_in_workers
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
+from conftest import boosting, evaluation_context
+
 
 def _resampling(kind, n_folds=5):
     folds = tuple((np.arange(80), np.arange(80, 100)) for _ in range(n_folds if kind == "cv" else 1))
@@ -68,8 +70,9 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     fold_model = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
-        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0), context, 1, 0.1,
-                                    early_models={0: cloudpickle.dumps(fold_model)})
+        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
+                                               context, 1, 0.1,
+                                               early_models={0: cloudpickle.dumps(fold_model)})
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
     assert fitted_on == "one fold"
 
@@ -112,9 +115,10 @@ def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_
     kept = {1: fold_average([ones, ones, zeros], 2)}
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning, match="trial 1 could not be refit .* its 3 fold model"):
-        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0), context, 1, 0.1,
-                                    early_models={0: cloudpickle.dumps(zeros)},
-                                    fold_models=kept.get)
+        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
+                                               context, 1, 0.1,
+                                               early_models={0: cloudpickle.dumps(zeros)},
+                                               fold_models=kept.get)
     assert chosen.trial == 1 and model is kept[1] and fitted_on == "folds"
     np.testing.assert_allclose(model.predict_proba([[0]]), [[1 / 3, 2 / 3]])
 
@@ -132,26 +136,16 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     preview_model = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match=r"the preview \(trial 0\), fitted on a sample"):
-        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0), context, 1, 0.1,
-                                    early_models={0: cloudpickle.dumps(preview_model)})
+        model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
+                                               context, 1, 0.1,
+                                               early_models={0: cloudpickle.dumps(preview_model)})
     assert chosen.trial == 0 and model.predict([[1]]).tolist() == [0]
 
 
 @pytest.fixture()
 def species(penguins):
     """The evaluation context of penguins' species, and its search space."""
-    from automl.components import load_components
-    from automl.data import validate_input
-    from automl.evaluate import EvaluationContext, make_resampling
-    from automl.metrics import get_metric
-    from automl.space import compile_space
-
-    frame = penguins.dropna(subset=["species"])
-    dataset = validate_input(frame.drop(columns="species"), frame["species"])
-    space = compile_space(load_components(), dataset.task, dataset.n_rows)
-    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                                get_metric("auto", dataset.task), 0)
-    return context, space
+    return evaluation_context(penguins, "species")
 
 
 def _fitted_trial(config, handover=Handover()):
@@ -184,7 +178,8 @@ def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species
     context, space = species
     trial = _fitted_trial(space.default_config("random_forest"))
     path = tmp_path / "trial-0-refit.pkl"
-    refit = handle(("refit", (trial.config, str(path), trial.result.score)), context, 1)  # a real fit, pickled
+    # a real fit, pickled
+    refit = handle(("refit", (trial.config, str(path), trial.result.score)), context, 1)
     assert isinstance(refit, RefitFile) and refit.nbytes == path.stat().st_size > 0
     assert refit.load_seconds > 0
     models, loaded = RefitModels(tmp_path), {}
@@ -231,24 +226,12 @@ def iris_boosting():
     default config's validation score, as if that config had validated so."""
     from sklearn.datasets import load_iris
 
-    from automl.components import load_components
-    from automl.data import validate_input
-    from automl.evaluate import EvaluationContext, make_resampling, score_config
-    from automl.metrics import get_metric
-    from automl.space import compile_space
+    from automl.evaluate import score_config
 
-    frame = load_iris(as_frame=True).frame
-    dataset = validate_input(frame.drop(columns="target"), frame["target"])
-    space = compile_space(load_components(), dataset.task, dataset.n_rows)
-    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                                get_metric("auto", dataset.task), 0)
-    default = space.default_config("hist_gradient_boosting")
-    diverging = {**default, "model.hist_gradient_boosting.learning_rate": 1.0,
-                 "model.hist_gradient_boosting.min_samples_leaf": 50,
-                 "model.hist_gradient_boosting.max_iter": 300}
-    validated = score_config(default, context).score
-    return context, Trial(0, diverging, "tpe", TrialResult("ok", score=validated,
-                                                           fit_seconds=0.1), 0.0, 1.0)
+    context, space = evaluation_context(load_iris(as_frame=True).frame, "target")
+    validated = score_config(space.default_config("hist_gradient_boosting"), context).score
+    return context, Trial(0, boosting(space, 1.0, 50), "tpe",
+                          TrialResult("ok", score=validated, fit_seconds=0.1), 0.0, 1.0)
 
 
 @pytest.mark.parametrize("ready", [True, False], ids=["in a worker", "in this process"])

@@ -8,30 +8,11 @@ import warnings
 import numpy as np
 import pytest
 
-from automl.evaluate import EvaluationContext, fit_final, make_resampling, score_config
-from automl.metrics import get_metric
+from automl.evaluate import fit_final, score_config
 from automl.refit_check import RefitDiverged, check_refit, checked_refit
 
-from conftest import EXAMPLES, SHARED_DATASETS
-
-
-def _context(frame, target, metric="auto"):
-    from automl.components import load_components
-    from automl.data import validate_input
-    from automl.space import compile_space
-
-    frame = frame.dropna(subset=[target])
-    dataset = validate_input(frame.drop(columns=target), frame[target])
-    space = compile_space(load_components(), dataset.task, dataset.n_rows)
-    return EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                             get_metric(metric, dataset.task), 0), space
-
-
-def _boosting(space, learning_rate, min_samples_leaf):
-    return {**space.default_config("hist_gradient_boosting"),
-            "model.hist_gradient_boosting.learning_rate": learning_rate,
-            "model.hist_gradient_boosting.min_samples_leaf": min_samples_leaf,
-            "model.hist_gradient_boosting.max_iter": 300}
+from conftest import EXAMPLES, SHARED_DATASETS, boosting
+from conftest import evaluation_context as _context
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +30,7 @@ def iris():
     from sklearn.datasets import load_iris
 
     context, space = _context(load_iris(as_frame=True).frame, "target")
-    return context, space, fit_final(_boosting(space, 1.0, 50), context)
+    return context, space, fit_final(boosting(space, 1.0, 50), context)
 
 
 def test_a_sound_refit_passes(species):
@@ -68,7 +49,7 @@ def test_a_diverged_refit_is_refused_with_its_scores(iris):
                                             r"rows \(predicting the prior: -1.099\)"):
         check_refit(diverged, context, validated)
     with pytest.raises(RefitDiverged):
-        checked_refit(_boosting(space, 1.0, 50), context, 1, validated)
+        checked_refit(boosting(space, 1.0, 50), context, 1, validated)
 
 
 def test_no_check_without_a_gain_to_keep(iris):
@@ -87,7 +68,7 @@ def test_a_label_metric_is_checked_and_a_scorer_is_not():
     frame = load_iris(as_frame=True).frame
     for metric, refused in (("accuracy", True), (get_scorer("accuracy"), False)):
         context, space = _context(frame, "target", metric)
-        diverged = fit_final(_boosting(space, 1.0, 50), context)
+        diverged = fit_final(boosting(space, 1.0, 50), context)
         if refused:
             with pytest.raises(RefitDiverged):
                 check_refit(diverged, context, 0.95)
