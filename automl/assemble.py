@@ -23,6 +23,9 @@
    (``automl.refit``) with a warning.
 4. Whatever was built must score higher on validation than predicting the training prior
    (class shares, or the mean); else the final model predicts the prior, with a warning.
+5. Under log loss its class probabilities are mixed with the class shares, at the weight that
+   scores best on its out-of-fold predictions and never below the rule of succession's
+   (``automl.prior_blend``): no class is given probability 0.
 
 So when time is short the ensemble degrades to fold models first, then to fewer members.
 """
@@ -32,7 +35,7 @@ from __future__ import annotations
 import heapq
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -42,6 +45,7 @@ from automl.ensemble import (FoldAverage, WeightedEnsemble, select_ensemble,
                              selection_generalises)
 from automl.evaluate import EvaluationContext, Resampling, prior_score
 from automl.prediction_store import PredictionStore
+from automl.prior_blend import PriorBlend, blend_weight, minimum_weight
 from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, REFIT_SAFETY_FACTOR, RefitModels,
                           dummy_model, estimated_fit_seconds, estimated_handover,
                           estimated_refit_seconds, final_model, kept_model, refit_in_workers,
@@ -82,6 +86,7 @@ class FinalModel:
     chosen: Trial | None = None  # the best-scoring member
     ensemble_score: float | None = None  # validation score of the blend (members > 1)
     fitted_on: dict[int, str] = field(default_factory=dict)  # trial -> refit.ALL_ROWS, ...
+    prior_weight: float = 0.0  # the class shares' part of the probabilities (prior_blend)
 
 
 def selection_seconds(budget_seconds: float) -> float:
@@ -193,6 +198,31 @@ def unless_the_prior_scores_higher(final: FinalModel, context: EvaluationContext
                   f"the prior. A larger time_budget, or other model families, may find a "
                   f"model that learns from this data.", UserWarning, stacklevel=3)
     return FinalModel(dummy_model(context.dataset, metric))
+
+
+def with_prior_blend(final: FinalModel, store: PredictionStore,
+                     context: EvaluationContext) -> FinalModel:
+    """``final`` with its class probabilities mixed with the training class shares
+    (``automl.prior_blend``), under log loss; as it is otherwise, and for the prior itself.
+
+    The weight is fitted on the final model's out-of-fold predictions: its members' kept
+    predictions, weighted as in the model. A member whose predictions were not kept (a
+    preview, a trial pushed out of the store) leaves only the rule of succession's floor
+    for the validated rows.
+    """
+    dataset = context.dataset
+    if context.metric.name != "log_loss" or not final.weights:
+        return final
+    validated = np.unique(np.concatenate([v for _, v in context.resampling.folds]))
+    shares = np.bincount(dataset.y, minlength=dataset.n_classes) / dataset.n_rows
+    try:
+        predictions = sum(weight * store.get(number)[validated]
+                          for number, weight in final.weights.items())
+        weight = blend_weight(predictions, dataset.y[validated], shares)
+    except KeyError:
+        weight = minimum_weight(len(validated))
+    logger.info("class probabilities mixed with the class shares at weight %.2g", weight)
+    return replace(final, model=PriorBlend(final.model, shares, weight), prior_weight=weight)
 
 
 def _fitted_on(loaded: dict[int, Any]) -> dict[int, str]:

@@ -100,6 +100,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_ = _describe_members(outcome.log, final.weights, final.fitted_on)
         self.ensemble_score_ = final.ensemble_score
         self.prior_score_ = outcome.prior_score
+        self.prior_weight_ = final.prior_weight
         self.leaderboard_ = outcome.log.leaderboard(final.weights)
         self.trial_log_path_ = str(outcome.log.path)
         self.random_state_ = options.seed
@@ -193,7 +194,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
     Attributes
     ----------
-    model_ : the fitted final model (one pipeline, or a ``WeightedEnsemble`` of several)
+    model_ : the fitted final model (one pipeline, or a ``WeightedEnsemble`` of several;
+        under log loss wrapped in a ``prior_blend.PriorBlend``)
     ensemble_ : DataFrame, one row per member: trial, model, weight, score, source, fitted_on
         ("all rows"; for a member whose refit did not fit in the budget, failed, or lost
         what its validation score promised on its own training rows (``automl.refit_check``),
@@ -206,6 +208,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         to have learnt anything; when no model the search found beats it, the final model
         predicts the prior (with a warning) and ``ensemble_`` is empty. None for a scorer
         metric.
+    prior_weight_ : float, the class shares' part of the predicted probabilities: under log
+        loss they are mixed with the training class shares so that no class gets probability
+        0 (``automl.prior_blend``: the weight that scores best out of fold, at least 1 / (n +
+        2) for n validated rows); 0.0 for other metrics and regression
     leaderboard_ : DataFrame, one row per trial, with its ``ensemble_weight``
     classes_, n_features_in_, feature_names_in_, task_, metric_, trial_log_path_,
     random_state_, fit_seconds_

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from automl.assemble import (EnsembleSettings, FinalModel, assemble_final_model, ensemble_reserve,
-                             unless_the_prior_scores_higher)
+                             unless_the_prior_scores_higher, with_prior_blend)
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import Dataset
@@ -153,7 +153,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
         run_search(space, pool, clock, settings, log, reserve, early, store)
         final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
                                      options.ensemble, early)
-        final = unless_the_prior_scores_higher(final, context)
+        final = with_prior_blend(unless_the_prior_scores_higher(final, context), store, context)
     finally:
         pool.close()
         store.clear()

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import automl  # noqa: E402
 from automl.ensemble import WeightedEnsemble  # noqa: E402
 from automl.evaluate import predict_raw  # noqa: E402
+from automl.prior_blend import PriorBlend  # noqa: E402
 from datasets import CORE_SELECTION, LONG_SELECTION, load_split, manifest  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -105,12 +106,24 @@ def relative_improvement(task: str, ours: float, reference: float) -> float:
     return change / abs(reference)
 
 
+def unblended(model):
+    """The fitted estimator with its final model's probabilities not mixed with the class
+    shares (``automl.prior_blend``): what the blend changes on the test split."""
+    plain = copy.copy(model)
+    if isinstance(model.model_, PriorBlend):
+        plain.model_ = model.model_.model
+    return plain
+
+
 def best_single(model):
-    """The fitted estimator with its final model replaced by the best-scoring member alone."""
-    single = copy.copy(model)
-    if isinstance(model.model_, WeightedEnsemble):
+    """The fitted estimator with its final model replaced by the best-scoring member alone
+    (mixed with the class shares at the final model's weight, where it was)."""
+    single, inner = copy.copy(model), unblended(model).model_
+    if isinstance(inner, WeightedEnsemble):
         best = model.ensemble_.sort_values("score", ascending=False).iloc[0]["trial"]
-        single.model_ = model.model_.members[model.model_.trials.index(best)]
+        member = inner.members[inner.trials.index(best)]
+        single.model_ = PriorBlend(member, model.model_.shares, model.model_.weight) \
+            if isinstance(model.model_, PriorBlend) else member
     return single
 
 
@@ -120,9 +133,9 @@ def member_scores(task: str, model, X, y_true) -> str:
     ``test_score`` scores the whole model; "[]" for the prior-predicting fallback."""
     if model.ensemble_.empty:
         return "[]"
-    pairs = (zip(model.model_.trials, model.model_.members)
-             if isinstance(model.model_, WeightedEnsemble)
-             else [(model.ensemble_.iloc[0]["trial"], model.model_)])
+    inner = unblended(model).model_
+    pairs = (zip(inner.trials, inner.members) if isinstance(inner, WeightedEnsemble)
+             else [(model.ensemble_.iloc[0]["trial"], inner)])
     board = model.ensemble_.set_index("trial")
     classes = None if task == "regression" else model.classes_
     X_prepared, y_true = model._prepare(X), np.asarray(y_true)

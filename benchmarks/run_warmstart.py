@@ -59,7 +59,7 @@ from metalearning.build import WORK_DIR  # noqa: E402
 from metalearning.corpus import load_split, near_duplicates, read_manifest  # noqa: E402
 from metalearning.knowledge import compile_knowledge  # noqa: E402
 from metalearning.records import read_records  # noqa: E402
-from run_core import member_scores, relative_improvement, test_score  # noqa: E402
+from run_core import member_scores, relative_improvement, test_score, unblended  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = ("warm", "cold")
@@ -108,6 +108,8 @@ def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed:
     trials = searched(board)
     return {"dataset": entry["name"], "task": entry["task"], "budget": budget, "mode": mode,
             "split": split, "test_score": test_score(entry["task"], y_test, model, X_test),
+            "test_score_unblended": test_score(entry["task"], y_test, unblended(model), X_test),
+            "prior_weight": model.prior_weight_,
             "validation_score": trials["score"].max() if len(trials) else np.nan,
             "first_model_seconds": ok["finished_at_seconds"].min() if len(ok) else np.nan,
             "n_trials": len(board),
@@ -170,6 +172,8 @@ def summarise(frame: pd.DataFrame) -> str:
         lines.append("  " + validation_line(frame[frame["budget"] == budget]))
     if "trials" in frame.columns:
         lines.append(lost_line(frame))
+    if "test_score_unblended" in frame.columns:
+        lines += blend_lines(frame)
     first = frame.groupby("mode")["first_model_seconds"].max()
     lines.append("largest time to the first usable model: " + ", ".join(
         f"{mode} {seconds:.2f} s" for mode, seconds in first.items()))
@@ -192,6 +196,30 @@ def lost_line(frame: pd.DataFrame) -> str:
                      f"{warm:.1f} s in all")
     return "seconds per run in trials without a score (runs that kept their trials): " + \
         "; ".join(parts)
+
+
+def blend_lines(frame: pd.DataFrame) -> list[str]:
+    """What mixing the probabilities with the class shares (``automl.prior_blend``) did to
+    the multiclass runs' test log loss, run by run, and the warm-against-cold wins without it."""
+    runs = frame.dropna(subset=["test_score_unblended"])
+    runs = runs[runs["task"] == "multiclass"]
+    if runs.empty:
+        return []
+    change = (runs["test_score_unblended"] - runs["test_score"]) / runs["test_score_unblended"]
+    worst = runs.loc[change.idxmin()]
+    lines = [f"prior blend, {len(runs)} multiclass runs: test log loss better on "
+             f"{int((change > 0).sum())}, equal on {int((change == 0).sum())}, worse on "
+             f"{int((change < 0).sum())}; median change {change.median():+.3%}, mean "
+             f"{runs['test_score'].mean() - runs['test_score_unblended'].mean():+.4f} "
+             f"(largest gain {change.max():+.1%}, largest loss {change.min():+.1%} on "
+             f"{worst['dataset']}); median weight {runs['prior_weight'].median():.2g}"]
+    plain = frame.assign(test_score=frame["test_score_unblended"].fillna(frame["test_score"]))
+    for budget, group in compare(plain).groupby("budget"):
+        wins = (group["warm_vs_cold"] > 0).mean()
+        tasks = group[group["task"] == "multiclass"]["warm_vs_cold"]
+        lines.append(f"  without the blend, {budget:g} s: warm wins {wins:.1%} "
+                     f"(multiclass {(tasks > 0).mean():.1%} of {len(tasks)})")
+    return lines
 
 
 def win_interval(wins: int, datasets: int) -> tuple[float, float]:
