@@ -5,6 +5,7 @@ pipeline that was shipped on penguins with hard 0/1 probabilities."""
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,13 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 import automl
+from automl.assemble import FinalModel, with_prior_blend
 from automl.evaluate import predict_raw
+from automl.metrics import get_metric
+from automl.prediction_store import PredictionStore
 from automl.prior_blend import PriorBlend, blend_weight, minimum_weight
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, evaluation_context
 
 SHARES = np.array([0.5, 0.3, 0.2])
 
@@ -121,3 +125,38 @@ def test_other_metrics_and_regression_are_not_blended(species_split):
     regressor = automl.fit(mass.drop(columns="body_mass_g"), mass["body_mass_g"],
                            time_budget=15, random_state=0, max_trials=2, warm_start=False)
     assert regressor.prior_weight_ == 0.0
+
+
+@pytest.fixture(scope="module")
+def species_context():
+    return evaluation_context(pd.read_csv(EXAMPLES / "penguins.csv"), "species")[0]
+
+
+def test_the_weight_is_fitted_on_the_final_models_own_predictions(species_context, tmp_path):
+    context = species_context
+    y, n = context.dataset.y, context.dataset.n_rows
+    store = PredictionStore(5, tmp_path)
+    store.add(1, -0.1, _hard(y))  # right on every row
+    wrong = _hard(y)
+    wrong[:30] = _hard((y[:30] + 1) % 3)
+    store.add(2, -0.2, wrong)
+    shares = np.bincount(y) / n
+    alone = with_prior_blend(FinalModel("model", {1: 1.0}), store, context)
+    assert alone.prior_weight == pytest.approx(1 / (n + 2))
+    assert alone.model.model == "model" and np.allclose(alone.model.shares, shares)
+    blended = with_prior_blend(FinalModel("model", {1: 0.25, 2: 0.75}), store, context)
+    assert blended.prior_weight == pytest.approx(blend_weight(0.25 * _hard(y) + 0.75 * wrong,
+                                                              y, shares))
+    confident = with_prior_blend(FinalModel("model", {2: 1.0}), store, context)
+    assert confident.prior_weight > 0.05 > alone.prior_weight
+    unkept = with_prior_blend(FinalModel("model", {7: 1.0}), store, context)  # e.g. a preview
+    assert unkept.prior_weight == pytest.approx(1 / (n + 2))
+
+
+def test_the_prior_itself_and_other_metrics_are_left_as_they_are(species_context, tmp_path):
+    store = PredictionStore(5, tmp_path)
+    prior = FinalModel("prior")  # no members: the prior-predicting fallback
+    assert with_prior_blend(prior, store, species_context) is prior
+    accuracy = replace(species_context, metric=get_metric("accuracy", "multiclass"))
+    final = FinalModel("model", {1: 1.0})
+    assert with_prior_blend(final, store, accuracy) is final
