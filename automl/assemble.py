@@ -66,6 +66,9 @@ _CHECK_REPEATS = 5
 # at most this share of the budget.
 _RESERVED_EXTRA_MEMBERS = 4
 _RESERVED_SHARE = 0.1
+# The least weight of the class shares searched for when the out-of-fold predictions alone
+# choose it (``PriorBlend.fitted``): below it, a mixture changes no log loss that matters.
+_LEAST_FITTED_WEIGHT = 1e-9
 
 
 @dataclass(frozen=True)
@@ -218,11 +221,15 @@ def with_prior_blend(final: FinalModel, store: PredictionStore,
     try:
         predictions = sum(weight * store.get(number)[validated]
                           for number, weight in final.weights.items())
-        weight = blend_weight(predictions, dataset.y[validated], shares)
+        y = dataset.y[validated]
+        weight = blend_weight(predictions, y, shares)
+        fitted = blend_weight(predictions, y, shares, floor=_LEAST_FITTED_WEIGHT)
     except KeyError:
-        weight = minimum_weight(len(validated))
-    logger.info("class probabilities mixed with the class shares at weight %.2g", weight)
-    return replace(final, model=PriorBlend(final.model, shares, weight), prior_weight=weight)
+        weight, fitted = minimum_weight(len(validated)), None
+    logger.info("class probabilities mixed with the class shares at weight %.2g (out of fold "
+                "alone: %s)", weight, "unknown" if fitted is None else f"{fitted:.2g}")
+    return replace(final, model=PriorBlend(final.model, shares, weight, fitted),
+                   prior_weight=weight)
 
 
 def _fitted_on(loaded: dict[int, Any]) -> dict[int, str]:

@@ -34,9 +34,11 @@ def minimum_weight(n_rows: int) -> float:
     return 1.0 / (max(0, int(n_rows)) + 2)
 
 
-def blend_weight(predictions: np.ndarray, y: np.ndarray, shares: np.ndarray) -> float:
+def blend_weight(predictions: np.ndarray, y: np.ndarray, shares: np.ndarray,
+                 floor: float | None = None) -> float:
     """The weight of ``shares`` that gives ``predictions`` (out of fold, one row per code in
-    ``y``) their best log loss, and at least :func:`minimum_weight` of their rows.
+    ``y``) their best log loss, and at least ``floor`` (default: :func:`minimum_weight` of
+    their rows).
 
     Rows with a missing prediction (a preview scored on one split) are left out. The log
     loss of the mixture is convex in the weight, so a bounded search on its logarithm finds
@@ -44,7 +46,7 @@ def blend_weight(predictions: np.ndarray, y: np.ndarray, shares: np.ndarray) -> 
     """
     predictions = np.asarray(predictions, dtype=np.float64)
     rows = np.isfinite(predictions).all(axis=1)
-    floor = minimum_weight(int(rows.sum()))
+    floor = minimum_weight(int(rows.sum())) if floor is None else floor
     if not rows.any():
         return floor
     true_class = predictions[rows, y[rows]]
@@ -66,10 +68,13 @@ class PriorBlend:
 
     ``model`` predicts probabilities over the codes ``0 .. len(shares) - 1`` (a pipeline or
     an ensemble); ``weight`` is the shares' part (:func:`blend_weight`). Labels are the
-    codes of the mixed probabilities' largest entry.
+    codes of the mixed probabilities' largest entry. ``fitted`` is the weight the
+    out-of-fold predictions alone called best, without the floor (None when unknown): how
+    much the floor decided.
     """
 
-    def __init__(self, model: Any, shares: np.ndarray, weight: float) -> None:
+    def __init__(self, model: Any, shares: np.ndarray, weight: float,
+                 fitted: float | None = None) -> None:
         shares = np.asarray(shares, dtype=np.float64)
         if not 0.0 <= weight <= 1.0 or shares.ndim != 1 or not np.isclose(shares.sum(), 1.0):
             raise ValueError(f"a prior blend needs a weight in [0, 1] and shares that sum to "
@@ -77,6 +82,7 @@ class PriorBlend:
         self.model = model
         self.shares = shares
         self.weight = float(weight)
+        self.fitted = fitted
         self.classes_ = np.arange(len(shares))
 
     def predict_proba(self, X: Any) -> np.ndarray:

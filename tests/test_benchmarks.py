@@ -259,3 +259,56 @@ def test_pairing_refuses_a_file_without_the_mode_it_is_given(tmp_path):
     done = _run("pair_runs.py", ["--warm", str(empty), "--cold", str(cold_only),
                                  "--csv", str(tmp_path / "out.csv")])
     assert done.returncode == 2 and f"{empty} is not a CSV that pandas can read" in done.stderr
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--jobs", "0"], "--jobs must be from 1 to the"),
+    (["--budget", "0"], "--budget must be a positive number of seconds, got 0.0"),
+])
+def test_prior_floor_refuses_bad_options(options, message, tmp_path):
+    result = _run("prior_floor.py", ["--keep", str(tmp_path), *options])
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_prior_floor_scores_each_level_on_the_same_probabilities(tmp_path):
+    import numpy as np
+
+    prior_floor = _benchmark("prior_floor")
+    y = np.arange(98) % 2
+    proba = np.eye(2)[y]
+    proba[0] = [0.0, 1.0]  # one confident error on the test rows
+    path = tmp_path / "toy-0.npz"
+    np.savez(path, proba=proba, y=y, shares=np.array([0.5, 0.5]), weight=0.01, fitted=1e-9,
+             rows=98)
+    row = prior_floor.scores(path)
+    assert row["unmixed"] > 0.3  # scikit-learn's clip: about 36 / 98
+
+    def mixed(weight: float) -> float:
+        return (-np.log(weight / 2) - 97 * np.log(1 - weight / 2)) / 98
+
+    assert row["level 0"] == pytest.approx(mixed(1e-9))  # the out-of-fold weight alone
+    assert row["level 1"] == pytest.approx(mixed(1 / 100))
+    assert row["level 1"] < row["level 0"]
+    frame = __import__("pandas").DataFrame([{"dataset": "toy", "split": 0, **row}])
+    assert "| at least 1 / (n + 2) |" in prior_floor.summarise(frame)
+
+
+def test_warmstart_summary_says_what_the_prior_blend_changed():
+    import pandas as pd
+
+    script = _benchmark("run_warmstart")
+
+    def row(dataset, mode, test, unblended):
+        return {"dataset": dataset, "task": "multiclass", "budget": 60.0, "mode": mode,
+                "split": 0, "test_score": test, "test_score_unblended": unblended,
+                "prior_weight": 0.01}
+
+    frame = pd.DataFrame([row("a", "cold", 0.20, 1.25), row("a", "warm", 0.30, 0.30),
+                          row("b", "cold", 0.11, 0.10), row("b", "warm", 0.115, 0.10)])
+    lines = script.blend_lines(frame)
+    assert lines[0].startswith("prior blend, 4 multiclass runs: test log loss better on 1, "
+                               "equal on 1, worse on 2")
+    assert "largest gain +84.0%, largest loss -15.0% on b" in lines[0]
+    # unmixed, warm wins on a (0.30 against 1.25) and ties on b; mixed, it loses both
+    assert lines[1] == "  without the blend, 60 s: warm wins 50.0% (multiclass 50.0% of 2)"
+    assert [(p > 0) for p in script.compare(frame)["warm_vs_cold"]] == [False, False]

@@ -149,8 +149,10 @@ def test_the_weight_is_fitted_on_the_final_models_own_predictions(species_contex
                                                               y, shares))
     confident = with_prior_blend(FinalModel("model", {2: 1.0}), store, context)
     assert confident.prior_weight > 0.05 > alone.prior_weight
+    assert confident.model.fitted == pytest.approx(confident.prior_weight, rel=1e-3)
+    assert alone.model.fitted < 1e-6  # out of fold alone, no weight: the floor decided
     unkept = with_prior_blend(FinalModel("model", {7: 1.0}), store, context)  # e.g. a preview
-    assert unkept.prior_weight == pytest.approx(1 / (n + 2))
+    assert unkept.prior_weight == pytest.approx(1 / (n + 2)) and unkept.model.fitted is None
 
 
 def test_the_prior_itself_and_other_metrics_are_left_as_they_are(species_context, tmp_path):
