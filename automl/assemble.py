@@ -43,7 +43,7 @@ import numpy as np
 from automl.clock import Clock
 from automl.ensemble import (FoldAverage, WeightedEnsemble, select_ensemble,
                              selection_generalises)
-from automl.evaluate import EvaluationContext, Resampling, prior_score
+from automl.evaluate import EvaluationContext, Resampling, prior_prediction, prior_score
 from automl.prediction_store import PredictionStore
 from automl.prior_blend import PriorBlend, blend_weight, minimum_weight
 from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, REFIT_SAFETY_FACTOR, RefitModels,
@@ -216,8 +216,8 @@ def with_prior_blend(final: FinalModel, store: PredictionStore,
     dataset = context.dataset
     if context.metric.name != "log_loss" or not final.weights:
         return final
-    validated = np.unique(np.concatenate([v for _, v in context.resampling.folds]))
-    shares = np.bincount(dataset.y, minlength=dataset.n_classes) / dataset.n_rows
+    validated = context.resampling.validated
+    shares = prior_prediction(dataset, context.metric)
     try:
         predictions = sum(weight * store.get(number)[validated]
                           for number, weight in final.weights.items())
@@ -343,8 +343,7 @@ def _generalises(predictions: list[np.ndarray], y: np.ndarray, context: Evaluati
 def _validation_predictions(store: PredictionStore, candidates: list[Trial],
                             context: EvaluationContext) -> tuple[list[np.ndarray], np.ndarray]:
     """The candidates' predictions on the rows every trial validated on, and those rows' y."""
-    validated = np.unique(np.concatenate([validation for _, validation
-                                          in context.resampling.folds]))
+    validated = context.resampling.validated
     predictions = [store.get(trial.trial)[validated] for trial in candidates]
     return predictions, context.dataset.y[validated]
 

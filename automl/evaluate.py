@@ -83,6 +83,12 @@ class Resampling:
         return sum(len(validation) for _, validation in self.folds)
 
     @property
+    def validated(self) -> np.ndarray:
+        """The rows some fold validates on, sorted: where out-of-fold predictions exist (all
+        rows under cross-validation, the holdout's under a holdout split)."""
+        return np.unique(np.concatenate([validation for _, validation in self.folds]))
+
+    @property
     def rows_factor(self) -> float:
         """All rows over the last fit's training rows: what a model grows by when refit on all
         rows (a fully grown tree's nodes grow with its rows)."""

@@ -252,3 +252,10 @@ def test_prior_score_on_the_previews_split_and_not_for_scorer_metrics(penguins):
         -log_loss(context.dataset.y[validation], np.tile(shares, (len(validation), 1))))
     context, _ = _context(frame.drop(columns="sex"), frame["sex"], metric="neg_brier_score")
     assert prior_score(context) is None
+
+
+def test_validated_rows_are_every_row_under_cv_and_the_holdout_under_holdout():
+    y = np.arange(200) % 2
+    assert np.array_equal(make_resampling(y, "binary", "cv", 5).validated, np.arange(200))
+    holdout = make_resampling(y, "binary", "holdout")
+    assert np.array_equal(holdout.validated, np.sort(holdout.folds[0][1]))
