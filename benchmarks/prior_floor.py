@@ -30,7 +30,8 @@ from sklearn.metrics import log_loss
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import automl  # noqa: E402
 from automl.data import validate_input  # noqa: E402
-from automl.evaluate import make_resampling, predict_raw  # noqa: E402
+from automl.evaluate import make_resampling, predict_raw, prior_prediction  # noqa: E402
+from automl.metrics import get_metric  # noqa: E402
 from automl.prior_blend import PriorBlend  # noqa: E402
 from metalearning.corpus import load_split, read_manifest  # noqa: E402
 
@@ -45,14 +46,13 @@ def fit_one(entry: dict, budget: float, split: int, path: Path) -> None:
     blend = model.model_
     inner = blend.model if isinstance(blend, PriorBlend) else blend
     dataset = validate_input(X_train, y_train, task="multiclass")
-    folds = make_resampling(dataset.y, dataset.task).folds
     codes = {label: code for code, label in enumerate(model.classes_)}
     np.savez(path, proba=predict_raw(inner, model._prepare(X_test), len(model.classes_)),
              y=np.array([codes[label] for label in y_test]),
-             shares=np.bincount(dataset.y, minlength=dataset.n_classes) / dataset.n_rows,
+             shares=prior_prediction(dataset, get_metric("log_loss", dataset.task)),
              weight=model.prior_weight_,
              fitted=np.nan if getattr(blend, "fitted", None) is None else blend.fitted,
-             rows=len(np.unique(np.concatenate([v for _, v in folds]))))
+             rows=len(make_resampling(dataset.y, dataset.task).validated))
 
 
 def scores(path: Path) -> dict:
@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)  # dataset split: a child
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
-    if not 1 <= args.jobs <= cores:
+    if not args.one and not 1 <= args.jobs <= cores:  # a child runs pinned to one core
         parser.error(f"--jobs must be from 1 to the {cores} cores this process may use, got "
                      f"{args.jobs}")
     if not args.budget > 0:
@@ -123,6 +123,8 @@ def main() -> None:
     rows = [{"dataset": name, "split": split, **scores(args.keep / f"{name}-{split}.npz")}
             for split in args.splits for name in names
             if (args.keep / f"{name}-{split}.npz").exists()]
+    if not rows:
+        sys.exit(f"no fit finished: nothing kept in {args.keep} (see the errors above)")
     frame = pd.DataFrame(rows)
     text = summarise(frame)
     if args.csv:
