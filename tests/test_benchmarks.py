@@ -291,7 +291,12 @@ def test_prior_floor_scores_each_level_on_the_same_probabilities(tmp_path):
     assert row["level 1"] == pytest.approx(mixed(1 / 100))
     assert row["level 1"] < row["level 0"]
     frame = __import__("pandas").DataFrame([{"dataset": "toy", "split": 0, **row}])
-    assert "| at least 1 / (n + 2) |" in prior_floor.summarise(frame)
+    lines = prior_floor.summarise(frame).splitlines()
+    level0 = next(line for line in lines if line.startswith("| at least 0 / (n + 2) |"))
+    level1 = next(line for line in lines if line.startswith("| at least 1 / (n + 2) |"))
+    gain = row["unmixed"] - row["level 1"]
+    assert f"{gain:+.4f} (toy)" in level1  # in log loss, not relative to the unmixed loss
+    assert level1.endswith("| 0 / 0 |") and level0.endswith("| 0 / 1 |")  # against level 1
 
 
 def test_warmstart_summary_says_what_the_prior_blend_changed():
