@@ -30,20 +30,26 @@ def _temporary_folders_under_pytest(tmp_path_factory):
         yield
 
 
-def evaluation_context(frame: pd.DataFrame, target: str, metric="auto"):
-    """The evaluation context (default resampling, seed 0) of ``frame``'s ``target``, rows
-    without a target dropped, and its compiled search space."""
+def context_of(X, y, *, task=None, metric="auto", strategy="auto", include_models=None):
+    """The evaluation context (seed 0) of ``X, y`` and its compiled search space: what a
+    search builds before its first trial, for tests that score, refit or assemble by hand."""
     from automl.components import load_components
     from automl.data import validate_input
     from automl.evaluate import EvaluationContext, make_resampling
     from automl.metrics import get_metric
     from automl.space import compile_space
 
+    dataset = validate_input(X, y, task=task)
+    space = compile_space(load_components(), dataset.task, dataset.n_rows, include_models)
+    resampling = make_resampling(dataset.y, dataset.task, strategy, seed=0)
+    return EvaluationContext(dataset, space, resampling, get_metric(metric, dataset.task),
+                             0), space
+
+
+def evaluation_context(frame: pd.DataFrame, target: str, metric="auto"):
+    """``context_of`` the rest of ``frame`` and its ``target``, rows without a target dropped."""
     frame = frame.dropna(subset=[target])
-    dataset = validate_input(frame.drop(columns=target), frame[target])
-    space = compile_space(load_components(), dataset.task, dataset.n_rows)
-    return EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                             get_metric(metric, dataset.task), 0), space
+    return context_of(frame.drop(columns=target), frame[target], metric=metric)
 
 
 def boosting(space, learning_rate: float, min_samples_leaf: int) -> dict:

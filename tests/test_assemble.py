@@ -16,21 +16,16 @@ from automl.assemble import (EnsembleSettings, FinalModel, _add_fold_models, _af
                              selection_deadline, selection_seconds,
                              unless_the_prior_scores_higher)
 from automl.clock import Clock
-from automl.components import load_components
-from automl.data import validate_input
 from automl.ensemble import FoldAverage, WeightedEnsemble
-from automl.evaluate import (EvaluationContext, Resampling, TrialResult, make_resampling,
-                             prior_score)
+from automl.evaluate import Resampling, TrialResult, prior_score
 from automl.fitting import initial_configs
-from automl.metrics import get_metric
 from automl.model_size import Handover
 from automl.prediction_store import PredictionStore
 from automl.refit import RefitModels, refit_reserve
 from automl.runner import WorkerPool
 from automl.search import SearchSettings, run_search
-from automl.space import compile_space
 from automl.trial_log import Trial, TrialLog
-from conftest import FAULTY_COMPONENTS
+from conftest import FAULTY_COMPONENTS, context_of
 
 
 def _data(penguins):
@@ -42,10 +37,7 @@ def _data(penguins):
 def searched(penguins, tmp_path):
     """Six real trials on penguins, every prediction spilled to disk, and the live pool."""
     X, y = _data(penguins)
-    dataset = validate_input(X, y, task="classification")
-    space = compile_space(load_components(), dataset.task, dataset.n_rows, None, None)
-    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                                get_metric("auto", dataset.task), 0)
+    context, space = context_of(X, y, task="classification")
     pool = WorkerPool(context, 1, 2, 4000)
     log, early = TrialLog(tmp_path / "trials.jsonl"), {}
     store = PredictionStore(20, tmp_path / "oof", memory_bytes=0)
@@ -266,10 +258,8 @@ def test_reserve_covers_selection_and_is_bounded(tmp_path):
 
 def test_a_final_model_worse_than_the_training_prior_gives_way_to_it(penguins):
     X, y = _data(penguins)
-    dataset = validate_input(X, y, task="classification")
-    space = compile_space(load_components(), dataset.task, dataset.n_rows, None, None)
-    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                                get_metric("log_loss", dataset.task), 0)
+    context, _ = context_of(X, y, task="classification", metric="log_loss")
+    dataset = context.dataset
     prior = prior_score(context)  # about -0.69: the sexes are near even
     worse = FinalModel("a pipeline", {3: 1.0}, _trial(3, 1.0, prior - 0.5))
     with pytest.warns(UserWarning, match=rf"log_loss {-prior:.4g} against {0.5 - prior:.4g} "
@@ -294,10 +284,8 @@ def test_a_final_model_worse_than_the_training_prior_gives_way_to_it(penguins):
 def test_the_prior_for_absolute_error_predicts_the_median(penguins):
     frame = penguins.dropna(subset=["body_mass_g"])
     X, y = frame.drop(columns="body_mass_g"), frame["body_mass_g"]
-    dataset = validate_input(X, y, task="regression")
-    space = compile_space(load_components(), dataset.task, dataset.n_rows, None, None)
-    context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                                get_metric("mae", dataset.task), 0)
+    context, _ = context_of(X, y, task="regression", metric="mae")
+    dataset = context.dataset
     worse = FinalModel("a pipeline", {3: 1.0}, _trial(3, 1.0, prior_score(context) - 50.0))
     with pytest.warns(UserWarning, match="the final model predicts the prior"):
         final = unless_the_prior_scores_higher(worse, context)

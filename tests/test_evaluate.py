@@ -13,14 +13,14 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 
 from automl.components import load_components
-from automl.data import validate_input
-from automl.evaluate import (PREVIEW_ABOVE_ROWS, PREVIEW_TREES, EvaluationContext, fit_final,
+from automl.evaluate import (PREVIEW_ABOVE_ROWS, PREVIEW_TREES, fit_final,
                              has_preview, make_resampling, predict_raw, preview, preview_config,
                              prior_score, score_config)
 from automl.exceptions import InputError
 from automl.metrics import get_metric
 from automl.pipeline import KeepColumns
 from automl.space import compile_space
+from conftest import context_of
 
 
 def test_auto_resampling_rule():
@@ -55,10 +55,7 @@ def test_tiny_classes_do_not_break_the_split():
 
 
 def _context(X, y, metric="auto"):
-    dataset = validate_input(X, y)
-    space = compile_space(load_components(), dataset.task, dataset.n_rows)
-    resampling = make_resampling(dataset.y, dataset.task, seed=0)
-    return EvaluationContext(dataset, space, resampling, get_metric(metric, dataset.task), 0), space
+    return context_of(X, y, metric=metric)
 
 
 def test_score_config_gives_oof_predictions(penguins):
@@ -141,10 +138,7 @@ def _selection_flip_data(n_rows=400):
 
 
 def _selection_context(X, y):
-    dataset = validate_input(X, y, task="regression")
-    space = compile_space(load_components(), "regression", dataset.n_rows)
-    resampling = make_resampling(dataset.y, "regression", "holdout", seed=0)
-    context = EvaluationContext(dataset, space, resampling, get_metric("auto", "regression"), 0)
+    context, space = context_of(X, y, task="regression", strategy="holdout")
     config = dict(space.default_config("lightgbm"), feature="select_percentile")
     config["feature.select_percentile.percentile"] = 60.0  # keeps two of three columns
     return context, space.validate(config)

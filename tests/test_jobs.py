@@ -5,21 +5,15 @@ from __future__ import annotations
 import cloudpickle
 import numpy as np
 
-from automl.components import load_components
-from automl.data import validate_input
 from automl.ensemble import FoldAverage
-from automl.evaluate import EvaluationContext, make_resampling, predict_raw
+from automl.evaluate import predict_raw
 from automl.jobs import handle
-from automl.metrics import get_metric
-from automl.space import compile_space
+from conftest import context_of
 
 
 def _context(penguins, strategy):
     frame = penguins.dropna(subset=["species"])
-    dataset = validate_input(frame.drop(columns="species"), frame["species"])
-    space = compile_space(load_components(), dataset.task, dataset.n_rows)
-    resampling = make_resampling(dataset.y, dataset.task, strategy, seed=0)
-    return EvaluationContext(dataset, space, resampling, get_metric("auto", dataset.task), 0)
+    return context_of(frame.drop(columns="species"), frame["species"], strategy=strategy)[0]
 
 
 def test_fold_models_are_written_for_a_trial_above_the_threshold(penguins, tmp_path):

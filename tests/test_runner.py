@@ -6,19 +6,12 @@ from __future__ import annotations
 import pytest
 
 from automl import runner
-from automl.components import load_components
-from automl.data import validate_input
-from automl.evaluate import EvaluationContext, make_resampling
-from automl.metrics import get_metric
 from automl.runner import WorkerPool, discard_spares
-from automl.space import compile_space
+from conftest import context_of
 
 
 def _context(X, y):
-    dataset = validate_input(X, y)
-    space = compile_space(load_components(), dataset.task, dataset.n_rows, ["lightgbm"], None)
-    return EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
-                             get_metric("auto", dataset.task), 0)
+    return context_of(X, y, include_models=["lightgbm"])[0]
 
 
 def _run(pool, request, time_limit=60.0):
