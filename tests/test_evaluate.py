@@ -54,13 +54,9 @@ def test_tiny_classes_do_not_break_the_split():
     assert len(resampling.folds) == 5
 
 
-def _context(X, y, metric="auto"):
-    return context_of(X, y, metric=metric)
-
-
 def test_score_config_gives_oof_predictions(penguins):
     frame = penguins.dropna(subset=["species"])
-    context, space = _context(frame.drop(columns="species"), frame["species"])
+    context, space = context_of(frame.drop(columns="species"), frame["species"])
     result = score_config(space.default_config(), context)
     assert result.status == "ok" and -0.5 < result.score < 0  # negated log loss
     assert result.predictions.shape == (len(frame), 3)
@@ -70,7 +66,7 @@ def test_score_config_gives_oof_predictions(penguins):
 
 def test_a_failing_config_becomes_a_failed_result():
     X = pd.DataFrame({"a": np.arange(10.0)})
-    context, space = _context(X, np.arange(10) % 2)
+    context, space = context_of(X, np.arange(10) % 2)
     config = space.validate({"model": "k_nearest_neighbors",
                              "model.k_nearest_neighbors.n_neighbors": 64})
     result = score_config(config, context)
@@ -79,7 +75,7 @@ def test_a_failing_config_becomes_a_failed_result():
 
 def test_preview_fits_a_sample_and_scores_the_first_split_only(penguins):
     frame = penguins.dropna(subset=["species"])
-    context, space = _context(frame.drop(columns="species"), frame["species"])
+    context, space = context_of(frame.drop(columns="species"), frame["species"])
     train, validation = context.resampling.folds[0]
     result, pipeline = preview(space.default_config(), context, rows=60)
     assert result.status == "ok" and result.score < 0
@@ -212,10 +208,10 @@ def _dummy_out_of_fold(dummy, context, method):
 
 def test_prior_score_is_the_dummy_models_out_of_fold_score(penguins):
     frame = penguins.dropna(subset=["species", "body_mass_g"])
-    context, _ = _context(frame.drop(columns="species"), frame["species"])
+    context, _ = context_of(frame.drop(columns="species"), frame["species"])
     proba = _dummy_out_of_fold(DummyClassifier(strategy="prior"), context, "predict_proba")
     assert prior_score(context) == pytest.approx(-log_loss(context.dataset.y, proba))
-    context, _ = _context(frame.drop(columns="body_mass_g"), frame["body_mass_g"])
+    context, _ = context_of(frame.drop(columns="body_mass_g"), frame["body_mass_g"])
     values = _dummy_out_of_fold(DummyRegressor(), context, "predict")
     assert prior_score(context) == pytest.approx(
         -root_mean_squared_error(context.dataset.y, values))
@@ -225,7 +221,7 @@ def test_prior_score_for_absolute_error_is_the_medians(penguins):
     """Absolute error is smallest at the median: a model scored by MAE must beat that, not
     the mean, which scores worse on a skewed target."""
     frame = penguins.dropna(subset=["body_mass_g"])
-    context, _ = _context(frame.drop(columns="body_mass_g"), frame["body_mass_g"], metric="mae")
+    context, _ = context_of(frame.drop(columns="body_mass_g"), frame["body_mass_g"], metric="mae")
     values = _dummy_out_of_fold(DummyRegressor(strategy="median"), context, "predict")
     assert prior_score(context) == pytest.approx(
         -mean_absolute_error(context.dataset.y, values))
@@ -235,16 +231,16 @@ def test_prior_score_for_absolute_error_is_the_medians(penguins):
 
 def test_prior_score_on_the_previews_split_and_not_for_scorer_metrics(penguins):
     frame = penguins.dropna(subset=["sex"])
-    context, _ = _context(frame.drop(columns="sex"), frame["sex"])
+    context, _ = context_of(frame.drop(columns="sex"), frame["sex"])
     # each split predicts a constant; pooled, the splits' slightly different shares rank by split
     assert prior_score(context) == pytest.approx(0.5, abs=0.01)
     first = context.resampling.folds[:1]
     train, validation = first[0]
     shares = np.bincount(context.dataset.y[train]) / len(train)
-    context, _ = _context(frame.drop(columns="sex"), frame["sex"], metric="log_loss")
+    context, _ = context_of(frame.drop(columns="sex"), frame["sex"], metric="log_loss")
     assert prior_score(context, first) == pytest.approx(
         -log_loss(context.dataset.y[validation], np.tile(shares, (len(validation), 1))))
-    context, _ = _context(frame.drop(columns="sex"), frame["sex"], metric="neg_brier_score")
+    context, _ = context_of(frame.drop(columns="sex"), frame["sex"], metric="neg_brier_score")
     assert prior_score(context) is None
 
 
