@@ -21,6 +21,8 @@ searches recorded at a smaller one.
 
 ``--workers N`` runs N datasets at once, each in its own process with one core; the total
 compute (wall seconds summed over datasets) is recorded in the knowledge base's header.
+Stopping the build (Ctrl-C, or a signal to its process alone) stops its workers too, within
+about a second; the searches they were running are repeated by the next run.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ import logging
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
 
+import psutil
 from sklearn.model_selection import train_test_split
 
 import automl
@@ -151,8 +155,8 @@ def run_stage(jobs: list[Callable[[], str]], workers: int) -> None:
     # workers' readers), and a child forked while one held a lock hung on it for good.
     context = multiprocessing.get_context("spawn")
     claimed = context.Value("i", 0)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_pin_to_share,
-                             initargs=(claimed, workers)) as executor:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                             initargs=(claimed, workers, os.getpid())) as executor:
         futures = [executor.submit(job) for job in jobs]
         for future in as_completed(futures):
             try:
@@ -160,6 +164,32 @@ def run_stage(jobs: list[Callable[[], str]], workers: int) -> None:
             except Exception as error:  # one dataset's failure must not stop the build
                 logger.warning("a build job failed (it is retried on the next run): %s: %s",
                                type(error).__name__, error)
+
+
+def _start_worker(claimed: Any, workers: int, parent: int) -> None:
+    """Pin this worker to its share of the cores, and have it end when the build ends."""
+    _pin_to_share(claimed, workers)
+    threading.Thread(target=_end_with_parent, args=(parent,), name="end-with-parent",
+                     daemon=True).start()
+
+
+def _end_with_parent(parent: int, every: float = 1.0) -> None:
+    """Kill this worker, and the search workers under it, once the build process is gone.
+
+    A build stopped by a signal to its own process alone (``kill``, ``pkill -f``, a job
+    scheduler) leaves its pool's workers running: each went on with its search for up to the
+    budget and wrote its record while a resumed build was already running the same dataset
+    again. The unfinished search is lost either way; the next run repeats it.
+    """
+    while os.getppid() == parent:
+        time.sleep(every)
+    logger.warning("the build process %d is gone: this worker and its searches stop", parent)
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    os._exit(1)
 
 
 def _pin_to_share(claimed: Any, workers: int) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from automl.space import config_key, task_space
@@ -156,6 +159,47 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog)
                                                              candidate_key(tuned): best + 1.0}}}
     compile_knowledge(better, scored, tmp_path / "tuned", corpus="tiny", max_rows=120)
     assert load_knowledge_base("regression", tmp_path / "tuned").portfolio == (tuned,)
+
+
+def test_a_build_killed_alone_takes_its_workers_and_their_searches_with_it(tiny_corpus,
+                                                                          tmp_path):
+    """``kill`` or ``pkill -f`` reaches the build process only; its pool workers used to go on
+    with their searches, writing records while a resumed build ran the same datasets."""
+    build_process = subprocess.Popen(
+        [sys.executable, "-m", "metalearning.build", "--corpus", str(tiny_corpus),
+         "--work", str(tmp_path / "work"), "--knowledge", str(tmp_path / "knowledge"),
+         "--datasets", "binary_toy", "regression_toy", "--budget", "60", "--workers", "2",
+         "--stages", "search"],
+        cwd=Path(__file__).resolve().parent.parent, stderr=subprocess.DEVNULL)
+    try:
+        searching = _wait_for_search_workers(psutil.Process(build_process.pid))
+    finally:
+        build_process.send_signal(signal.SIGTERM)
+        build_process.wait(10)
+    gone, alive = psutil.wait_procs(searching, timeout=20)
+    assert not alive, [process.cmdline() for process in alive]
+    assert not (tmp_path / "work" / "searches").exists() or not any(
+        (tmp_path / "work" / "searches").iterdir())
+
+
+def _wait_for_search_workers(build_process: psutil.Process, seconds: float = 60.0) -> list:
+    """The build's descendants, once both datasets' searches have their evaluation workers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        descendants = build_process.children(recursive=True)
+        serving = [process for process in descendants
+                   if "serve" in " ".join(_cmdline(process))]
+        if len(serving) >= 2:
+            return descendants
+        time.sleep(0.5)
+    raise AssertionError(f"no two search workers under the build within {seconds} s")
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
 
 
 def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
