@@ -11,8 +11,13 @@ itself. Two things limit that, and both can be read off a build's work folder:
 
     python benchmarks/knowledge_fidelity.py                        # the shipped build's folder
     python benchmarks/knowledge_fidelity.py --work metalearning/work   # the 20 s build
+    python benchmarks/knowledge_fidelity.py --work metalearning/work-300s \
+        --against metalearning/work-120s      # a longer build's searches against a shorter's
 
-Prints a table and writes benchmarks/results/knowledge-<work folder name>.md.
+Prints a table and writes benchmarks/results/knowledge-<work folder name>.md. ``--against``
+adds, per task, how the datasets searched in both builds compare: trials, and whether the
+longer search's best cross-validated score is higher (a build in progress can be compared on
+the datasets it has done, before its matrix is scored).
 """
 
 from __future__ import annotations
@@ -79,21 +84,63 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(lines)
 
 
+def paired_searches(searches: dict[str, dict[str, Any]], reference: dict[str, dict[str, Any]]
+                    ) -> pd.DataFrame:
+    """Per task, over the datasets both builds searched and both found a working pipeline
+    for: trial ratio, and how often and by how much the best CV score moved (positive:
+    ``searches`` is better, as a fraction of the reference's score)."""
+    rows = []
+    for name in sorted(set(searches) & set(reference)):
+        ours, theirs = searches[name], reference[name]
+        if not ours["configs"] or not theirs["configs"]:
+            continue
+        best, before = ours["configs"][0]["score"], theirs["configs"][0]["score"]
+        rows.append({"task": ours["task"], "trial_ratio": ours["n_trials"] / max(theirs["n_trials"], 1),
+                     "change": (best - before) / abs(before) if before else best - before,
+                     "same_family": ours["configs"][0]["model"] == theirs["configs"][0]["model"]})
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows)
+    return pd.DataFrame([{
+        "task": task, "datasets in both": len(group),
+        "median trial ratio": float(group["trial_ratio"].median()),
+        "best CV higher / equal / lower": "{} / {} / {}".format(
+            int((group["change"] > 0).sum()), int((group["change"] == 0).sum()),
+            int((group["change"] < 0).sum())),
+        "median change %": 100 * float(group["change"].median()),
+        "same best family": int(group["same_family"].sum())}
+        for task, group in [*frame.groupby("task"), ("all", frame)]])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=WORK_DIR, help="a build's work folder")
+    parser.add_argument("--against", type=Path, help="another build's work folder to pair "
+                        "its searches with")
     args = parser.parse_args()
-    searches = read_records(args.work / "searches")
-    if not searches:
-        raise SystemExit(f"no search records in {str(args.work / 'searches')!r}: run "
-                         "python -m metalearning.build --work on that folder first.")
+    searches = _searches(args.work)
     table = summary(dataset_rows(searches, read_records(args.work / "matrix")))
     text = "\n".join([
         f"Build records in `{args.work.name}`; \"large\" datasets have more rows than the "
         "matrix's row cap.", "", table.to_markdown(index=False, floatfmt=".1f"), ""])
+    if args.against is not None:
+        pairs = paired_searches(searches, _searches(args.against))
+        text += "\n".join([
+            "", f"Searches of `{args.work.name}` against `{args.against.name}` on the datasets "
+            "both searched (best CV score: higher is better):", "",
+            pairs.to_markdown(index=False, floatfmt=".2f") if len(pairs)
+            else "no dataset was searched in both.", ""])
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"knowledge-{args.work.name}.md").write_text(text, encoding="utf-8")
+
+
+def _searches(work: Path) -> dict[str, dict[str, Any]]:
+    searches = read_records(work / "searches")
+    if not searches:
+        raise SystemExit(f"no search records in {str(work / 'searches')!r}: run "
+                         "python -m metalearning.build --work on that folder first.")
+    return searches
 
 
 if __name__ == "__main__":

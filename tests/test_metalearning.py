@@ -222,15 +222,20 @@ def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
     assert f"no search records in {str(tmp_path / 'searches')!r}" in done.stderr
 
 
-def test_knowledge_fidelity_names_no_matrix_best_for_a_half_scored_row():
+def _knowledge_fidelity():
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "knowledge_fidelity.py"
     if not script.exists():
         pytest.skip("benchmarks/ is not beside an installed wheel")
     sys.path.insert(0, str(script.parent))
     try:
-        from knowledge_fidelity import dataset_rows
+        import knowledge_fidelity
     finally:
         sys.path.remove(str(script.parent))
+    return knowledge_fidelity
+
+
+def test_knowledge_fidelity_names_no_matrix_best_for_a_half_scored_row():
+    dataset_rows = _knowledge_fidelity().dataset_rows
     default = task_space("binary").default_config()
     search = {"task": "binary", "metafeatures": {"log_n_rows": np.log(9000)}, "n_trials": 5,
               "budget_seconds": 1.0, "configs": [{"config": default, "model": default["model"]}]}
@@ -239,3 +244,28 @@ def test_knowledge_fidelity_names_no_matrix_best_for_a_half_scored_row():
     half = {"max_rows": 1000, "scores": dict(list(full["scores"].items())[:-1])}
     rows = dataset_rows({"a": search, "b": search}, {"a": full, "b": half})
     assert rows.set_index("dataset")["matrix_best"].isna().to_dict() == {"a": False, "b": True}
+
+
+def test_knowledge_fidelity_pairs_two_builds_on_the_datasets_both_searched():
+    paired_searches = _knowledge_fidelity().paired_searches
+
+    def record(task, trials, *best):
+        return {"task": task, "n_trials": trials,
+                "configs": [{"model": model, "score": score} for model, score in best]}
+
+    longer = {"a": record("binary", 30, ("lightgbm", 0.9)),
+              "b": record("binary", 20, ("svc", 0.7)),
+              "c": record("regression", 40, ("lightgbm", -2.0)),
+              "d": record("binary", 10),  # no working trial: left out
+              "only_here": record("binary", 5, ("svc", 0.5))}
+    shorter = {"a": record("binary", 10, ("lightgbm", 0.8)),
+               "b": record("binary", 10, ("lightgbm", 0.7)),
+               "c": record("regression", 8, ("svc", -2.5)),
+               "d": record("binary", 10, ("svc", 0.6))}
+    table = paired_searches(longer, shorter).set_index("task")
+    assert table.loc["binary", "datasets in both"] == 2
+    assert table.loc["binary", "best CV higher / equal / lower"] == "1 / 1 / 0"
+    assert table.loc["regression", "median change %"] == pytest.approx(20.0)
+    assert table.loc["all", "median trial ratio"] == pytest.approx(3.0)
+    assert table.loc["all", "same best family"] == 1
+    assert paired_searches(longer, {}).empty
