@@ -26,6 +26,7 @@ from automl.fitting import FitOptions, fit_automl, start_workers
 from automl.trial_log import TrialLog
 
 _SEARCHES = ("tpe", "random")
+_NEIGHBOUR_COLUMNS = ("dataset", "distance", "best_model")
 
 
 class _AutoMLBase(BaseEstimator):
@@ -102,6 +103,8 @@ class _AutoMLBase(BaseEstimator):
         self.prior_score_ = outcome.prior_score
         self.prior_weight_ = final.prior_weight
         self.leaderboard_ = outcome.log.leaderboard(final.weights)
+        self.warm_start_neighbours_ = pd.DataFrame(outcome.warm.neighbours(),
+                                                   columns=list(_NEIGHBOUR_COLUMNS))
         self.trial_log_path_ = str(outcome.log.path)
         self.random_state_ = options.seed
         self.fit_seconds_ = clock.elapsed()
@@ -213,6 +216,11 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         0 (``automl.prior_blend``: the weight that scores best out of fold, at least 1 / (n +
         2) for n validated rows); 0.0 for other metrics and regression
     leaderboard_ : DataFrame, one row per trial, with its ``ensemble_weight``
+    warm_start_neighbours_ : DataFrame, the past datasets of the knowledge base nearest to
+        this one by meta-features, nearest first: dataset, distance (scaled L1), best_model
+        (the family of the best config its own search found, which the warm start queued
+        unless it was a duplicate, outside this search's models or too slow for the budget);
+        empty for a cold search
     classes_, n_features_in_, feature_names_in_, task_, metric_, trial_log_path_,
     random_state_, fit_seconds_
     """

@@ -28,7 +28,7 @@ from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
 from automl.space import CompiledSpace, Config, compile_space, config_key
 from automl.trial_log import TrialLog
-from automl.warmstart import TrialAllowance, warm_start_for
+from automl.warmstart import TrialAllowance, WarmStart, warm_start_for
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class FitOutcome:
     metric: Metric
     space: CompiledSpace
     prior_score: float | None = None  # of predicting the training prior, on validation
+    warm: WarmStart = WarmStart()  # where the search started, and why
 
 
 def end_margin_seconds(budget_seconds: float) -> float:
@@ -137,12 +138,12 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
         # The meta-features are computed while the workers load the context.
         warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)
         preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
-        initial = initial_configs(space, options.initial_configs, warm,
+        initial = initial_configs(space, options.initial_configs, warm.configs,
                                   dataset.n_classes if preview_rows else 0)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
             per_trial_seconds=trial_seconds,
-            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm)),
+            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm.configs)),
             initial_configs=tuple(initial),
             preview_rows=preview_rows,
             preview_config=preview_config(initial[0][0], dataset.n_classes),
@@ -157,7 +158,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     finally:
         pool.close()
         store.clear()
-    return FitOutcome(final, log, metric, space, prior_score(context))
+    return FitOutcome(final, log, metric, space, prior_score(context), warm)
 
 
 def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],

@@ -22,6 +22,7 @@ from automl import diagnostics
 from automl.diagnostics import HeldOut
 from automl.exceptions import MissingDependencyError
 from automl.persistence import SavedModel
+from automl.warmstart import WARM_SOURCES
 
 LEADERBOARD_ROWS = 20
 IMPORTANCE_FEATURES = 20
@@ -56,7 +57,8 @@ def build_report(saved: SavedModel, held_out: HeldOut | None = None) -> str:
         held_out = diagnostics.held_out_evaluation(model, X, y, saved.data_summary.get("prior"),
                                                    seed=model.random_state_)
     sections = [_overview(saved, held_out), _data_section(saved.data_summary),
-                _leaderboard_section(model), _history_section(plt, model),
+                _leaderboard_section(model), _warm_start_section(model),
+                _history_section(plt, model),
                 _family_section(plt, model), _ensemble_section(plt, model),
                 _held_out_section(plt, model, held_out)]
     title = f"automl report: {saved.data_summary.get('source') or 'model'}"
@@ -133,6 +135,31 @@ def _leaderboard_section(model: Any) -> str:
             f"{len(trials)} trials by validation {html.escape(model.metric_)} "
             f"(out-of-fold or holdout, as the search scored them).</p>"
             + _table(board[columns]))
+
+
+def _warm_start_section(model: Any) -> str:
+    """Where the search started and why: the configs it took from the knowledge base, how
+    many of them the final model kept, and the past datasets it found nearest."""
+    trials = diagnostics.trials_only(model.leaderboard_)
+    warm = trials[trials["source"].isin(WARM_SOURCES)]
+    # A model saved before this attribute existed has none; its leaderboard still says.
+    neighbours = getattr(model, "warm_start_neighbours_", pd.DataFrame())
+    if warm.empty and neighbours.empty:
+        return ("<h2>Warm start</h2><p class=\"note\">The search started cold: "
+                "<code>warm_start=False</code>, or no knowledge base for this task.</p>")
+    kept = int((warm["ensemble_weight"] > 0).sum())
+    by_source = ", ".join(f"{count} from the {source}" for source, count in
+                          warm["source"].map({"portfolio": "portfolio",
+                                              "warmstart": "nearest past datasets"})
+                          .value_counts().items())
+    parts = [f"<h2>Warm start</h2><p>The search began with {len(warm)} configs learned on past "
+             f"datasets ({html.escape(by_source or 'none ran')}); the final model keeps {kept} "
+             f"of them.</p>"]
+    if not neighbours.empty:
+        parts.append("<p>The past datasets nearest to this one by meta-features (the best "
+                     "config of each was queued, unless already queued, outside this search's "
+                     "models or too slow for the budget):</p>" + _table(neighbours))
+    return "".join(parts)
 
 
 def _history_section(plt: Any, model: Any) -> str:

@@ -181,31 +181,59 @@ def _costs(seconds: dict[str, float | None]) -> dict[str, float]:
             for name, value in seconds.items()}
 
 
+@dataclass(frozen=True)
+class WarmStart:
+    """The configs a search starts from, each with its source (``portfolio`` or
+    ``warmstart``), and the past datasets found nearest, nearest first, with their
+    meta-feature distances: what the fitted model and its report say about where the search
+    started and why."""
+
+    configs: tuple[tuple[Config, str], ...] = ()
+    nearest: tuple[tuple[PastDataset, float], ...] = ()
+
+    def neighbours(self) -> list[dict[str, Any]]:
+        """One row per nearest past dataset: name, distance, and the model of its best config
+        (None where its search found no working pipeline)."""
+        return [{"dataset": dataset.name, "distance": round(distance, 4),
+                 "best_model": dataset.configs[0]["model"] if dataset.configs else None}
+                for dataset, distance in self.nearest]
+
+
 def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.PathLike | bool,
-                   seed: int = 0, allowance: TrialAllowance | None = None
-                   ) -> list[tuple[Config, str]]:
-    """The warm-start configs for ``dataset``: none when ``knowledge`` is False or no
-    knowledge base exists for its task; True reads the shipped one, a path another. Configs
-    estimated to cost more than ``allowance`` are left out."""
+                   seed: int = 0, allowance: TrialAllowance | None = None) -> WarmStart:
+    """The warm start for ``dataset``: empty when ``knowledge`` is False or no knowledge base
+    exists for its task; True reads the shipped one, a path another. Configs estimated to
+    cost more than ``allowance`` are left out."""
     if knowledge is False:
-        return []
+        return WarmStart()
     found = load_knowledge_base(dataset.task, None if knowledge is True else knowledge)
     if found is None:
-        return []
+        return WarmStart()
     try:
         metafeatures = compute_metafeatures(dataset, seed)
     except Exception as error:  # a warm start is a help, never a reason for fit to fail
         logger.warning("meta-features failed (%s: %s): the search starts cold",
                        type(error).__name__, error)
-        return []
-    configs = warm_start_configs(found, space, metafeatures, allowance=allowance)
-    logger.info("warm start: %d configs from the knowledge base", len(configs))
-    return configs
+        return WarmStart()
+    nearest = nearest_with_distances(found, metafeatures)
+    configs = warm_start_configs(found, space, metafeatures, allowance=allowance,
+                                 nearest=[past for past, _ in nearest])
+    logger.info("warm start: %d configs from the knowledge base; nearest past datasets: %s",
+                len(configs), ", ".join(f"{past.name} ({distance:.2f})"
+                                        for past, distance in nearest))
+    return WarmStart(tuple(configs), tuple(nearest))
 
 
 def nearest_datasets(knowledge: KnowledgeBase, metafeatures: dict[str, float],
                      k: int = N_NEIGHBOURS) -> list[PastDataset]:
-    """The ``k`` past datasets nearest to ``metafeatures``, nearest first.
+    """The ``k`` past datasets nearest to ``metafeatures``, nearest first (see
+    :func:`nearest_with_distances`)."""
+    return [past for past, _ in nearest_with_distances(knowledge, metafeatures, k)]
+
+
+def nearest_with_distances(knowledge: KnowledgeBase, metafeatures: dict[str, float],
+                           k: int = N_NEIGHBOURS) -> list[tuple[PastDataset, float]]:
+    """The ``k`` past datasets nearest to ``metafeatures``, nearest first, with distances.
 
     L1 distance over the meta-features both sides know, each scaled by its range over the
     past datasets (a feature constant across them says nothing and is left out).
@@ -221,20 +249,23 @@ def nearest_datasets(knowledge: KnowledgeBase, metafeatures: dict[str, float],
     new = np.array([metafeatures[name] for name in names], dtype=np.float64)
     distances = (np.abs(past[:, informative] - new[informative]) / spread[informative]).sum(axis=1)
     order = np.argsort(distances, kind="stable")[:k]
-    return [knowledge.datasets[i] for i in order]
+    return [(knowledge.datasets[i], float(distances[i])) for i in order]
 
 
 def warm_start_configs(knowledge: KnowledgeBase, space: CompiledSpace,
                        metafeatures: dict[str, float], k: int = N_NEIGHBOURS,
-                       allowance: TrialAllowance | None = None) -> list[tuple[Config, str]]:
+                       allowance: TrialAllowance | None = None,
+                       nearest: list[PastDataset] | None = None) -> list[tuple[Config, str]]:
     """The configs to try first, each with its source (``portfolio`` or ``warmstart``).
 
-    Portfolio configs and the nearest datasets' best configs alternate, so that a short
-    budget sees some of each; duplicates, configs outside ``space`` and configs estimated to
-    cost more than ``allowance`` (see :func:`estimated_seconds`) are dropped.
+    Portfolio configs and the nearest datasets' best configs (``nearest``, when the caller
+    has found them already) alternate, so that a short budget sees some of each; duplicates,
+    configs outside ``space`` and configs estimated to cost more than ``allowance`` (see
+    :func:`estimated_seconds`) are dropped.
     """
     everything = task_space(space.task)
-    nearest = nearest_datasets(knowledge, metafeatures, k)
+    if nearest is None:
+        nearest = nearest_datasets(knowledge, metafeatures, k)
     neighbours = [dataset.configs[0] for dataset in nearest if dataset.configs]
     pairs = zip_longest(((config, "portfolio") for config in knowledge.portfolio),
                         ((config, "warmstart") for config in neighbours))

@@ -1,3 +1,4 @@
+import copy
 import re
 
 import pytest
@@ -12,7 +13,7 @@ def _images(page: str) -> list[str]:
 def test_classification_report_has_every_section(saved_classifier, tmp_path):
     path = write_report(saved_classifier, tmp_path / "report.html")
     page = path.read_text(encoding="utf-8")
-    for heading in ("Summary", "Data", "Leaderboard", "Optimisation history",
+    for heading in ("Summary", "Data", "Leaderboard", "Warm start", "Optimisation history",
                     "Best score per model family", "Held-out evaluation",
                     "Permutation feature importance", "Confusion matrix and ROC curve"):
         assert f"{heading}</h" in page
@@ -21,6 +22,24 @@ def test_classification_report_has_every_section(saved_classifier, tmp_path):
                 "permutation feature importance", "confusion matrix", "ROC curve"):
         assert alt in images
     assert "http://" not in page and "https://" not in page  # self-contained
+
+
+def test_the_report_names_the_nearest_past_datasets_or_says_the_search_was_cold(
+        saved_classifier):
+    model = saved_classifier.model
+    page = build_report(saved_classifier)
+    section = page[page.index("Warm start</h2>"):page.index("Optimisation history</h2>")]
+    warm = model.leaderboard_["source"].isin(["portfolio", "warmstart"]).sum()
+    assert f"began with {warm} configs learned on past datasets" in section
+    assert model.warm_start_neighbours_["dataset"].iloc[0] in section
+    cold_model = copy.copy(model)
+    cold_model.leaderboard_ = model.leaderboard_.assign(source="default")
+    cold_model.warm_start_neighbours_ = model.warm_start_neighbours_.iloc[:0]
+    cold = build_report(type(saved_classifier)(**{**vars(saved_classifier), "model": cold_model}))
+    assert "The search started cold" in cold
+    del cold_model.warm_start_neighbours_  # a model saved before the attribute existed
+    assert "The search started cold" in build_report(
+        type(saved_classifier)(**{**vars(saved_classifier), "model": cold_model}))
 
 
 def test_regression_report_shows_residuals(saved_regressor):

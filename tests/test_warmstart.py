@@ -18,7 +18,8 @@ from automl.metafeatures import compute_metafeatures
 from automl.space import compile_space, config_key
 from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
                               estimated_seconds, knowledge_dir, load_knowledge_base,
-                              nearest_datasets, warm_start_configs, warm_start_for)
+                              WarmStart, nearest_datasets, nearest_with_distances,
+                              warm_start_configs, warm_start_for)
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,10 @@ def test_nearest_datasets_scales_by_range_and_ignores_constant_features():
     assert found[0].name == "far"
     assert [d.name for d in nearest_datasets(knowledge.without(["far"]),
                                              {"a": 3.0, "b": 70.0}, k=1)] == ["middle"]
+    # Distances: |1.1 - 1| / 2 + |12 - 10| / 90 for "near"; "same" is left out.
+    (near, distance), _ = nearest_with_distances(knowledge, {"a": 1.1, "b": 12.0, "same": 99.0},
+                                                 k=2)
+    assert near.name == "near" and distance == pytest.approx(0.05 + 2 / 90)
 
 
 def test_portfolio_and_neighbours_alternate_without_duplicates(space):
@@ -99,9 +104,10 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
                     [space.default_config("lightgbm")])
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.header["library_version"] == "test" and len(knowledge.datasets) == 1
-    configs = warm_start_for(dataset, space, folder)
-    assert [source for _, source in configs] == ["portfolio", "warmstart"]
-    assert warm_start_for(dataset, space, False) == []
+    warm = warm_start_for(dataset, space, folder)
+    assert [source for _, source in warm.configs] == ["portfolio", "warmstart"]
+    assert warm.neighbours() == [{"dataset": "twin", "distance": 0.0, "best_model": "svc"}]
+    assert warm_start_for(dataset, space, False) == WarmStart()
     assert load_knowledge_base("regression", folder) is None  # no file for that task
     # A rebuilt file is read again, not served from the cache.
     _write(folder, space, [], [space.default_config("svc")])
@@ -139,11 +145,14 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.costs[config_key(svc)] == {"twin": math.inf}
     with caplog.at_level(logging.INFO, logger="automl.warmstart"):
-        configs = warm_start_for(dataset, space, folder, allowance=TrialAllowance(2_000, 5.0))
-    assert configs == [(lightgbm, "portfolio")]  # the forest would take 80 s, the SVC failed
+        warm = warm_start_for(dataset, space, folder, allowance=TrialAllowance(2_000, 5.0))
+    assert warm.configs == ((lightgbm, "portfolio"),)  # the forest would take 80 s, the SVC failed
     assert "2 config(s) skipped, estimated to take over 5.0 s" in caplog.text
-    assert len(warm_start_for(dataset, space, folder)) == 3  # no allowance: nothing skipped
-    assert len(warm_start_for(dataset, space, folder, allowance=TrialAllowance(20, 5.0))) == 2
+    assert len(warm_start_for(dataset, space, folder).configs) == 3  # no allowance: none skipped
+    assert len(warm_start_for(dataset, space, folder,
+                              allowance=TrialAllowance(20, 5.0)).configs) == 2
+    # A skipped config's dataset is still named among the nearest.
+    assert [row["dataset"] for row in warm.neighbours()] == ["twin"]
 
 
 def test_a_family_that_overran_its_estimates_has_its_queued_configs_checked_again(space):
@@ -230,6 +239,10 @@ def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, pen
     assert list(board["model"])[:4] == ["lightgbm", "random_forest", "k_nearest_neighbors", "svc"]
     assert list(board["model"])[4:-1] == others  # then the other families' defaults
     assert (board["status"] == "ok").all()
+    assert warm.warm_start_neighbours_.to_dict("records") == [
+        {"dataset": "twin", "distance": 0.0, "best_model": "k_nearest_neighbors"}]
     cold = automl.fit(X, y, time_budget=60, random_state=0, max_trials=3, warm_start=False,
                       ensemble=False)
     assert set(cold.leaderboard_["source"]) == {"default"}
+    assert cold.warm_start_neighbours_.empty
+    assert list(cold.warm_start_neighbours_.columns) == ["dataset", "distance", "best_model"]
