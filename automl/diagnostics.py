@@ -18,6 +18,7 @@ from sklearn import inspection
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
 from automl.trial_log import PREVIEW
+from automl.warmstart import WARM_SOURCES
 
 # Permutation importance repeats and the rows it scores: enough for a stable ranking on
 # held-out data, bounded so that the report takes seconds on a large table.
@@ -88,6 +89,41 @@ def trials_only(leaderboard: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard's trials without the preview row: the preview is a quick model on a
     row sample, so counting it would say one trial more than the search ran."""
     return leaderboard[leaderboard["source"].ne(PREVIEW)]
+
+
+@dataclass(frozen=True)
+class WarmStartSummary:
+    """Where a fit's search started: its trials of knowledge-base configs, by source, how
+    many of them the final model keeps, and the past datasets found nearest (empty for a
+    model saved before ``warm_start_neighbours_`` existed, or a cold search)."""
+
+    trials: int
+    by_source: dict[str, int]
+    kept: int
+    neighbours: pd.DataFrame
+
+    @property
+    def cold(self) -> bool:
+        return self.trials == 0 and self.neighbours.empty
+
+    def described(self) -> str:
+        """One sentence, for the report and ``automl baseline``'s summary."""
+        if self.cold:
+            return "the search started cold (warm_start=False, or no knowledge base for this task)"
+        parts = ", ".join(f"{count} from the {source}" for source, count in self.by_source.items())
+        return (f"the search began with {self.trials} configs learned on past datasets "
+                f"({parts or 'none ran'}); the final model keeps {self.kept} of them")
+
+
+def warm_start_summary(model: Any) -> WarmStartSummary:
+    """What the warm start gave ``model``'s search (see :class:`WarmStartSummary`)."""
+    trials = trials_only(model.leaderboard_)
+    warm = trials[trials["source"].isin(WARM_SOURCES)]
+    names = {"portfolio": "portfolio", "warmstart": "nearest past datasets"}
+    return WarmStartSummary(len(warm), {names[source]: int(count) for source, count
+                                        in warm["source"].value_counts().items()},
+                            int((warm["ensemble_weight"] > 0).sum()),
+                            getattr(model, "warm_start_neighbours_", pd.DataFrame()))
 
 
 def prior_final_model(model: Any) -> str:

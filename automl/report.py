@@ -22,7 +22,6 @@ from automl import diagnostics
 from automl.diagnostics import HeldOut
 from automl.exceptions import MissingDependencyError
 from automl.persistence import SavedModel
-from automl.warmstart import WARM_SOURCES
 
 LEADERBOARD_ROWS = 20
 IMPORTANCE_FEATURES = 20
@@ -140,25 +139,13 @@ def _leaderboard_section(model: Any) -> str:
 def _warm_start_section(model: Any) -> str:
     """Where the search started and why: the configs it took from the knowledge base, how
     many of them the final model kept, and the past datasets it found nearest."""
-    trials = diagnostics.trials_only(model.leaderboard_)
-    warm = trials[trials["source"].isin(WARM_SOURCES)]
-    # A model saved before this attribute existed has none; its leaderboard still says.
-    neighbours = getattr(model, "warm_start_neighbours_", pd.DataFrame())
-    if warm.empty and neighbours.empty:
-        return ("<h2>Warm start</h2><p class=\"note\">The search started cold: "
-                "<code>warm_start=False</code>, or no knowledge base for this task.</p>")
-    kept = int((warm["ensemble_weight"] > 0).sum())
-    by_source = ", ".join(f"{count} from the {source}" for source, count in
-                          warm["source"].map({"portfolio": "portfolio",
-                                              "warmstart": "nearest past datasets"})
-                          .value_counts().items())
-    parts = [f"<h2>Warm start</h2><p>The search began with {len(warm)} configs learned on past "
-             f"datasets ({html.escape(by_source or 'none ran')}); the final model keeps {kept} "
-             f"of them.</p>"]
-    if not neighbours.empty:
+    warm = diagnostics.warm_start_summary(model)
+    text = warm.described()
+    parts = [f"<h2>Warm start</h2><p>{html.escape(text[0].upper() + text[1:])}.</p>"]
+    if not warm.neighbours.empty:
         parts.append("<p>The past datasets nearest to this one by meta-features (the best "
                      "config of each was queued, unless already queued, outside this search's "
-                     "models or too slow for the budget):</p>" + _table(neighbours))
+                     "models or too slow for the budget):</p>" + _table(warm.neighbours))
     return "".join(parts)
 
 

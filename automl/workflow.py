@@ -90,6 +90,11 @@ def baseline_summary(saved: SavedModel, held_out: HeldOut | None) -> str:
     lines.append(f"- its validation {model.metric_}: "
                  f"{_fmt(diagnostics.natural(model, model.ensemble_score_ or model.best_score_))}"
                  + (f"; held-out {model.metric_}: {_fmt(held_out.score)}" if held_out else ""))
+    warm = diagnostics.warm_start_summary(model)
+    nearest = ", ".join(warm.neighbours["dataset"].astype(str)) if not warm.neighbours.empty \
+        else ""
+    lines.append(f"- warm start: {warm.described()}"
+                 + (f"; nearest past datasets: {nearest}" if nearest else ""))
     lines.append(f"- search: {len(diagnostics.trials_only(model.leaderboard_))} trials in "
                  f"{model.fit_seconds_:.1f} s "
                  f"(budget {model.time_budget:g} s), seed {model.random_state_}")

@@ -30,7 +30,7 @@ def test_the_report_names_the_nearest_past_datasets_or_says_the_search_was_cold(
     page = build_report(saved_classifier)
     section = page[page.index("Warm start</h2>"):page.index("Optimisation history</h2>")]
     warm = model.leaderboard_["source"].isin(["portfolio", "warmstart"]).sum()
-    assert f"began with {warm} configs learned on past datasets" in section
+    assert f"The search began with {warm} configs learned on past datasets" in section
     assert model.warm_start_neighbours_["dataset"].iloc[0] in section
     cold_model = copy.copy(model)
     cold_model.leaderboard_ = model.leaderboard_.assign(source="default")

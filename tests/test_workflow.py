@@ -67,3 +67,6 @@ def test_baseline_summary_names_task_metric_dummy_and_families(saved_regressor):
     assert "dummy baseline (training prior): rmse" in text
     assert re.search(r"best validation rmse per family: \w+ \d", text)
     assert "chosen model:" in text and "held-out rmse" in text
+    nearest = saved_regressor.model.warm_start_neighbours_["dataset"]
+    assert "- warm start: the search began with" in text
+    assert f"nearest past datasets: {', '.join(nearest)}" in text
