@@ -95,7 +95,8 @@ def paired_searches(searches: dict[str, dict[str, Any]], reference: dict[str, di
         if not ours["configs"] or not theirs["configs"]:
             continue
         best, before = ours["configs"][0]["score"], theirs["configs"][0]["score"]
-        rows.append({"task": ours["task"], "trial_ratio": ours["n_trials"] / max(theirs["n_trials"], 1),
+        rows.append({"task": ours["task"],
+                     "trial_ratio": ours["n_trials"] / max(theirs["n_trials"], 1),
                      "change": (best - before) / abs(before) if before else best - before,
                      "same_family": ours["configs"][0]["model"] == theirs["configs"][0]["model"]})
     if not rows:

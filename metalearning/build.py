@@ -65,6 +65,10 @@ WORK_DIR = Path(__file__).resolve().parent / "work-120s"
 BUDGET_SECONDS, MATRIX_ROWS, CANDIDATE_SECONDS = 120.0, 5000, 10.0
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
 SEED = 0
+# Run from a source checkout (the defaults above are its folders) or from an installed
+# package (``python -m automl.metalearning.build``), where the default knowledge folder is the
+# shipped knowledge base inside site-packages.
+IN_CHECKOUT = (Path(__file__).resolve().parents[1] / "pyproject.toml").is_file()
 
 
 def search_dataset(entry: dict[str, Any], corpus: Path, budget: float, work: Path) -> str:
@@ -255,9 +259,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
                         help="folder with manifest.json and the datasets")
-    parser.add_argument("--work", type=Path, default=WORK_DIR, help="resumable build state")
-    parser.add_argument("--knowledge", type=Path, default=KNOWLEDGE_DIR,
-                        help="where the knowledge base files go")
+    parser.add_argument("--work", type=Path, help="resumable build state (default, in a "
+                        f"checkout: {WORK_DIR.parent.name}/{WORK_DIR.name})")
+    parser.add_argument("--knowledge", type=Path, help="where the knowledge base files go "
+                        f"(default, in a checkout: {KNOWLEDGE_DIR.parent.name}/knowledge, the "
+                        "one shipped in the wheel)")
     parser.add_argument("--datasets", nargs="*", help="names from the manifest (default: all)")
     parser.add_argument("--budget", type=float, default=BUDGET_SECONDS,
                         help="seconds per cold search")
@@ -267,6 +273,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stages", nargs="*", default=["search", "matrix", "compile"],
                         choices=["search", "matrix", "compile"])
     args = parser.parse_args(argv)
+    if not IN_CHECKOUT and (args.work is None or args.knowledge is None):
+        parser.error("--work and --knowledge are required when the builder runs from an "
+                     "installed package: their defaults are folders of a source checkout, and "
+                     f"the knowledge base would overwrite the shipped one in {KNOWLEDGE_DIR}. "
+                     "Then fit with warm_start=<the --knowledge folder>.")
+    args.work, args.knowledge = args.work or WORK_DIR, args.knowledge or KNOWLEDGE_DIR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     build(args.corpus, args.work, args.knowledge, args.datasets, args.budget, args.matrix_rows,
           args.candidate_seconds, args.workers, tuple(args.stages))

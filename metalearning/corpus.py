@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 # Datasets with the same target whose column names overlap this much are near-duplicates.
 _NEAR_DUPLICATE_OVERLAP = 0.8
+TASKS = ("binary", "multiclass", "regression")
 
 
 def read_manifest(corpus: Path = DEFAULT_CORPUS) -> dict[str, dict[str, Any]]:
@@ -27,7 +28,30 @@ def read_manifest(corpus: Path = DEFAULT_CORPUS) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"no manifest.json in the corpus folder {str(corpus)!r}; pass "
                                 "--corpus with a folder holding manifest.json and the data.")
-    return {entry["name"]: entry for entry in json.loads(path.read_text(encoding="utf-8"))}
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(f"{str(path)!r} is not valid JSON: {error}.") from error
+    if not isinstance(entries, list):
+        raise ValueError(f"{str(path)!r} must hold a list of datasets, got "
+                         f"{type(entries).__name__}.")
+    return {entry["name"]: entry for entry in map(_checked_entry, entries, range(len(entries)))}
+
+
+def _checked_entry(entry: Any, index: int) -> dict[str, Any]:
+    """A manifest entry with what the builder reads from it, or an error naming what is
+    missing or wrong (a corpus of one's own is written by hand)."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"manifest entry {index} ({entry!r}): expected an object with name, "
+                         "file, target and task.")
+    where = f"manifest entry {index} ({entry.get('name', 'no name')!r})"
+    missing = [key for key in ("name", "file", "target", "task") if not entry.get(key)]
+    if missing:
+        raise ValueError(f"{where}: missing {missing}; each entry needs name, file, target and "
+                         "task (id_column is optional).")
+    if entry["task"] not in TASKS:
+        raise ValueError(f"{where}: task must be one of {TASKS}, got {entry['task']!r}.")
+    return entry
 
 
 def load_dataset(entry: dict[str, Any], corpus: Path = DEFAULT_CORPUS

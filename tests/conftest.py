@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +19,19 @@ FAULTY_COMPONENTS = Path(__file__).resolve().parent / "faulty_components"
 def budget_limit(budget: float) -> float:
     """The promise of fit: budget x 1.02, plus 0.5 s for budgets under 25 s."""
     return budget * 1.02 + (0.5 if budget < 25 else 0.0)
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory) -> Path:
+    """The package built as a wheel and installed (without dependencies) into a folder of its
+    own: put it first on PYTHONPATH, in a process run elsewhere, to use what users install."""
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
+                    str(folder / "dist"), str(EXAMPLES.parent)], check=True, capture_output=True)
+    (wheel,) = (folder / "dist").glob("automl-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
+                    str(folder / "site"), str(wheel)], check=True, capture_output=True)
+    return folder / "site"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -220,6 +221,44 @@ def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert f"no search records in {str(tmp_path / 'searches')!r}" in done.stderr
+
+
+@pytest.mark.parametrize("manifest, message", [
+    ("{not json", "is not valid JSON"),
+    ('{"name": "x"}', "must hold a list of datasets, got dict"),
+    ('["iris.csv"]', "manifest entry 0 \\('iris.csv'\\): expected an object"),
+    ('[{"name": "iris", "file": "iris.csv", "task": "multiclass"}]',
+     "manifest entry 0 \\('iris'\\): missing \\['target'\\]"),
+    ('[{"name": "iris", "file": "iris.csv", "target": "species", "task": "classification"}]',
+     "task must be one of \\('binary', 'multiclass', 'regression'\\), got 'classification'"),
+])
+def test_a_hand_written_manifest_that_cannot_be_built_from_is_named(tmp_path, manifest, message):
+    (tmp_path / "manifest.json").write_text(manifest)
+    with pytest.raises(ValueError, match=message):
+        build(corpus=tmp_path, work=tmp_path / "work", knowledge=tmp_path / "knowledge")
+
+
+def test_the_builder_runs_from_an_installed_wheel_into_folders_it_is_given(installed_wheel,
+                                                                            tiny_corpus, tmp_path):
+    """From a wheel the defaults would write the knowledge base over the shipped one inside
+    site-packages: the builder asks for both folders, then builds into them, and a fit reads
+    what it built."""
+    environment = {**os.environ, "PYTHONPATH": str(installed_wheel)}
+    command = [sys.executable, "-m", "automl.metalearning.build", "--corpus", str(tiny_corpus),
+               "--datasets", "binary_toy", "--budget", "6", "--matrix-rows", "120"]
+    refused = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "--work and --knowledge are required when the builder runs from an installed" \
+        in refused.stderr
+    built = subprocess.run(command + ["--work", "work", "--knowledge", "kb"], cwd=tmp_path,
+                           env=environment, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    code = ("import sys, automl.warmstart as w; kb = w.load_knowledge_base('binary', 'kb'); "
+            "print(w.knowledge_dir().is_relative_to(sys.argv[1]), [d.name for d in kb.datasets])")
+    read = subprocess.run([sys.executable, "-c", code, str(installed_wheel)], cwd=tmp_path,
+                          env=environment, capture_output=True, text=True, timeout=60)
+    assert read.stdout.split(maxsplit=1) == ["True", "['binary_toy']\n"], read.stderr
 
 
 def _knowledge_fidelity():

@@ -204,22 +204,16 @@ def test_the_shipped_knowledge_base_is_found_and_fits_the_space():
             space.validate(config)
 
 
-def test_the_knowledge_base_is_found_from_an_installed_wheel(tmp_path):
-    """Build the wheel, install it (without dependencies) into a folder of its own, and read
-    the knowledge base from there, in a process that does not see the checkout."""
-    root = Path(__file__).resolve().parent.parent
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                    str(tmp_path / "dist"), str(root)], check=True, capture_output=True)
-    (wheel,) = (tmp_path / "dist").glob("automl-*.whl")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
-                    str(tmp_path / "site"), str(wheel)], check=True, capture_output=True)
+def test_the_knowledge_base_is_found_from_an_installed_wheel(installed_wheel, tmp_path):
+    """Read the knowledge base from the installed wheel, in a process that does not see the
+    checkout."""
     code = ("import automl, automl.warmstart as w; print(automl.__file__); "
             "print(all(w.load_knowledge_base(t) for t in ('binary', 'multiclass', 'regression')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
+                            text=True, env={**os.environ, "PYTHONPATH": str(installed_wheel)})
     assert result.returncode == 0, result.stderr
     where, found = result.stdout.split()
-    assert Path(where).is_relative_to(tmp_path / "site") and found == "True"
+    assert Path(where).is_relative_to(installed_wheel) and found == "True"
 
 
 def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, penguins):
