@@ -111,18 +111,30 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 def _fit(args: argparse.Namespace, holdout: float) -> SavedModel:
     from automl.workflow import fit_table
+    warm_start = _warm_start(args.warm_start)
     frame = read_table(args.data)
     split_table(frame, args.target, args.id_column, source=f"data file {args.data!r}")
     log_dir = args.log_dir or tempfile.mkdtemp(prefix="automl-run-")
     metric_name, sign = _metric_display(args, frame)
     options = dict(task=args.task, metric=args.metric, n_jobs=args.n_jobs,
-                   max_trials=args.max_trials, log_dir=log_dir)
+                   max_trials=args.max_trials, log_dir=log_dir, warm_start=warm_start)
     with TrialLogProgress(log_dir, args.time_budget, metric_name, sign,
                           disable=args.quiet or args.verbose):
         return fit_table(frame, args.target, time_budget=args.time_budget,
                          id_column=args.id_column, holdout=holdout,
                          source=Path(args.data).name, random_state=args.seed,
                          **{k: v for k, v in options.items() if v is not None})
+
+
+def _warm_start(value: str) -> bool | str:
+    """``--warm-start``: on, off, or a knowledge base folder (checked before the data is read
+    and searched, so that a mistyped folder costs no fit)."""
+    if value in ("on", "off"):
+        return value == "on"
+    if not Path(value).is_dir():
+        raise InputError(f"--warm-start {value!r}: no such folder; give on, off, or the "
+                         f"--knowledge folder of `python -m automl.metalearning.build`.")
+    return value
 
 
 def _metric_display(args: argparse.Namespace, frame: Any) -> tuple[str, float]:
@@ -258,6 +270,10 @@ def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after N trials (with the default --n-jobs and a fixed seed, "
                              "the same data gives the same trials)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    parser.add_argument("--warm-start", default="on", metavar="on|off|FOLDER",
+                        help="start from configs learned on past datasets: the shipped "
+                             "knowledge base (on, the default), none (off), or one built by "
+                             "python -m automl.metalearning.build")
     parser.add_argument("--log-dir", help="folder for the trial log (default: a new temporary "
                                           "folder)")
 

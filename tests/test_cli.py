@@ -86,6 +86,8 @@ def test_report_on_labelled_data_from_a_file(fitted, tmp_path):
     (["report", "nowhere.pkl"], "model file 'nowhere.pkl' does not exist"),
     (["fit", TRAIN], "the following arguments are required: --target"),
     (["fit", TRAIN, "--target", "species", "--time-budget", "soon"], "invalid float value"),
+    (["fit", TRAIN, "--target", "species", "--warm-start", "no-such-kb"],
+     "--warm-start 'no-such-kb': no such folder; give on, off, or the --knowledge folder"),
 ])
 def test_bad_input_exits_2_and_names_the_problem(args, message):
     done = automl(*args)
@@ -93,6 +95,16 @@ def test_bad_input_exits_2_and_names_the_problem(args, message):
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_warm_start_off_gives_a_cold_search(tmp_path):
+    from automl.persistence import load_model
+    done = automl("fit", TRAIN, "--target", "species", "--id-column", "id", "--time-budget", "30",
+                  "--max-trials", "3", "--warm-start", "off", "--output", tmp_path / "cold.pkl")
+    assert done.returncode == 0, done.stderr
+    model = load_model(tmp_path / "cold.pkl").model
+    assert set(model.leaderboard_["source"]) <= {"default", "preview", "tpe"}
+    assert model.warm_start_neighbours_.empty
 
 
 def test_predict_input_problems_exit_2(fitted, tmp_path):
