@@ -273,6 +273,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stages", nargs="*", default=["search", "matrix", "compile"],
                         choices=["search", "matrix", "compile"])
     args = parser.parse_args(argv)
+    for option, value, least in (("--budget", args.budget, 1.0),
+                                 ("--candidate-seconds", args.candidate_seconds, 1.0),
+                                 ("--matrix-rows", args.matrix_rows, 20),
+                                 ("--workers", args.workers, 1)):
+        if not value >= least:  # a NaN budget fails too
+            parser.error(f"{option} must be at least {least}, got {value}")
     if not IN_CHECKOUT and (args.work is None or args.knowledge is None):
         parser.error("--work and --knowledge are required when the builder runs from an "
                      "installed package: their defaults are folders of a source checkout, and "

@@ -18,7 +18,7 @@ import pytest
 
 from automl.space import config_key, task_space
 from automl.warmstart import load_knowledge_base
-from metalearning.build import build
+from metalearning.build import build, main as build_main
 from metalearning.corpus import near_duplicates
 from metalearning.knowledge import compile_knowledge, queued_anyway
 from metalearning.portfolio import greedy_portfolio, normalise
@@ -206,6 +206,18 @@ def _cmdline(process: psutil.Process) -> list[str]:
 def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
     with pytest.raises(ValueError, match="not in the corpus manifest: \\['nope'\\]"):
         build(corpus=tiny_corpus, work=tmp_path, knowledge=tmp_path, names=["nope"])
+
+
+@pytest.mark.parametrize("option, value", [("--budget", "0"), ("--budget", "nan"),
+                                           ("--workers", "0"), ("--matrix-rows", "5"),
+                                           ("--candidate-seconds", "-1")])
+def test_bad_build_options_are_refused_before_any_work(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as stopped:
+        build_main(["--corpus", str(tmp_path), "--work", str(tmp_path / "work"),
+                    "--knowledge", str(tmp_path / "knowledge"), option, value])
+    assert stopped.value.code == 2
+    assert f"{option} must be at least" in capsys.readouterr().err
+    assert not (tmp_path / "work").exists()
 
 
 def test_a_corpus_folder_without_a_manifest_is_named(tmp_path):
