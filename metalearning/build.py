@@ -50,7 +50,7 @@ from automl.metafeatures import compute_metafeatures
 from automl.metrics import get_metric
 from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.space import CompiledSpace, Config, compile_space
-from .corpus import DEFAULT_CORPUS, load_dataset, read_manifest
+from .corpus import DEFAULT_CORPUS, CorpusError, load_dataset, read_manifest
 from .knowledge import MATRIX_FOLDS, compile_knowledge
 from .records import read_records, task_candidates, write_json
 
@@ -215,7 +215,7 @@ def build(corpus: Path = DEFAULT_CORPUS, work: Path = WORK_DIR, knowledge: Path 
     manifest = read_manifest(corpus)
     unknown = sorted(set(names or ()) - set(manifest))
     if unknown:
-        raise ValueError(f"datasets not in the corpus manifest: {unknown}.")
+        raise CorpusError(f"datasets not in the corpus manifest: {unknown}.")
     entries = [manifest[name] for name in (names or sorted(manifest))]
     if "search" in stages:  # a search recorded at a smaller budget is run again
         done = {name for name, record in read_records(work / "searches").items()
@@ -286,8 +286,11 @@ def main(argv: list[str] | None = None) -> None:
                      "Then fit with warm_start=<the --knowledge folder>.")
     args.work, args.knowledge = args.work or WORK_DIR, args.knowledge or KNOWLEDGE_DIR
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    build(args.corpus, args.work, args.knowledge, args.datasets, args.budget, args.matrix_rows,
-          args.candidate_seconds, args.workers, tuple(args.stages))
+    try:
+        build(args.corpus, args.work, args.knowledge, args.datasets, args.budget,
+              args.matrix_rows, args.candidate_seconds, args.workers, tuple(args.stages))
+    except (CorpusError, FileNotFoundError) as error:  # before any work: say it in one line
+        parser.error(str(error))
 
 
 if __name__ == "__main__":

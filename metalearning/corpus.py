@@ -22,6 +22,10 @@ _NEAR_DUPLICATE_OVERLAP = 0.8
 TASKS = ("binary", "multiclass", "regression")
 
 
+class CorpusError(ValueError):
+    """A corpus the builder cannot use: a manifest it cannot read, or dataset names it lacks."""
+
+
 def read_manifest(corpus: Path = DEFAULT_CORPUS) -> dict[str, dict[str, Any]]:
     """The corpus description, by dataset name."""
     path = Path(corpus) / "manifest.json"
@@ -31,9 +35,9 @@ def read_manifest(corpus: Path = DEFAULT_CORPUS) -> dict[str, dict[str, Any]]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {error}.") from error
+        raise CorpusError(f"{str(path)!r} is not valid JSON: {error}.") from error
     if not isinstance(entries, list):
-        raise ValueError(f"{str(path)!r} must hold a list of datasets, got "
+        raise CorpusError(f"{str(path)!r} must hold a list of datasets, got "
                          f"{type(entries).__name__}.")
     return {entry["name"]: entry for entry in map(_checked_entry, entries, range(len(entries)))}
 
@@ -42,15 +46,15 @@ def _checked_entry(entry: Any, index: int) -> dict[str, Any]:
     """A manifest entry with what the builder reads from it, or an error naming what is
     missing or wrong (a corpus of one's own is written by hand)."""
     if not isinstance(entry, dict):
-        raise ValueError(f"manifest entry {index} ({entry!r}): expected an object with name, "
+        raise CorpusError(f"manifest entry {index} ({entry!r}): expected an object with name, "
                          "file, target and task.")
     where = f"manifest entry {index} ({entry.get('name', 'no name')!r})"
     missing = [key for key in ("name", "file", "target", "task") if not entry.get(key)]
     if missing:
-        raise ValueError(f"{where}: missing {missing}; each entry needs name, file, target and "
+        raise CorpusError(f"{where}: missing {missing}; each entry needs name, file, target and "
                          "task (id_column is optional).")
     if entry["task"] not in TASKS:
-        raise ValueError(f"{where}: task must be one of {TASKS}, got {entry['task']!r}.")
+        raise CorpusError(f"{where}: task must be one of {TASKS}, got {entry['task']!r}.")
     return entry
 
 

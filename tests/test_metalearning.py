@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -244,10 +245,16 @@ def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
     ('[{"name": "iris", "file": "iris.csv", "target": "species", "task": "classification"}]',
      "task must be one of \\('binary', 'multiclass', 'regression'\\), got 'classification'"),
 ])
-def test_a_hand_written_manifest_that_cannot_be_built_from_is_named(tmp_path, manifest, message):
+def test_a_hand_written_manifest_that_cannot_be_built_from_is_named(tmp_path, capsys, manifest,
+                                                                   message):
     (tmp_path / "manifest.json").write_text(manifest)
     with pytest.raises(ValueError, match=message):
         build(corpus=tmp_path, work=tmp_path / "work", knowledge=tmp_path / "knowledge")
+    with pytest.raises(SystemExit) as stopped:  # the command line: one line, no traceback
+        build_main(["--corpus", str(tmp_path), "--work", str(tmp_path / "work"),
+                    "--knowledge", str(tmp_path / "knowledge")])
+    assert stopped.value.code == 2
+    assert re.search(message, capsys.readouterr().err.replace("\n", " "))
 
 
 def test_the_builder_runs_from_an_installed_wheel_into_folders_it_is_given(installed_wheel,
