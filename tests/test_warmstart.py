@@ -62,6 +62,15 @@ def test_nearest_datasets_scales_by_range_and_ignores_constant_features():
     assert near.name == "near" and distance == pytest.approx(0.05 + 2 / 90)
 
 
+def test_the_neighbours_say_each_past_dataset_s_best_family_or_none(space):
+    solved = PastDataset("solved", {}, (space.default_config("svc"),))
+    unsolved = PastDataset("unsolved", {}, ())  # its search found no working pipeline
+    warm = WarmStart((), ((solved, 0.123456), (unsolved, 2.0)))
+    assert warm.neighbours() == [{"dataset": "solved", "distance": 0.1235, "best_model": "svc"},
+                                 {"dataset": "unsolved", "distance": 2.0, "best_model": None}]
+    assert WarmStart().neighbours() == []
+
+
 def test_portfolio_and_neighbours_alternate_without_duplicates(space):
     lightgbm, forest, logistic = (space.default_config(name) for name in
                                   ("lightgbm", "random_forest", "logistic_regression"))
