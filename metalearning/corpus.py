@@ -38,8 +38,15 @@ def read_manifest(corpus: Path = DEFAULT_CORPUS) -> dict[str, dict[str, Any]]:
         raise CorpusError(f"{str(path)!r} is not valid JSON: {error}.") from error
     if not isinstance(entries, list):
         raise CorpusError(f"{str(path)!r} must hold a list of datasets, got "
-                         f"{type(entries).__name__}.")
-    return {entry["name"]: entry for entry in map(_checked_entry, entries, range(len(entries)))}
+                          f"{type(entries).__name__}.")
+    manifest: dict[str, dict[str, Any]] = {}
+    for index, entry in enumerate(entries):
+        entry = _checked_entry(entry, index)
+        if entry["name"] in manifest:
+            raise CorpusError(f"manifest entry {index}: the name {entry['name']!r} is taken by "
+                              "an earlier entry; each dataset needs a name of its own.")
+        manifest[entry["name"]] = entry
+    return manifest
 
 
 def _checked_entry(entry: Any, index: int) -> dict[str, Any]:
@@ -47,12 +54,12 @@ def _checked_entry(entry: Any, index: int) -> dict[str, Any]:
     missing or wrong (a corpus of one's own is written by hand)."""
     if not isinstance(entry, dict):
         raise CorpusError(f"manifest entry {index} ({entry!r}): expected an object with name, "
-                         "file, target and task.")
+                          "file, target and task.")
     where = f"manifest entry {index} ({entry.get('name', 'no name')!r})"
     missing = [key for key in ("name", "file", "target", "task") if not entry.get(key)]
     if missing:
-        raise CorpusError(f"{where}: missing {missing}; each entry needs name, file, target and "
-                         "task (id_column is optional).")
+        raise CorpusError(f"{where}: missing {missing}; each entry needs name, file, target "
+                          "and task (id_column is optional).")
     if entry["task"] not in TASKS:
         raise CorpusError(f"{where}: task must be one of {TASKS}, got {entry['task']!r}.")
     return entry

@@ -244,6 +244,9 @@ def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
      "manifest entry 0 \\('iris'\\): missing \\['target'\\]"),
     ('[{"name": "iris", "file": "iris.csv", "target": "species", "task": "classification"}]',
      "task must be one of \\('binary', 'multiclass', 'regression'\\), got 'classification'"),
+    ('[{"name": "iris", "file": "a.csv", "target": "y", "task": "binary"}, '
+     '{"name": "iris", "file": "b.csv", "target": "y", "task": "binary"}]',
+     "manifest entry 1: the name 'iris' is taken by an earlier entry"),
 ])
 def test_a_hand_written_manifest_that_cannot_be_built_from_is_named(tmp_path, capsys, manifest,
                                                                    message):
