@@ -178,7 +178,7 @@ def test_a_build_killed_alone_takes_its_workers_and_their_searches_with_it(tiny_
     finally:
         build_process.send_signal(signal.SIGTERM)
         build_process.wait(10)
-    gone, alive = psutil.wait_procs(searching, timeout=20)
+    _, alive = psutil.wait_procs(searching, timeout=20)
     assert not alive, [process.cmdline() for process in alive]
     assert not (tmp_path / "work" / "searches").exists() or not any(
         (tmp_path / "work" / "searches").iterdir())
