@@ -227,9 +227,7 @@ def test_a_corpus_folder_without_a_manifest_is_named(tmp_path):
 
 
 def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "knowledge_fidelity.py"
-    if not script.exists():
-        pytest.skip("benchmarks/ is not beside an installed wheel")
+    script = _knowledge_fidelity_script()
     done = subprocess.run([sys.executable, str(script), "--work", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
@@ -283,10 +281,15 @@ def test_the_builder_runs_from_an_installed_wheel_into_folders_it_is_given(insta
     assert read.stdout.split(maxsplit=1) == ["True", "['binary_toy']\n"], read.stderr
 
 
-def _knowledge_fidelity():
+def _knowledge_fidelity_script() -> Path:
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "knowledge_fidelity.py"
     if not script.exists():
         pytest.skip("benchmarks/ is not beside an installed wheel")
+    return script
+
+
+def _knowledge_fidelity():
+    script = _knowledge_fidelity_script()
     sys.path.insert(0, str(script.parent))
     try:
         import knowledge_fidelity
