@@ -22,11 +22,12 @@ from automl.clock import Clock
 from automl.data import _as_target, infer_task, validate_input
 from automl.evaluate import predict_raw
 from automl.exceptions import InputError
-from automl.fitting import FitOptions, fit_automl, start_workers
+from automl.first_trials import NEIGHBOUR_COLUMNS, FirstTrials, first_trials
+from automl.fitting import (FitOptions, fit_automl, plan_start, space_and_resampling,
+                            start_workers)
 from automl.trial_log import TrialLog
 
 _SEARCHES = ("tpe", "random")
-_NEIGHBOUR_COLUMNS = ("dataset", "distance", "best_model")
 
 
 class _AutoMLBase(BaseEstimator):
@@ -104,11 +105,24 @@ class _AutoMLBase(BaseEstimator):
         self.prior_weight_ = final.prior_weight
         self.leaderboard_ = outcome.log.leaderboard(final.weights)
         self.warm_start_neighbours_ = pd.DataFrame(outcome.warm.neighbours(),
-                                                   columns=list(_NEIGHBOUR_COLUMNS))
+                                                   columns=list(NEIGHBOUR_COLUMNS))
         self.trial_log_path_ = str(outcome.log.path)
         self.random_state_ = options.seed
         self.fit_seconds_ = clock.elapsed()
         return self
+
+    def first_trials(self, X: Any, y: Any) -> FirstTrials:
+        """The trials ``fit(X, y)`` would start with, in order, and the past datasets nearest
+        to ``X, y``, without fitting anything: where the search would spend the start of
+        its budget, and why (see :mod:`automl.first_trials`). Takes the same input and
+        arguments as ``fit``, checked the same way; costs the meta-features (well under a
+        second)."""
+        budget = _check_time_budget(self.time_budget)
+        options = self._options()
+        dataset = validate_input(X, y, task=self._check_task())
+        space, resampling = space_and_resampling(dataset, options)
+        return first_trials(plan_start(dataset, space, resampling, options, budget),
+                            dataset.task)
 
     def _prepare(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "model_")
@@ -266,13 +280,19 @@ def fit(X: Any, y: Any, *, time_budget: float, task: str | None = None,
     >>> model = automl.fit(X_train, y_train, time_budget=60)  # doctest: +SKIP
     >>> model.leaderboard_.head()                             # doctest: +SKIP
     """
+    return estimator_for(y, time_budget=time_budget, task=task, metric=metric,
+                         random_state=random_state, n_jobs=n_jobs, max_trials=max_trials,
+                         **options).fit(X, y)
+
+
+def estimator_for(y: Any, *, task: str | None = None,
+                  **arguments: Any) -> AutoMLClassifier | AutoMLRegressor:
+    """An unfitted :class:`AutoMLClassifier` or :class:`AutoMLRegressor`, as the task (given,
+    or inferred from ``y``) requires, with the other constructor ``arguments``."""
     if task is None:
         task = infer_task(_as_target(y, len(y) if hasattr(y, "__len__") else 0))
     estimator_class = AutoMLRegressor if task == "regression" else AutoMLClassifier
-    estimator = estimator_class(time_budget=time_budget, task=task, metric=metric,
-                                random_state=random_state, n_jobs=n_jobs, max_trials=max_trials,
-                                **options)
-    return estimator.fit(X, y)
+    return estimator_class(task=task, **arguments)
 
 
 def _describe_members(log: TrialLog, weights: dict[int, float],

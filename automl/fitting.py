@@ -18,8 +18,8 @@ from automl.assemble import (EnsembleSettings, FinalModel, assemble_final_model,
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import Dataset
-from automl.evaluate import (PREVIEW_ROWS, EvaluationContext, has_preview, make_resampling,
-                             preview_config, prior_score)
+from automl.evaluate import (PREVIEW_ROWS, EvaluationContext, Resampling, has_preview,
+                             make_resampling, preview_config, prior_score)
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
 from automl.prediction_store import PredictionStore
@@ -110,11 +110,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     ``pool`` (from :func:`start_workers`) is closed on return; without one, one is started.
     """
     metric = get_metric(options.metric, dataset.task)
-    components = load_components(options.extra_components)
-    space = compile_space(components, dataset.task, dataset.n_rows, options.include_models,
-                          options.exclude_models)
-    resampling = make_resampling(dataset.y, dataset.task, options.resampling, options.n_folds,
-                                 options.seed)
+    space, resampling = space_and_resampling(dataset, options)
     context = EvaluationContext(dataset, space, resampling, metric, options.seed)
     n_workers, n_threads = parallelism(options.n_jobs)
     log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
@@ -132,22 +128,17 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     pool = pool or start_workers(options)
     try:
         pool.load(context)
-        trial_seconds = options.per_trial_time_limit or max(10.0, clock.budget_seconds / 4)
-        allowance = TrialAllowance(resampling.train_rows,
-                                   min(trial_seconds, WARM_TRIAL_SHARE * clock.budget_seconds))
         # The meta-features are computed while the workers load the context.
-        warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)
-        preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
-        initial = initial_configs(space, options.initial_configs, warm.configs,
-                                  dataset.n_classes if preview_rows else 0)
+        plan = plan_start(dataset, space, resampling, options, clock.budget_seconds)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
-            per_trial_seconds=trial_seconds,
-            n_startup_trials=len(initial) + max(0, _RANDOM_STARTUP_TRIALS - len(warm.configs)),
-            initial_configs=tuple(initial),
-            preview_rows=preview_rows,
-            preview_config=preview_config(initial[0][0], dataset.n_classes),
-            warm_allowance=allowance,
+            per_trial_seconds=plan.trial_seconds,
+            n_startup_trials=len(plan.initial) + max(0, _RANDOM_STARTUP_TRIALS
+                                                     - len(plan.warm.configs)),
+            initial_configs=tuple(plan.initial),
+            preview_rows=plan.preview_rows,
+            preview_config=preview_config(plan.initial[0][0], dataset.n_classes),
+            warm_allowance=plan.allowance,
             fold_models_min_seconds=FOLD_MODELS_MIN_SHARE * clock.budget_seconds,
             defaults_after_seconds=max(WARM_QUEUE_MIN_SECONDS,
                                        WARM_QUEUE_SHARE * clock.budget_seconds))
@@ -158,7 +149,44 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     finally:
         pool.close()
         store.clear()
-    return FitOutcome(final, log, metric, space, prior_score(context), warm)
+    return FitOutcome(final, log, metric, space, prior_score(context), plan.warm)
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    """How a search starts, decided before its first trial: the trial limit, what one warm
+    trial may cost (``allowance``), the warm start, and the configs queued first with their
+    sources, in order (``initial``). :func:`fit_automl` runs it; ``first_trials`` shows it
+    without fitting."""
+
+    trial_seconds: float
+    allowance: TrialAllowance
+    warm: WarmStart
+    initial: list[tuple[Config, str]]
+    preview_rows: int | None
+
+
+def plan_start(dataset: Dataset, space: CompiledSpace, resampling: Resampling,
+               options: FitOptions, budget_seconds: float) -> StartPlan:
+    """The search's start on ``dataset`` within ``budget_seconds`` (see :class:`StartPlan`)."""
+    trial_seconds = options.per_trial_time_limit or max(10.0, budget_seconds / 4)
+    allowance = TrialAllowance(resampling.train_rows,
+                               min(trial_seconds, WARM_TRIAL_SHARE * budget_seconds))
+    warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)
+    preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
+    initial = initial_configs(space, options.initial_configs, warm.configs,
+                              dataset.n_classes if preview_rows else 0)
+    return StartPlan(trial_seconds, allowance, warm, initial, preview_rows)
+
+
+def space_and_resampling(dataset: Dataset, options: FitOptions
+                         ) -> tuple[CompiledSpace, Resampling]:
+    """The search space and the validation splits a fit of ``dataset`` uses."""
+    space = compile_space(load_components(options.extra_components), dataset.task,
+                          dataset.n_rows, options.include_models, options.exclude_models)
+    resampling = make_resampling(dataset.y, dataset.task, options.resampling, options.n_folds,
+                                 options.seed)
+    return space, resampling
 
 
 def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],

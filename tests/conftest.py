@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from automl.warmstart import FORMAT_VERSION
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -74,6 +77,27 @@ def boosting(space, learning_rate: float, min_samples_leaf: int) -> dict:
             "model.hist_gradient_boosting.learning_rate": learning_rate,
             "model.hist_gradient_boosting.min_samples_leaf": min_samples_leaf,
             "model.hist_gradient_boosting.max_iter": 300}
+
+
+def write_knowledge_base(folder, space, datasets, portfolio, version=FORMAT_VERSION,
+                         seconds=None):
+    """A knowledge base file for ``space``'s task in ``folder``: ``datasets`` are (name,
+    meta-features, best config) triples; ``seconds`` (config model -> {dataset: seconds or
+    None}) gives the configs' matrix costs, and each dataset then trained on 1,000 rows a
+    fit."""
+    folder.mkdir(exist_ok=True)
+    costs = (lambda config: {"seconds": seconds[config["model"]]}) if seconds else dict
+    data = {"format_version": version, "task": space.task, "library_version": "test",
+            "space_version": "test", "corpus": "test", "datasets": [
+                {"name": name, "metafeatures": features, "metric": "roc_auc",
+                 **({"matrix_fit_rows": 1000} if seconds else {}),
+                 "configs": [{"config": config, "score": 0.9, "model": config["model"],
+                              **costs(config)}]}
+                for name, features, config in datasets],
+            "portfolio": [{"config": config, "origin": "test", "mean_normalised_score": 1.0,
+                           **costs(config)} for config in portfolio]}
+    (folder / f"{space.task}.json").write_text(json.dumps(data))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -12,37 +12,20 @@ import numpy as np
 import pytest
 
 import automl
+from conftest import write_knowledge_base
 from automl.components import load_components
 from automl.data import validate_input
 from automl.metafeatures import compute_metafeatures
 from automl.space import compile_space, config_key
 from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
-                              estimated_seconds, knowledge_dir, load_knowledge_base,
-                              WarmStart, nearest_datasets, nearest_with_distances,
+                              estimated_seconds, knowledge_dir,
+                              load_knowledge_base, WarmStart, nearest_datasets, nearest_with_distances,
                               warm_start_configs, warm_start_for)
 
 
 @pytest.fixture(scope="module")
 def space():
     return compile_space(load_components(), "binary", 200)
-
-
-def _write(folder, space, datasets, portfolio, version=FORMAT_VERSION, seconds=None):
-    """A knowledge base file; ``seconds`` (config model -> {dataset: seconds or None}) gives
-    the configs matrix costs, and each dataset then trained on 1,000 rows a fit."""
-    folder.mkdir(exist_ok=True)
-    costs = (lambda config: {"seconds": seconds[config["model"]]}) if seconds else dict
-    data = {"format_version": version, "task": space.task, "library_version": "test",
-            "space_version": "test", "corpus": "test", "datasets": [
-                {"name": name, "metafeatures": features, "metric": "roc_auc",
-                 **({"matrix_fit_rows": 1000} if seconds else {}),
-                 "configs": [{"config": config, "score": 0.9, "model": config["model"],
-                              **costs(config)}]}
-                for name, features, config in datasets],
-            "portfolio": [{"config": config, "origin": "test", "mean_normalised_score": 1.0,
-                           **costs(config)} for config in portfolio]}
-    (folder / f"{space.task}.json").write_text(json.dumps(data))
-    return folder
 
 
 def test_nearest_datasets_scales_by_range_and_ignores_constant_features():
@@ -109,7 +92,7 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
     X, y = mixed_frame
     dataset = validate_input(X, y)
     features = compute_metafeatures(dataset)
-    folder = _write(tmp_path / "kb", space, [("twin", features, space.default_config("svc"))],
+    folder = write_knowledge_base(tmp_path / "kb", space, [("twin", features, space.default_config("svc"))],
                     [space.default_config("lightgbm")])
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.header["library_version"] == "test" and len(knowledge.datasets) == 1
@@ -119,7 +102,7 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
     assert warm_start_for(dataset, space, False) == WarmStart()
     assert load_knowledge_base("regression", folder) is None  # no file for that task
     # A rebuilt file is read again, not served from the cache.
-    _write(folder, space, [], [space.default_config("svc")])
+    write_knowledge_base(folder, space, [], [space.default_config("svc")])
     assert [c["model"] for c in load_knowledge_base("binary", folder).portfolio] == ["svc"]
 
 
@@ -148,7 +131,7 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
     features = compute_metafeatures(dataset)
     lightgbm, forest, svc = (space.default_config(name)
                              for name in ("lightgbm", "random_forest", "svc"))
-    folder = _write(tmp_path / "kb", space, [("twin", features, svc)], [lightgbm, forest],
+    folder = write_knowledge_base(tmp_path / "kb", space, [("twin", features, svc)], [lightgbm, forest],
                     seconds={"lightgbm": {"twin": 0.5}, "random_forest": {"twin": 40.0},
                              "svc": {"twin": None}})
     knowledge = load_knowledge_base("binary", folder)
@@ -229,7 +212,7 @@ def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, pen
     X, y = penguins.drop(columns="species"), penguins["species"]
     space = compile_space(load_components(), "multiclass", len(X))
     features = compute_metafeatures(validate_input(X, y))
-    folder = _write(tmp_path / "kb", space,
+    folder = write_knowledge_base(tmp_path / "kb", space,
                     [("twin", features, space.default_config("k_nearest_neighbors"))],
                     [space.default_config("random_forest"), space.default_config("svc")])
     others = [name for name in space.model_names[1:]

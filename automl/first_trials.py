@@ -1,0 +1,61 @@
+"""Where a search would start on a dataset, shown without fitting.
+
+A user weighing a time budget, or wondering why the warm start tried what it tried, wants to
+see the queue before spending the budget: which configs ``fit`` runs first, where each came
+from (the fast default, the user's ``initial_configs``, the knowledge base's portfolio, the
+nearest past datasets' best configs, the other families' defaults), what each warm config is
+estimated to cost here, and which past datasets were found nearest. It is read from the same
+``fitting.plan_start`` that ``fit`` runs, so it cannot drift from what ``fit`` does.
+
+While a search runs it may still depart from the queue: a family whose warm trials run well
+over their estimates has its queued warm configs skipped, and once a third of the budget has
+passed the defaults still queued run first (``fitting.WARM_QUEUE_SHARE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from automl.fitting import StartPlan
+from automl.space import config_key
+
+TRIAL_COLUMNS = ("order", "source", "model", "estimated_seconds", "config")
+NEIGHBOUR_COLUMNS = ("dataset", "distance", "best_model")
+
+
+@dataclass(frozen=True)
+class FirstTrials:
+    """The trials a fit starts with, in order, and the past datasets nearest to the data.
+
+    ``trials``: one row per queued config (``order`` from 1; ``source`` as the leaderboard
+    gives it; ``estimated_seconds`` for warm configs the knowledge base has timings of, else
+    NaN). ``neighbours``: as the fitted model's ``warm_start_neighbours_``, empty for a cold
+    start. ``trial_seconds``: the limit of one trial; ``warm_trial_seconds``: what a warm
+    config may be estimated to take before it is left out.
+    """
+
+    task: str
+    trials: pd.DataFrame
+    neighbours: pd.DataFrame
+    trial_seconds: float
+    warm_trial_seconds: float
+
+    @property
+    def n_warm(self) -> int:
+        """How many of the queued configs came from the knowledge base."""
+        return int(self.trials["source"].isin(("portfolio", "warmstart")).sum())
+
+
+def first_trials(plan: StartPlan, task: str) -> FirstTrials:
+    """The tables of ``plan`` (see :class:`FirstTrials`)."""
+    estimates = plan.allowance.estimates
+    trials = pd.DataFrame(
+        [{"order": order, "source": source, "model": config["model"],
+          "estimated_seconds": estimates.get(config_key(config), np.nan), "config": config}
+         for order, (config, source) in enumerate(plan.initial, start=1)],
+        columns=list(TRIAL_COLUMNS))
+    neighbours = pd.DataFrame(plan.warm.neighbours(), columns=list(NEIGHBOUR_COLUMNS))
+    return FirstTrials(task, trials, neighbours, plan.trial_seconds, plan.allowance.seconds)
