@@ -1,4 +1,5 @@
-"""``automl fit / predict / report / baseline``: the library for people with files, not code.
+"""``automl fit / predict / report / baseline / knowledge``: the library for people with files,
+not code.
 
 Data goes to stdout, logs, warnings and the progress bar to stderr. Exit codes: 0 success,
 2 bad usage or bad input (a one-line message that names the problem), 1 anything else.
@@ -9,6 +10,7 @@ Every command is a thin layer over a Python function (``automl.workflow``,
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -107,6 +109,69 @@ def run_baseline(args: argparse.Namespace) -> int:
     _log(args, f"model, report and summary written to {out}/ (model.pkl, report.html, "
                f"summary.md)")
     return 0
+
+
+def run_knowledge(args: argparse.Namespace) -> int:
+    from automl.warmstart import knowledge_dir, knowledge_summary
+    folder = Path(args.knowledge) if args.knowledge else knowledge_dir()
+    if not folder.is_dir():
+        raise InputError(f"--knowledge {str(folder)!r}: no such folder; give the --knowledge "
+                         f"folder of `python -m automl.metalearning.build`.")
+    summary = knowledge_summary(folder)
+    if not summary:
+        raise InputError(f"--knowledge {str(folder)!r} holds no knowledge base (binary.json, "
+                         f"multiclass.json or regression.json); build one with `python -m "
+                         f"automl.metalearning.build`.")
+    if args.data is None:
+        print(f"knowledge base: {folder}")
+        for row in summary:
+            print(_describe_knowledge(row))
+        return 0
+    if args.target is None:
+        raise InputError("--target COL is needed with DATA: the target column tells the task "
+                         "and the meta-features.")
+    _print_first_trials(args, folder)
+    return 0
+
+
+def _describe_knowledge(row: dict[str, Any]) -> str:
+    """One task's knowledge base in two or three lines."""
+    if not row["usable"]:
+        return (f"{row['task']}: unreadable (the warm start of this task is cold; run with "
+                f"--verbose to see why)")
+    budgets = "/".join(f"{value:g}" for value in row["search_budget_seconds"] or [])
+    space = "the current search space" if row["current_space"] else \
+        (f"search space {str(row['space_version'])[:8]}, older than this library's (stored "
+         f"configs that no longer fit are dropped at fit time)")
+    return (f"{row['task']}: {row['past_datasets']} past datasets; portfolio of "
+            f"{len(row['portfolio'])}: {', '.join(row['portfolio'])}\n"
+            f"  learned from {budgets} s searches and a {row['matrix_max_rows']}-row matrix "
+            f"({row['build_hours']:g} h of compute) on {row['corpus']}, with automl "
+            f"{row['library_version']}, for {space}")
+
+
+def _print_first_trials(args: argparse.Namespace, folder: Path) -> None:
+    from automl.workflow import first_trials_table
+    frame = read_table(args.data)
+    plan = first_trials_table(frame, args.target, time_budget=args.time_budget,
+                              id_column=args.id_column, source=Path(args.data).name,
+                              random_state=args.seed, warm_start=str(folder),
+                              **({"task": args.task} if args.task else {}))
+    print(f"task {plan.task}; a trial may take {plan.trial_seconds:.3g} s, and a warm config "
+          f"estimated to take over {plan.warm_trial_seconds:.3g} s is left out")
+    if plan.neighbours.empty:
+        print("no past dataset of this task in the knowledge base")
+    else:
+        print("nearest past datasets (distance in meta-features; the model of their best "
+              "config):")
+        print(plan.neighbours.to_string(index=False))
+    trials = plan.trials.drop(columns="config")
+    print(f"first {len(trials)} trials of a fit with --time-budget {args.time_budget:g} "
+          f"({plan.n_warm} from the knowledge base), before TPE proposes its own:")
+    print(trials.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.2f}"))
+    if args.configs:
+        for row in plan.trials.itertuples():
+            print(f"{row.order}: {json.dumps(row.config, sort_keys=True)}")
 
 
 def _fit(args: argparse.Namespace, holdout: float) -> SavedModel:
@@ -249,6 +314,32 @@ def _parser() -> argparse.ArgumentParser:
     baseline.add_argument("--holdout", type=float, default=0.25,
                           help="share of rows held out to score the model (default 0.25)")
     baseline.set_defaults(run=run_baseline)
+
+    knowledge = commands.add_parser(
+        "knowledge", parents=[common], help="show the warm start's knowledge base, or where "
+                                            "a fit of DATA would start",
+        description="Without DATA: what the knowledge base that warm-starts the search was "
+                    "learned from. With DATA: the past datasets nearest to it and the trials a "
+                    "fit would run first, in order, with their sources and estimated seconds; "
+                    "nothing is fitted.")
+    knowledge.add_argument("data", nargs="?", help=f"a data file: {SUPPORTED}")
+    knowledge.add_argument("--target", "-t", metavar="COL", help="the column to predict "
+                                                                  "(needed with DATA)")
+    knowledge.add_argument("--task", choices=["binary", "multiclass", "regression",
+                                              "classification"],
+                           help="default: inferred from the target")
+    knowledge.add_argument("--time-budget", type=float, default=60.0, metavar="S",
+                           help="the fit's budget: it sets the trial limit and what a warm "
+                                "config may cost (default 60)")
+    knowledge.add_argument("--id-column", metavar="COL", help="a row id column: not a feature")
+    knowledge.add_argument("--seed", type=int, default=0, metavar="N",
+                           help="random seed (default 0)")
+    knowledge.add_argument("--knowledge", metavar="FOLDER",
+                           help="a knowledge base built by python -m automl.metalearning.build "
+                                "(default: the shipped one)")
+    knowledge.add_argument("--configs", action="store_true",
+                           help="print each first trial's whole config as JSON too")
+    knowledge.set_defaults(run=run_knowledge)
     return parser
 
 

@@ -35,7 +35,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from automl.components import shipped_folder
+from automl.components import shipped_folder, space_version
 from automl.data import Dataset
 from automl.metafeatures import compute_metafeatures
 from automl.space import CompiledSpace, Config, config_key, task_space
@@ -179,6 +179,33 @@ def _costs(seconds: dict[str, float | None]) -> dict[str, float]:
     """A config's matrix seconds by past dataset; a failure (null in the file) costs ``inf``."""
     return {str(name): math.inf if value is None else float(value)
             for name, value in seconds.items()}
+
+
+def knowledge_summary(directory: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """One row per task with a knowledge base in ``directory`` (default: the shipped one):
+    what it was learned from and how, and whether this library's search space is the one it
+    was built for (when not, stored configs that no longer fit are dropped at fit time).
+    Empty when the folder holds none."""
+    rows = []
+    for task in ("binary", "multiclass", "regression"):
+        if not (Path(directory or knowledge_dir()) / f"{task}.json").is_file():
+            continue
+        found = load_knowledge_base(task, directory)
+        if found is None:
+            rows.append({"task": task, "usable": False})
+            continue
+        header = found.header
+        rows.append({
+            "task": task, "usable": True, "past_datasets": len(found.datasets),
+            "portfolio": [config["model"] for config in found.portfolio],
+            "search_budget_seconds": header.get("search_budget_seconds"),
+            "matrix_max_rows": header.get("matrix_max_rows"),
+            "build_hours": round(float(header.get("build_seconds", 0.0)) / 3600, 2),
+            "library_version": header.get("library_version"),
+            "space_version": header.get("space_version"),
+            "current_space": header.get("space_version") == space_version(),
+            "corpus": header.get("corpus")})
+    return rows
 
 
 @dataclass(frozen=True)

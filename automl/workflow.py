@@ -1,6 +1,7 @@
-"""Whole-table workflows: fit a frame with a named target, predict a submission, sum up a
-baseline. The command line is a thin layer over these, so a script gets the same results.
+"""Whole-table workflows: fit a frame with a named target (or see where the fit would
+start), predict a submission, sum up a baseline. The command line is a thin layer over these, so a script gets the same results.
 
+    first_trials_table(frame, "species", id_column="id", time_budget=60).trials  # no fit
     saved = fit_table(frame, "species", id_column="id", holdout=0.25, time_budget=60)
     save_model(saved, "model.pkl")
     submission = predict_table(load_model("model.pkl"), test_frame)
@@ -18,8 +19,9 @@ from sklearn.model_selection import train_test_split
 from automl import diagnostics
 from automl.data import _as_target, infer_task
 from automl.diagnostics import HeldOut
-from automl.estimator import fit
+from automl.estimator import estimator_for, fit
 from automl.exceptions import InputError
+from automl.first_trials import FirstTrials
 from automl.persistence import SavedModel
 from automl.tables import split_table
 
@@ -45,6 +47,18 @@ def fit_table(frame: pd.DataFrame, target: str, *, time_budget: float,
                                          id_column=id_column)
     return SavedModel(model=model, target=target, id_column=id_column, data_summary=summary,
                       holdout=(X_held, y_held) if X_held is not None else None)
+
+
+def first_trials_table(frame: pd.DataFrame, target: str, *, time_budget: float,
+                       id_column: str | None = None, source: str = "",
+                       random_state: int | None = 0, **fit_options: Any) -> FirstTrials:
+    """The trials :func:`fit_table` (without a holdout) would start with on ``frame``, and
+    the past datasets nearest to it, without fitting (see :mod:`automl.first_trials`)."""
+    table = split_table(frame, target, id_column, source=source or "the data")
+    X, y = _rows_with_target(table.X, table.y, target)
+    estimator = estimator_for(y, time_budget=time_budget, random_state=random_state,
+                              **fit_options)
+    return estimator.first_trials(X, y)
 
 
 def predict_table(saved: SavedModel, frame: pd.DataFrame, proba: bool = False) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """The real commands, run in subprocesses on the data shipped in examples/."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -88,6 +89,12 @@ def test_report_on_labelled_data_from_a_file(fitted, tmp_path):
     (["fit", TRAIN, "--target", "species", "--time-budget", "soon"], "invalid float value"),
     (["fit", TRAIN, "--target", "species", "--warm-start", "no-such-kb"],
      "--warm-start 'no-such-kb': no such folder; give on, off, or the --knowledge folder"),
+    (["knowledge", "--knowledge", "no-such-kb"], "--knowledge 'no-such-kb': no such folder"),
+    (["knowledge", "--knowledge", EXAMPLES], "holds no knowledge base (binary.json"),
+    (["knowledge", TRAIN], "--target COL is needed with DATA"),
+    (["knowledge", TRAIN, "--target", "kind"], "has no target column 'kind'"),
+    (["knowledge", TRAIN, "--target", "species", "--time-budget", "0"],
+     "time_budget must be a positive number of seconds, got 0.0"),
 ])
 def test_bad_input_exits_2_and_names_the_problem(args, message):
     done = automl(*args)
@@ -105,6 +112,46 @@ def test_warm_start_off_gives_a_cold_search(tmp_path):
     model = load_model(tmp_path / "cold.pkl").model
     assert set(model.leaderboard_["source"]) <= {"default", "preview", "tpe"}
     assert model.warm_start_neighbours_.empty
+
+
+def test_knowledge_describes_the_shipped_knowledge_base():
+    from automl.warmstart import knowledge_dir
+    done = automl("knowledge")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"knowledge base: {knowledge_dir()}"
+    for task in ("binary", "multiclass", "regression"):
+        assert any(line.startswith(f"{task}: ") and "past datasets; portfolio of" in line
+                   for line in lines), done.stdout
+    assert done.stdout.count(" s searches and a ") == 3
+
+
+def test_knowledge_of_a_data_file_shows_where_a_fit_would_start():
+    done = automl("knowledge", TRAIN, "--target", "species", "--id-column", "id",
+                  "--time-budget", "30", "--configs")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("task multiclass; a trial may take 10 s, and a warm config "
+                          "estimated to take over 5 s is left out")
+    assert "nearest past datasets" in out and " from the knowledge base)" in out
+    table = out[out.index(" order "):].splitlines()
+    rows = [line.split() for line in table[1:] if line.split()[0].isdigit()]
+    assert rows[0][1:3] == ["default", "lightgbm"]
+    assert {row[1] for row in rows} >= {"default", "portfolio", "warmstart"}
+    configs = [line for line in table if line.split(":")[0].isdigit()]
+    assert len(configs) == len(rows) and '"model": "lightgbm"' in configs[0]
+
+
+def test_knowledge_without_past_datasets_of_the_task_says_so(tmp_path):
+    from automl.warmstart import FORMAT_VERSION
+    (tmp_path / "multiclass.json").write_text(json.dumps({
+        "format_version": FORMAT_VERSION, "task": "multiclass", "datasets": [],
+        "portfolio": []}))
+    done = automl("knowledge", TRAIN, "--target", "species", "--id-column", "id",
+                  "--knowledge", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "no past dataset of this task in the knowledge base" in done.stdout
+    assert "(0 from the knowledge base)" in done.stdout
 
 
 def test_predict_input_problems_exit_2(fitted, tmp_path):
@@ -126,7 +173,7 @@ def test_anything_unexpected_exits_1_with_one_line_or_a_traceback(tmp_path):
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "report", "baseline"])
+@pytest.mark.parametrize("command", ["fit", "predict", "report", "baseline", "knowledge"])
 def test_every_command_has_help(command):
     done = automl(command, "--help")
     assert done.returncode == 0 and f"usage: automl {command}" in done.stdout

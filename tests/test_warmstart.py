@@ -18,7 +18,7 @@ from automl.data import validate_input
 from automl.metafeatures import compute_metafeatures
 from automl.space import compile_space, config_key
 from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
-                              estimated_seconds, knowledge_dir,
+                              estimated_seconds, knowledge_dir, knowledge_summary,
                               load_knowledge_base, WarmStart, nearest_datasets, nearest_with_distances,
                               warm_start_configs, warm_start_for)
 
@@ -194,6 +194,25 @@ def test_the_shipped_knowledge_base_is_found_and_fits_the_space():
         space = compile_space(load_components(), task, 1)
         for config in knowledge.portfolio:
             space.validate(config)
+
+
+def test_the_summary_says_what_each_knowledge_base_was_learned_from(tmp_path, space):
+    shipped = knowledge_summary()
+    assert [row["task"] for row in shipped] == ["binary", "multiclass", "regression"]
+    for row in shipped:
+        header = load_knowledge_base(row["task"]).header
+        assert row["usable"] and row["past_datasets"] > 0 and len(row["portfolio"]) > 0
+        assert row["space_version"] == header["space_version"]
+        assert row["search_budget_seconds"] == header["search_budget_seconds"]
+    folder = write_knowledge_base(tmp_path / "kb", space, [("twin", {"log_n_rows": 1.0},
+                                                            space.default_config("svc"))],
+                                  [space.default_config("random_forest")])
+    (folder / "regression.json").write_text("{not json")
+    binary, regression = knowledge_summary(folder)
+    assert binary["past_datasets"] == 1 and binary["portfolio"] == ["random_forest"]
+    assert not binary["current_space"]  # written for a space called "test"
+    assert regression == {"task": "regression", "usable": False}
+    assert knowledge_summary(tmp_path) == []
 
 
 def test_the_knowledge_base_is_found_from_an_installed_wheel(installed_wheel, tmp_path):
