@@ -158,7 +158,8 @@ def _print_first_trials(args: argparse.Namespace, folder: Path) -> None:
                               random_state=args.seed, warm_start=str(folder),
                               **({"task": args.task} if args.task else {}))
     print(f"task {plan.task}; a trial may take {plan.trial_seconds:.3g} s, and a warm config "
-          f"estimated to take over {plan.warm_trial_seconds:.3g} s is left out")
+          f"estimated to take over {plan.warm_trial_seconds:.3g} s is left out "
+          f"({plan.left_out} {'was' if plan.left_out == 1 else 'were'})")
     if plan.neighbours.empty:
         print("no past dataset of this task in the knowledge base")
     else:

@@ -34,7 +34,7 @@ class FirstTrials:
     gives it; ``estimated_seconds`` for warm configs the knowledge base has timings of, else
     NaN). ``neighbours``: as the fitted model's ``warm_start_neighbours_``, empty for a cold
     start. ``trial_seconds``: the limit of one trial; ``warm_trial_seconds``: what a warm
-    config may be estimated to take before it is left out.
+    config may be estimated to take before it is left out; ``left_out``: how many were.
     """
 
     task: str
@@ -42,6 +42,7 @@ class FirstTrials:
     neighbours: pd.DataFrame
     trial_seconds: float
     warm_trial_seconds: float
+    left_out: int = 0
 
     @property
     def n_warm(self) -> int:
@@ -58,4 +59,6 @@ def first_trials(plan: StartPlan, task: str) -> FirstTrials:
          for order, (config, source) in enumerate(plan.initial, start=1)],
         columns=list(TRIAL_COLUMNS))
     neighbours = pd.DataFrame(plan.warm.neighbours(), columns=list(NEIGHBOUR_COLUMNS))
-    return FirstTrials(task, trials, neighbours, plan.trial_seconds, plan.allowance.seconds)
+    allowed = plan.allowance.seconds
+    left_out = sum(1 for estimate in estimates.values() if estimate > allowed)
+    return FirstTrials(task, trials, neighbours, plan.trial_seconds, allowed, left_out)

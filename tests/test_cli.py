@@ -132,7 +132,7 @@ def test_knowledge_of_a_data_file_shows_where_a_fit_would_start():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("task multiclass; a trial may take 10 s, and a warm config "
-                          "estimated to take over 5 s is left out")
+                          "estimated to take over 5 s is left out (")
     assert "nearest past datasets" in out and " from the knowledge base)" in out
     table = out[out.index(" order "):].splitlines()
     rows = [line.split() for line in table[1:] if line.split()[0].isdigit()]

@@ -56,7 +56,9 @@ def test_a_shorter_budget_leaves_out_warm_configs_estimated_over_its_share(
                                              random_state=0).first_trials(X, y)
              for budget in (60, 1)}
     assert plans[60].n_warm == 3 and plans[60].warm_trial_seconds == 10
+    assert plans[60].left_out == 0
     assert plans[1].n_warm == 0  # a sixth of a second allows no 0.5 s config scaled up
+    assert plans[1].left_out == 3
     assert plans[1].warm_trial_seconds == pytest.approx(1 / 6)
     assert set(plans[1].trials["source"]) == {"default"}
 

@@ -225,6 +225,13 @@ def test_the_knowledge_base_is_found_from_an_installed_wheel(installed_wheel, tm
     assert result.returncode == 0, result.stderr
     where, found = result.stdout.split()
     assert Path(where).is_relative_to(installed_wheel) and found == "True"
+    described = subprocess.run([sys.executable, "-m", "automl", "knowledge"], cwd=tmp_path,
+                               capture_output=True, text=True,
+                               env={**os.environ, "PYTHONPATH": str(installed_wheel)})
+    assert described.returncode == 0, described.stderr
+    folder = Path(described.stdout.splitlines()[0].removeprefix("knowledge base: "))
+    assert folder.is_relative_to(installed_wheel) and folder.name == "knowledge"
+    assert described.stdout.count("past datasets; portfolio of") == 3
 
 
 def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, penguins):
