@@ -22,7 +22,7 @@ import pandas as pd
 from automl.fitting import StartPlan
 from automl.space import config_key
 
-TRIAL_COLUMNS = ("order", "source", "model", "estimated_seconds", "config")
+TRIAL_COLUMNS = ("order", "source", "model", "from_dataset", "estimated_seconds", "config")
 NEIGHBOUR_COLUMNS = ("dataset", "distance", "best_model")
 
 
@@ -31,8 +31,9 @@ class FirstTrials:
     """The trials a fit starts with, in order, and the past datasets nearest to the data.
 
     ``trials``: one row per queued config (``order`` from 1; ``source`` as the leaderboard
-    gives it; ``estimated_seconds`` for warm configs the knowledge base has timings of, else
-    NaN). ``neighbours``: as the fitted model's ``warm_start_neighbours_``, empty for a cold
+    gives it; ``from_dataset``, for a ``warmstart`` config, the nearest past dataset whose
+    best config it is, else empty; ``estimated_seconds`` for warm configs the knowledge base
+    has timings of, else NaN). ``neighbours``: as the fitted model's ``warm_start_neighbours_``, empty for a cold
     start. ``trial_seconds``: the limit of one trial; ``warm_trial_seconds``: what a warm
     config may be estimated to take before it is left out; ``left_out``: how many were.
     """
@@ -53,8 +54,10 @@ class FirstTrials:
 def first_trials(plan: StartPlan, task: str) -> FirstTrials:
     """The tables of ``plan`` (see :class:`FirstTrials`)."""
     estimates = plan.allowance.estimates
+    best_of = _best_of(plan)
     trials = pd.DataFrame(
         [{"order": order, "source": source, "model": config["model"],
+          "from_dataset": best_of.get(config_key(config), "") if source == "warmstart" else "",
           "estimated_seconds": estimates.get(config_key(config), np.nan), "config": config}
          for order, (config, source) in enumerate(plan.initial, start=1)],
         columns=list(TRIAL_COLUMNS))
@@ -62,3 +65,17 @@ def first_trials(plan: StartPlan, task: str) -> FirstTrials:
     allowed = plan.allowance.seconds
     left_out = sum(1 for estimate in estimates.values() if estimate > allowed)
     return FirstTrials(task, trials, neighbours, plan.trial_seconds, allowed, left_out)
+
+
+def _best_of(plan: StartPlan) -> dict[str, str]:
+    """The nearest past dataset each queued neighbour config is the best config of, by the
+    key of the config as queued (checked against the space, as the warm start checks it)."""
+    best_of: dict[str, str] = {}
+    for past, _ in plan.warm.nearest:
+        try:
+            key = config_key(plan.space.validate(past.configs[0])) if past.configs else None
+        except ValueError:  # stale, or its model is left out of this search
+            continue
+        if key is not None:
+            best_of.setdefault(key, past.name)
+    return best_of

@@ -156,7 +156,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
 class StartPlan:
     """How a search starts, decided before its first trial: the trial limit, what one warm
     trial may cost (``allowance``), the warm start, and the configs queued first with their
-    sources, in order (``initial``). :func:`fit_automl` runs it; ``first_trials`` shows it
+    sources, in order (``initial``), in ``space``. :func:`fit_automl` runs it; ``first_trials`` shows it
     without fitting."""
 
     trial_seconds: float
@@ -164,6 +164,7 @@ class StartPlan:
     warm: WarmStart
     initial: list[tuple[Config, str]]
     preview_rows: int | None
+    space: CompiledSpace
 
 
 def plan_start(dataset: Dataset, space: CompiledSpace, resampling: Resampling,
@@ -176,7 +177,7 @@ def plan_start(dataset: Dataset, space: CompiledSpace, resampling: Resampling,
     preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
     initial = initial_configs(space, options.initial_configs, warm.configs,
                               dataset.n_classes if preview_rows else 0)
-    return StartPlan(trial_seconds, allowance, warm, initial, preview_rows)
+    return StartPlan(trial_seconds, allowance, warm, initial, preview_rows, space)
 
 
 def space_and_resampling(dataset: Dataset, options: FitOptions

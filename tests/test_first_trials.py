@@ -39,6 +39,7 @@ def test_the_first_trials_are_the_ones_fit_runs_first(penguins, penguin_knowledg
     warm = plan.trials[plan.trials["source"] != "default"]
     assert warm["estimated_seconds"].notna().all()  # scaled from the twin's 0.5 s
     assert plan.trials[plan.trials["source"] == "default"]["estimated_seconds"].isna().all()
+    assert list(plan.trials["from_dataset"][:4]) == ["", "", "twin", ""]  # whose best it is
     assert plan.neighbours.to_dict("records") == [
         {"dataset": "twin", "distance": 0.0, "best_model": "k_nearest_neighbors"}]
 
