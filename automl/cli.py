@@ -170,6 +170,9 @@ def _print_first_trials(args: argparse.Namespace, folder: Path) -> None:
     print(f"first {len(trials)} trials of a fit with --time-budget {args.time_budget:g} "
           f"({plan.n_warm} from the knowledge base), before TPE proposes its own:")
     print(trials.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.2f}"))
+    if plan.preview_rows:
+        print(f"(before them, a preview fits the first on {plan.preview_rows} rows: a usable "
+              f"model within seconds)")
     if args.configs:
         for row in plan.trials.itertuples():
             print(f"{row.order}: {json.dumps(row.config, sort_keys=True)}")

@@ -33,9 +33,12 @@ class FirstTrials:
     ``trials``: one row per queued config (``order`` from 1; ``source`` as the leaderboard
     gives it; ``from_dataset``, for a ``warmstart`` config, the nearest past dataset whose
     best config it is, else empty; ``estimated_seconds`` for warm configs the knowledge base
-    has timings of, else NaN). ``neighbours``: as the fitted model's ``warm_start_neighbours_``, empty for a cold
-    start. ``trial_seconds``: the limit of one trial; ``warm_trial_seconds``: what a warm
-    config may be estimated to take before it is left out; ``left_out``: how many were.
+    has timings of, else NaN). ``neighbours``: as the fitted model's
+    ``warm_start_neighbours_``, empty for a cold start. ``trial_seconds``: the limit of one
+    trial; ``warm_trial_seconds``: what a warm config may be estimated to take before it is
+    left out; ``left_out``: how many were. ``preview_rows``: on data large enough for it, the
+    rows of the preview (the first config fitted on a sample, for a usable model within
+    seconds) that comes before the first trial; None where there is none.
     """
 
     task: str
@@ -44,6 +47,7 @@ class FirstTrials:
     trial_seconds: float
     warm_trial_seconds: float
     left_out: int = 0
+    preview_rows: int | None = None
 
     @property
     def n_warm(self) -> int:
@@ -64,7 +68,8 @@ def first_trials(plan: StartPlan, task: str) -> FirstTrials:
     neighbours = pd.DataFrame(plan.warm.neighbours(), columns=list(NEIGHBOUR_COLUMNS))
     allowed = plan.allowance.seconds
     left_out = sum(1 for estimate in estimates.values() if estimate > allowed)
-    return FirstTrials(task, trials, neighbours, plan.trial_seconds, allowed, left_out)
+    return FirstTrials(task, trials, neighbours, plan.trial_seconds, allowed, left_out,
+                       plan.preview_rows)
 
 
 def _best_of(plan: StartPlan) -> dict[str, str]:

@@ -156,8 +156,8 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
 class StartPlan:
     """How a search starts, decided before its first trial: the trial limit, what one warm
     trial may cost (``allowance``), the warm start, and the configs queued first with their
-    sources, in order (``initial``), in ``space``. :func:`fit_automl` runs it; ``first_trials`` shows it
-    without fitting."""
+    sources, in order (``initial``), in ``space``. :func:`fit_automl` runs it;
+    ``first_trials`` shows it without fitting."""
 
     trial_seconds: float
     allowance: TrialAllowance

@@ -8,6 +8,7 @@ import pytest
 import automl
 from automl.components import load_components
 from automl.data import validate_input
+from automl.evaluate import PREVIEW_ROWS
 from automl.exceptions import InputError
 from automl.metafeatures import compute_metafeatures
 from automl.space import compile_space
@@ -34,6 +35,7 @@ def test_the_first_trials_are_the_ones_fit_runs_first(penguins, penguin_knowledg
                                     ensemble=False)
     plan = model.first_trials(X, y)
     assert plan.task == "multiclass" and plan.trial_seconds == 15 and plan.n_warm == 3
+    assert plan.preview_rows is None  # 344 rows: the first trial itself is quick
     assert list(plan.trials["order"]) == list(range(1, len(plan.trials) + 1))
     assert list(plan.trials["source"][:4]) == ["default", "portfolio", "warmstart", "portfolio"]
     warm = plan.trials[plan.trials["source"] != "default"]
@@ -75,10 +77,11 @@ def test_a_cold_start_queues_the_defaults_only(penguins):
 
 def test_a_regressor_plans_from_the_shipped_regression_knowledge():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 4))
-    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + rng.normal(scale=0.1, size=300)
+    X = rng.normal(size=(9000, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + rng.normal(scale=0.1, size=9000)
     plan = automl.AutoMLRegressor(time_budget=30).first_trials(X, y)
     assert plan.task == "regression"
+    assert plan.preview_rows == PREVIEW_ROWS  # 3 folds of 6,000 training rows: a preview first
     assert plan.n_warm > 0 and len(plan.neighbours) > 0
     warm = plan.trials[plan.trials["source"].isin(["portfolio", "warmstart"])]
     assert (warm["estimated_seconds"].fillna(0) <= plan.warm_trial_seconds).all()
