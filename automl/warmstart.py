@@ -236,6 +236,11 @@ def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.P
     found = load_knowledge_base(dataset.task, None if knowledge is True else knowledge)
     if found is None:
         return WarmStart()
+    if found.header.get("space_version") != space_version():
+        logger.info("the %s knowledge base was built for search space %s, this library's is "
+                    "%s: its configs are checked against today's space, and hyperparameters "
+                    "added since take their defaults", dataset.task,
+                    found.header.get("space_version"), space_version())
     try:
         metafeatures = compute_metafeatures(dataset, seed)
     except Exception as error:  # a warm start is a help, never a reason for fit to fail

@@ -18,8 +18,8 @@ from automl.data import validate_input
 from automl.metafeatures import compute_metafeatures
 from automl.space import compile_space, config_key
 from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
-                              estimated_seconds, knowledge_dir, knowledge_summary,
-                              load_knowledge_base, WarmStart, nearest_datasets, nearest_with_distances,
+                              WarmStart, estimated_seconds, knowledge_dir, knowledge_summary,
+                              load_knowledge_base, nearest_datasets, nearest_with_distances,
                               warm_start_configs, warm_start_for)
 
 
@@ -88,15 +88,18 @@ def test_configs_of_models_left_out_are_skipped_quietly(caplog):
     assert not caplog.records
 
 
-def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame):
+def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame, caplog):
     X, y = mixed_frame
     dataset = validate_input(X, y)
     features = compute_metafeatures(dataset)
-    folder = write_knowledge_base(tmp_path / "kb", space, [("twin", features, space.default_config("svc"))],
-                    [space.default_config("lightgbm")])
+    folder = write_knowledge_base(tmp_path / "kb", space,
+                                  [("twin", features, space.default_config("svc"))],
+                                  [space.default_config("lightgbm")])
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.header["library_version"] == "test" and len(knowledge.datasets) == 1
-    warm = warm_start_for(dataset, space, folder)
+    with caplog.at_level(logging.INFO, logger="automl.warmstart"):
+        warm = warm_start_for(dataset, space, folder)
+    assert "built for search space test, this library's is" in caplog.text
     assert [source for _, source in warm.configs] == ["portfolio", "warmstart"]
     assert warm.neighbours() == [{"dataset": "twin", "distance": 0.0, "best_model": "svc"}]
     assert warm_start_for(dataset, space, False) == WarmStart()
@@ -131,9 +134,11 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
     features = compute_metafeatures(dataset)
     lightgbm, forest, svc = (space.default_config(name)
                              for name in ("lightgbm", "random_forest", "svc"))
-    folder = write_knowledge_base(tmp_path / "kb", space, [("twin", features, svc)], [lightgbm, forest],
-                    seconds={"lightgbm": {"twin": 0.5}, "random_forest": {"twin": 40.0},
-                             "svc": {"twin": None}})
+    folder = write_knowledge_base(tmp_path / "kb", space, [("twin", features, svc)],
+                                  [lightgbm, forest],
+                                  seconds={"lightgbm": {"twin": 0.5},
+                                           "random_forest": {"twin": 40.0},
+                                           "svc": {"twin": None}})
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.costs[config_key(svc)] == {"twin": math.inf}
     with caplog.at_level(logging.INFO, logger="automl.warmstart"):
@@ -238,9 +243,10 @@ def test_fit_starts_from_the_knowledge_base_and_tpe_learns_from_it(tmp_path, pen
     X, y = penguins.drop(columns="species"), penguins["species"]
     space = compile_space(load_components(), "multiclass", len(X))
     features = compute_metafeatures(validate_input(X, y))
-    folder = write_knowledge_base(tmp_path / "kb", space,
-                    [("twin", features, space.default_config("k_nearest_neighbors"))],
-                    [space.default_config("random_forest"), space.default_config("svc")])
+    twin = ("twin", features, space.default_config("k_nearest_neighbors"))
+    folder = write_knowledge_base(tmp_path / "kb", space, [twin],
+                                  [space.default_config("random_forest"),
+                                   space.default_config("svc")])
     others = [name for name in space.model_names[1:]
               if name not in ("random_forest", "k_nearest_neighbors", "svc")]
     warm = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5 + len(others),
