@@ -186,7 +186,7 @@ def knowledge_summary(directory: str | os.PathLike | None = None) -> list[dict[s
     what it was learned from and how, and whether this library's search space is the one it
     was built for (when not, stored configs that no longer fit are dropped at fit time).
     Empty when the folder holds none."""
-    rows = []
+    rows, current = [], space_version()
     for task in ("binary", "multiclass", "regression"):
         if not (Path(directory or knowledge_dir()) / f"{task}.json").is_file():
             continue
@@ -203,7 +203,7 @@ def knowledge_summary(directory: str | os.PathLike | None = None) -> list[dict[s
             "build_hours": round(float(header.get("build_seconds", 0.0)) / 3600, 2),
             "library_version": header.get("library_version"),
             "space_version": header.get("space_version"),
-            "current_space": header.get("space_version") == space_version(),
+            "current_space": header.get("space_version") == current,
             "corpus": header.get("corpus")})
     return rows
 
@@ -236,11 +236,11 @@ def warm_start_for(dataset: Dataset, space: CompiledSpace, knowledge: str | os.P
     found = load_knowledge_base(dataset.task, None if knowledge is True else knowledge)
     if found is None:
         return WarmStart()
-    if found.header.get("space_version") != space_version():
+    built_for, current = found.header.get("space_version"), space_version()
+    if built_for != current:
         logger.info("the %s knowledge base was built for search space %s, this library's is "
                     "%s: its configs are checked against today's space, and hyperparameters "
-                    "added since take their defaults", dataset.task,
-                    found.header.get("space_version"), space_version())
+                    "added since take their defaults", dataset.task, built_for, current)
     try:
         metafeatures = compute_metafeatures(dataset, seed)
     except Exception as error:  # a warm start is a help, never a reason for fit to fail
