@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from automl import __version__, diagnostics
+from automl.data import TASKS
 from automl.exceptions import InputError, MissingDependencyError
 from automl.metrics import get_metric
 from automl.persistence import SavedModel, load_model, save_model
@@ -211,7 +212,7 @@ def _metric_display(args: argparse.Namespace, frame: Any) -> tuple[str, float]:
     from automl.data import _as_target, infer_task
     try:
         y = frame[args.target].dropna()  # fit_table leaves rows without a target out
-        task = args.task if args.task in ("binary", "multiclass", "regression") else \
+        task = args.task if args.task in TASKS else \
             infer_task(_as_target(y, len(y)), classification=args.task == "classification")
         metric = get_metric(args.metric or "auto", task)
     except (InputError, ValueError):
@@ -329,8 +330,7 @@ def _parser() -> argparse.ArgumentParser:
     knowledge.add_argument("data", nargs="?", help=f"a data file: {SUPPORTED}")
     knowledge.add_argument("--target", "-t", metavar="COL", help="the column to predict "
                                                                   "(needed with DATA)")
-    knowledge.add_argument("--task", choices=["binary", "multiclass", "regression",
-                                              "classification"],
+    knowledge.add_argument("--task", choices=[*TASKS, "classification"],
                            help="default: inferred from the target")
     knowledge.add_argument("--time-budget", type=float, default=60.0, metavar="S",
                            help="the fit's budget: it sets the trial limit and what a warm "
@@ -351,8 +351,7 @@ def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help=f"training data: {SUPPORTED}")
     parser.add_argument("--target", "-t", required=True, metavar="COL",
                         help="the column to predict")
-    parser.add_argument("--task", choices=["binary", "multiclass", "regression",
-                                           "classification"],
+    parser.add_argument("--task", choices=[*TASKS, "classification"],
                         help="default: inferred from the target")
     parser.add_argument("--metric", help="auto (default), accuracy, log_loss, roc_auc, rmse, "
                                          "mae, r2, ... or a scikit-learn scorer name")

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
+from automl.data import TASKS
 from automl.exceptions import ComponentError
 
 Task = Literal["binary", "multiclass", "regression"]
 TaskFamily = Literal["classification", "regression"]
 SLOTS: tuple[str, ...] = ("imputer", "encoder", "scaler", "feature", "model")
-_TASKS = ("binary", "multiclass", "regression")
 _TYPES = ("int", "float", "choice")
 
 
@@ -131,10 +131,10 @@ def _spec_from_dict(data: dict[str, Any], source: str) -> ComponentSpec:
     slot = "model" if kind == "model" else data["slot"]
     if slot not in SLOTS:
         raise ComponentError(f"{source}: slot must be one of {SLOTS}, got {slot!r}.")
-    tasks = tuple(data.get("tasks", _TASKS))
-    unknown = set(tasks) - set(_TASKS)
+    tasks = tuple(data.get("tasks", TASKS))
+    unknown = set(tasks) - set(TASKS)
     if unknown:
-        raise ComponentError(f"{source}: unknown tasks {sorted(unknown)}; use {_TASKS}.")
+        raise ComponentError(f"{source}: unknown tasks {sorted(unknown)}; use {TASKS}.")
     estimator = data["estimator"]
     estimators = dict(estimator) if isinstance(estimator, dict) else {"any": estimator}
     hyperparameters = tuple(_hyperparameter(name, value, source)

@@ -36,7 +36,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from automl.components import shipped_folder, space_version
-from automl.data import Dataset
+from automl.data import TASKS, Dataset
 from automl.metafeatures import compute_metafeatures
 from automl.space import CompiledSpace, Config, config_key, task_space
 
@@ -187,7 +187,7 @@ def knowledge_summary(directory: str | os.PathLike | None = None) -> list[dict[s
     was built for (when not, stored configs that no longer fit are dropped at fit time).
     Empty when the folder holds none."""
     rows, current = [], space_version()
-    for task in ("binary", "multiclass", "regression"):
+    for task in TASKS:
         if not (Path(directory or knowledge_dir()) / f"{task}.json").is_file():
             continue
         found = load_knowledge_base(task, directory)

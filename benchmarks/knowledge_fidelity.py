@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from automl.data import TASKS  # noqa: E402
 from metalearning.build import WORK_DIR  # noqa: E402
 from metalearning.records import read_records, scored_for_all, task_candidates  # noqa: E402
 
@@ -42,7 +43,7 @@ def dataset_rows(searches: dict[str, dict[str, Any]], matrix: dict[str, dict[str
                  ) -> pd.DataFrame:
     """One row per searched dataset: its size, trials, and the family each stage found best."""
     rows = []
-    for task in ("binary", "multiclass", "regression"):
+    for task in TASKS:
         family = {key: candidate["config"]["model"]
                   for key, candidate in task_candidates(task, searches).items()}
         for name, record in sorted(searches.items()):

@@ -15,11 +15,12 @@ from typing import Any
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from automl.data import TASKS
+
 # ../shared/datasets beside a checkout of the repository.
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 # Datasets with the same target whose column names overlap this much are near-duplicates.
 _NEAR_DUPLICATE_OVERLAP = 0.8
-TASKS = ("binary", "multiclass", "regression")
 
 
 class CorpusError(ValueError):

@@ -26,6 +26,7 @@ import numpy as np
 
 import automl
 from automl.components import space_version
+from automl.data import TASKS
 from automl.metafeatures import NAMES
 from automl.warmstart import FORMAT_VERSION
 from .portfolio import greedy_portfolio
@@ -38,7 +39,6 @@ PORTFOLIO_SIZE = 8
 # Best configs kept per past dataset (best per model family, best first); the warm start uses
 # the first, the rest say what else worked.
 CONFIGS_PER_DATASET = 3
-TASKS = ("binary", "multiclass", "regression")
 # The matrix stage's cross-validation folds (``metalearning.build``): each candidate trains
 # on (folds - 1) times the rows it is given.
 MATRIX_FOLDS = 3
