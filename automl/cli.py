@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from automl import __version__, diagnostics
-from automl.data import TASKS
+from automl.data import TASKS, _as_target, infer_task
 from automl.exceptions import InputError, MissingDependencyError
 from automl.metrics import get_metric
 from automl.persistence import SavedModel, load_model, save_model
@@ -209,7 +209,6 @@ def _warm_start(value: str) -> bool | str:
 
 def _metric_display(args: argparse.Namespace, frame: Any) -> tuple[str, float]:
     """The metric's name and sign for the progress bar, before ``fit`` resolves them."""
-    from automl.data import _as_target, infer_task
     try:
         y = frame[args.target].dropna()  # fit_table leaves rows without a target out
         task = args.task if args.task in TASKS else \

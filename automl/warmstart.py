@@ -186,11 +186,11 @@ def knowledge_summary(directory: str | os.PathLike | None = None) -> list[dict[s
     what it was learned from and how, and whether this library's search space is the one it
     was built for (when not, stored configs that no longer fit are dropped at fit time).
     Empty when the folder holds none."""
-    rows, current = [], space_version()
+    rows, current, folder = [], space_version(), Path(directory or knowledge_dir())
     for task in TASKS:
-        if not (Path(directory or knowledge_dir()) / f"{task}.json").is_file():
+        if not (folder / f"{task}.json").is_file():
             continue
-        found = load_knowledge_base(task, directory)
+        found = load_knowledge_base(task, folder)
         if found is None:
             rows.append({"task": task, "usable": False})
             continue
