@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 # searches do; on the 24 core datasets at 60 s (three splits) warm won on 46 to 50 % with it,
 # 29 % with the 20 s build in ``work`` (benchmarks/results/warmstart-splits-60s*.md).
 # A 300 s build (``work-300s``, 752 core-minutes) was no better: against this one, same
-# session, 24 core datasets, two splits, better on 11 and worse on 13.
+# session, 24 core datasets, better on 11 and worse on 13 over two splits, 13 and 11 over four.
 WORK_DIR = Path(__file__).resolve().parent / "work-120s"
 BUDGET_SECONDS, MATRIX_ROWS, CANDIDATE_SECONDS = 120.0, 5000, 10.0
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
