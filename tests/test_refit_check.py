@@ -127,13 +127,18 @@ def test_the_car_evaluation_refit_that_shipped_16_log_loss_is_refused():
 @needs_shared
 def test_fit_ships_the_fold_models_of_a_refused_refit_and_says_why():
     """Through ``automl.fit``: HistGradientBoosting's defaults, then the diverging config,
-    which validates best; its fold models are the final model."""
+    which validates best; its fold models are the final model.
+
+    A trial keeps its fold models only when its fits took at most half its time limit
+    (``automl.jobs``), so the limit is set well above the 2 to 6 s these fits take on 2
+    cores: at 30 s the limit was 10 s, and a slow run lost the fold models and the test."""
     import automl
     from sklearn.metrics import log_loss
 
     X_train, X_test, y_train, y_test = _car_split_4()
     with pytest.warns(UserWarning, match=r"could not be refit on all rows \(RefitDiverged"):
-        model = automl.fit(X_train, y_train, time_budget=30, random_state=0, max_trials=2,
+        model = automl.fit(X_train, y_train, time_budget=90, per_trial_time_limit=60,
+                           random_state=0, max_trials=2,
                            include_models=["hist_gradient_boosting"], ensemble=False,
                            initial_configs=[CAR_CONFIG], warm_start=False)
     assert model.best_config_ == CAR_CONFIG
