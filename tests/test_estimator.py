@@ -137,6 +137,7 @@ def test_budget_is_kept(penguins, budget):
     assert (model.leaderboard_["status"] == "ok").any()
 
 
+@pytest.mark.slow
 def test_parallel_trials(penguins):
     frame = penguins.dropna(subset=["species"])
     model = automl.fit(frame.drop(columns="species"), frame["species"], time_budget=40,

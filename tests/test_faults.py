@@ -16,6 +16,7 @@ def _data(penguins):
     return frame.drop(columns="sex"), frame["sex"]
 
 
+@pytest.mark.slow
 def test_search_survives_every_kind_of_fault(penguins, tmp_path):
     X, y = _data(penguins)
     faulty = ["sleeper", "raiser", "memory_hog", "self_killer"]

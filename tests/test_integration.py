@@ -12,8 +12,9 @@ from sklearn.model_selection import train_test_split
 import automl
 from conftest import SHARED_DATASETS
 
-pytestmark = pytest.mark.skipif(not (SHARED_DATASETS / "manifest.json").exists(),
-                                reason="../shared/datasets is not present")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (SHARED_DATASETS / "manifest.json").exists(),
+                                 reason="../shared/datasets is not present")]
 
 
 def _load(name):

@@ -93,6 +93,7 @@ def tiny_corpus(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog):
     work, knowledge = tmp_path / "work", tmp_path / "knowledge"
     # 6 s searches: at 2 s the workers' start left no time for a single trial, and the build
@@ -258,6 +259,7 @@ def test_a_hand_written_manifest_that_cannot_be_built_from_is_named(tmp_path, ca
     assert re.search(message, capsys.readouterr().err.replace("\n", " "))
 
 
+@pytest.mark.slow
 def test_the_builder_runs_from_an_installed_wheel_into_folders_it_is_given(installed_wheel,
                                                                             tiny_corpus, tmp_path):
     """From a wheel the defaults would write the knowledge base over the shipped one inside

@@ -24,6 +24,7 @@ def _penguins(penguins):
     return frame.drop(columns="species"), frame["species"]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_trials_in_the_same_order(penguins, tmp_path):
     X, y = _penguins(penguins)
     runs = []
