@@ -147,7 +147,7 @@ def quick_commands() -> dict[tuple, subprocess.CompletedProcess]:
     """The commands that fail on their input or only print help, by arguments: one forked
     process each (see :func:`automl_each`)."""
     commands = [args for args, _ in BAD_INPUT] + [[command, "--help"] for command in COMMANDS]
-    return {tuple(map(str, args)): done for args, done in zip(commands, automl_each(commands))}
+    return {tuple(done.args[1:]): done for done in automl_each(commands)}
 
 
 @pytest.mark.parametrize("args, message", BAD_INPUT)
