@@ -136,14 +136,17 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
     """
     resampling, dataset = context.resampling, context.dataset
     early_models = early_models or {}
+    set_aside: dict[int, str] = {}  # better trials passed over, with why
     for trial in log.ranked():
         if trial.trial in models:
+            _warn_set_aside(set_aside, trial)
             return models.load(trial.trial), trial, ALL_ROWS
         time_left = clock.remaining() - end_margin_seconds
         if estimated_refit_seconds(trial, resampling) <= time_left:
             model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
                                      n_threads).get(trial.trial)
             if model is not None:
+                _warn_set_aside(set_aside, trial)
                 return model, trial, ALL_ROWS
         folds = fold_models(trial.trial) if fold_models is not None else None
         if folds is not None:  # validated better than any trial after it
@@ -159,6 +162,8 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
             return kept_model(trial, early_models, stacklevel=4), trial, ONE_FOLD
         logger.info("trial %d was not refit in the %.1f s left; trying the next best",
                     trial.trial, time_left)
+        set_aside[trial.trial] = models.failed.get(
+            trial.trial, f"not refit on all rows in the {max(time_left, 0):.1f} s left")
     early = [trial for trial in log.trials if trial.ok and trial.trial in early_models]
     if early:
         return kept_model(early[0], early_models, stacklevel=4), early[0], ONE_FOLD
@@ -176,6 +181,21 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
                       f"predicts the training prior. Give a time_budget of "
                       f"{SHORTEST_USEFUL_BUDGET:g} s or more.", UserWarning, stacklevel=3)
     return dummy_model(dataset, context.metric), None, ALL_ROWS
+
+
+def _warn_set_aside(set_aside: dict[int, str], chosen: Trial) -> None:
+    """Tell the user when the final model is not the best-validated trial: the trials that
+    validated better were passed over, each for the reason given (a refused or failed refit,
+    or no time left), and kept neither fold models nor a fitted first-fold model to stand in.
+    Silence here would ship a weaker model than ``leaderboard_`` leads with."""
+    if not set_aside:
+        return
+    reasons = "; ".join(f"trial {number}: {why}" for number, why in set_aside.items())
+    timed_out = any(why.startswith("not refit on all rows in the") for why in set_aside.values())
+    advice = " Give a larger time_budget." if timed_out else ""
+    warnings.warn(f"the final model is trial {chosen.trial}, refit on all rows; "
+                  f"{len(set_aside)} trial(s) that validated better were set aside ({reasons})."
+                  f"{advice}", UserWarning, stacklevel=4)
 
 
 def kept_model(trial: Trial, early_models: dict[int, bytes], stacklevel: int = 3) -> Any:

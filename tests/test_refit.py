@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import numpy as np
@@ -268,3 +269,51 @@ def test_fold_models_standing_in_for_a_diverged_refit_say_why(tmp_path):
     assert fitted_on == "folds" and chosen.trial == 0
     assert "could not be refit on all rows (RefitDiverged: its refit" in message
     assert "time_budget" not in message
+
+
+def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_path):
+    import types
+
+    import cloudpickle
+    from sklearn.dummy import DummyClassifier
+
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 0.1, score=0.6))  # weaker, already fitted on all rows
+    log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, nothing kept
+    log.append(_trial(2, 80.0, score=0.8))  # its refit was refused earlier
+    models = RefitModels(tmp_path)
+    path = models.path_for(0)
+    path.write_bytes(cloudpickle.dumps(DummyClassifier().fit([[0], [1]], [0, 1])))
+    models.add(0, path)
+    models.failed[2] = "RefitDiverged: its refit on all rows scored -27.9"
+    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    with pytest.warns(UserWarning) as caught:
+        _, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 1, 0.1)
+    assert chosen.trial == 0 and fitted_on == "all rows"
+    message = str(caught[0].message)
+    assert message.startswith("the final model is trial 0, refit on all rows; 2 trial(s)")
+    assert re.search(r"trial 1: not refit on all rows in the 0\.\d s left", message)
+    assert "trial 2: RefitDiverged: its refit on all rows scored -27.9" in message
+    assert message.endswith("Give a larger time_budget.")
+
+
+def test_the_best_trial_shipped_as_refit_raises_no_warning(tmp_path):
+    import types
+    import warnings
+
+    import cloudpickle
+    from sklearn.dummy import DummyClassifier
+
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 0.1, score=0.9))
+    models = RefitModels(tmp_path)
+    path = models.path_for(0)
+    path.write_bytes(cloudpickle.dumps(DummyClassifier().fit([[0], [1]], [0, 1])))
+    models.add(0, path)
+    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, chosen, _ = final_model(log, models, None, Clock(1.0), context, 1, 0.1)
+    assert chosen.trial == 0
