@@ -318,3 +318,36 @@ def test_warmstart_summary_says_what_the_prior_blend_changed():
     # unmixed, warm wins on a (0.30 against 1.25) and ties on b; mixed, it loses both
     assert lines[1] == "  without the blend, 60 s: warm wins 50.0% (multiclass 50.0% of 2)"
     assert [(p > 0) for p in script.compare(frame)["warm_vs_cold"]] == [False, False]
+
+
+def test_pooling_counts_every_sessions_pair_and_names_consistent_datasets(tmp_path):
+    script = _benchmark("pool_sessions")
+    # a: warm better (lower error) in all six runs, split 0 run in both sessions; b: mixed
+    def a_runs(warm):
+        return [("a", mode, s, test) for s in range(3)
+                for mode, test in (("warm", warm), ("cold", 2.0))]
+
+    first = _runs(tmp_path / "first.csv",
+                  a_runs(1.0) + [("b", "warm", 0, 1.0), ("b", "cold", 0, 2.0)])
+    second = _runs(tmp_path / "second.csv",
+                   a_runs(1.5) + [("b", "warm", 0, 4.0), ("b", "cold", 0, 2.0),
+                                  ("b", "warm", 1, 9.0)])
+    out = tmp_path / "pooled.md"
+    script.main(["--runs", str(first), str(second), "--md", str(out)])
+    table = script.by_dataset(script.pooled_runs([first, second])).set_index("dataset")
+    assert table.loc["a", "runs"] == 6 and table.loc["a", "runs_won"] == 1.0
+    assert table.loc["a", "warm_vs_cold"] == pytest.approx((2.0 - 1.25) / 2.0)
+    assert table.loc["b", "runs"] == 2  # b's split 1 has no cold run to pair with
+    assert table.loc["b", "warm_vs_cold"] == pytest.approx((2.0 - 2.5) / 2.0)
+    text = out.read_text()
+    assert "60 s: 2 datasets, 8 runs from 2 sessions; warm start wins 50.0%" in text
+    assert "consistently won (sign test p < 0.05): a (100% of 6)" in text
+    assert "consistently lost (sign test p < 0.05): none" in text
+
+
+def test_pooling_refuses_a_file_that_holds_one_mode(tmp_path):
+    cold_only = _runs(tmp_path / "cold.csv", [("a", "cold", 0, 2.0)])
+    done = _run("pool_sessions.py", ["--runs", str(cold_only), "--md", str(tmp_path / "o.md")])
+    assert done.returncode == 2
+    assert f"{cold_only} holds cold runs only: each file must hold the warm and the cold runs " \
+        "of one session." in done.stderr
