@@ -139,14 +139,14 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
     set_aside: dict[int, str] = {}  # better trials passed over, with why
     for trial in log.ranked():
         if trial.trial in models:
-            _warn_set_aside(set_aside, trial)
+            _warn_set_aside(set_aside, trial, models.failed)
             return models.load(trial.trial), trial, ALL_ROWS
         time_left = clock.remaining() - end_margin_seconds
         if estimated_refit_seconds(trial, resampling) <= time_left:
             model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
                                      n_threads).get(trial.trial)
             if model is not None:
-                _warn_set_aside(set_aside, trial)
+                _warn_set_aside(set_aside, trial, models.failed)
                 return model, trial, ALL_ROWS
         folds = fold_models(trial.trial) if fold_models is not None else None
         if folds is not None:  # validated better than any trial after it
@@ -183,7 +183,7 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
     return dummy_model(dataset, context.metric), None, ALL_ROWS
 
 
-def _warn_set_aside(set_aside: dict[int, str], chosen: Trial) -> None:
+def _warn_set_aside(set_aside: dict[int, str], chosen: Trial, failed: dict[int, str]) -> None:
     """Tell the user when the final model is not the best-validated trial: the trials that
     validated better were passed over, each for the reason given (a refused or failed refit,
     or no time left), and kept neither fold models nor a fitted first-fold model to stand in.
@@ -191,8 +191,7 @@ def _warn_set_aside(set_aside: dict[int, str], chosen: Trial) -> None:
     if not set_aside:
         return
     reasons = "; ".join(f"trial {number}: {why}" for number, why in set_aside.items())
-    timed_out = any(why.startswith("not refit on all rows in the") for why in set_aside.values())
-    advice = " Give a larger time_budget." if timed_out else ""
+    advice = " Give a larger time_budget." if any(n not in failed for n in set_aside) else ""
     warnings.warn(f"the final model is trial {chosen.trial}, refit on all rows; "
                   f"{len(set_aside)} trial(s) that validated better were set aside ({reasons})."
                   f"{advice}", UserWarning, stacklevel=4)

@@ -271,21 +271,26 @@ def test_fold_models_standing_in_for_a_diverged_refit_say_why(tmp_path):
     assert "time_budget" not in message
 
 
-def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_path):
-    import types
-
+def _refit_on_all_rows(models, number):
+    """``models`` with a fitted model for trial ``number``, as a refit in a worker leaves it."""
     import cloudpickle
     from sklearn.dummy import DummyClassifier
+
+    path = models.path_for(number)
+    path.write_bytes(cloudpickle.dumps(DummyClassifier().fit([[0], [1]], [0, 1])))
+    models.add(number, path)
+    return models
+
+
+def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_path):
+    import types
 
     from automl.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.1, score=0.6))  # weaker, already fitted on all rows
     log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, nothing kept
     log.append(_trial(2, 80.0, score=0.8))  # its refit was refused earlier
-    models = RefitModels(tmp_path)
-    path = models.path_for(0)
-    path.write_bytes(cloudpickle.dumps(DummyClassifier().fit([[0], [1]], [0, 1])))
-    models.add(0, path)
+    models = _refit_on_all_rows(RefitModels(tmp_path), 0)
     models.failed[2] = "RefitDiverged: its refit on all rows scored -27.9"
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
@@ -302,18 +307,28 @@ def test_the_best_trial_shipped_as_refit_raises_no_warning(tmp_path):
     import types
     import warnings
 
-    import cloudpickle
-    from sklearn.dummy import DummyClassifier
-
     from automl.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.1, score=0.9))
-    models = RefitModels(tmp_path)
-    path = models.path_for(0)
-    path.write_bytes(cloudpickle.dumps(DummyClassifier().fit([[0], [1]], [0, 1])))
-    models.add(0, path)
+    models = _refit_on_all_rows(RefitModels(tmp_path), 0)
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _, chosen, _ = final_model(log, models, None, Clock(1.0), context, 1, 0.1)
     assert chosen.trial == 0
+
+
+def test_a_trial_set_aside_only_for_a_failed_refit_gives_no_budget_advice(tmp_path):
+    import types
+
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 0.1, score=0.6))
+    log.append(_trial(1, 80.0, score=0.9))
+    models = _refit_on_all_rows(RefitModels(tmp_path), 0)
+    models.failed[1] = "MemoryError: "
+    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    with pytest.warns(UserWarning) as caught:
+        final_model(log, models, None, Clock(1.0), context, 1, 0.1)
+    message = str(caught[0].message)
+    assert message.endswith("set aside (trial 1: MemoryError: ).")
