@@ -30,10 +30,19 @@ RUN_COLUMNS = ["dataset", "task", "budget", "mode", "test_score", "validation_sc
                "first_model_seconds", "curve"]
 
 
+class ModeMissing(ValueError):
+    """A run CSV that holds no row of the mode asked for; ``held`` names the modes it holds."""
+
+    def __init__(self, message: str, held: str) -> None:
+        super().__init__(message)
+        self.held = held
+
+
 def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
     """``mode``'s rows of ``paths``, a later file's row replacing an earlier file's.
 
-    Raises ValueError naming a file that holds no row of ``mode``: pairing with it would
+    Raises ValueError naming a file that is unreadable or not a run CSV, and
+    :class:`ModeMissing` naming one that holds no row of ``mode``: pairing with it would
     silently leave every dataset out.
     """
     frames = []
@@ -50,8 +59,8 @@ def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
         mine = frame[frame["mode"] == mode]
         if mine.empty:
             held = ", ".join(sorted(set(frame["mode"]))) or "no rows"
-            raise ValueError(f"{path} holds no {mode} runs (it holds {held}); give it to "
-                             f"--{'cold' if mode == 'warm' else 'warm'} or leave it out.")
+            raise ModeMissing(f"{path} holds no {mode} runs (it holds {held}); give it to "
+                              f"--{'cold' if mode == 'warm' else 'warm'} or leave it out.", held)
         frames.append(mine)
     return pd.concat(frames, ignore_index=True).drop_duplicates(KEYS, keep="last")
 

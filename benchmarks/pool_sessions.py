@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pair_runs import rows_of  # noqa: E402
+from pair_runs import ModeMissing, rows_of  # noqa: E402
 from run_core import relative_improvement  # noqa: E402
 from run_warmstart import MODES, compare, win_interval  # noqa: E402
 
@@ -37,12 +37,9 @@ def pooled_runs(paths: list[Path]) -> pd.DataFrame:
     for path in paths:
         try:
             both = pd.concat([rows_of(mode, [path]) for mode in MODES], ignore_index=True)
-        except ValueError as error:
-            if "holds no" not in str(error):  # unreadable, or not a run_warmstart CSV
-                raise
-            held = ", ".join(sorted(set(pd.read_csv(path)["mode"]))) or "no"
-            raise ValueError(f"{path} holds {held} runs only: each file must hold the warm "
-                             f"and the cold runs of one session.") from error
+        except ModeMissing as error:
+            raise ValueError(f"{path} holds {error.held} runs only: each file must hold the "
+                             f"warm and the cold runs of one session.") from error
         frames.append(compare(both, by_split=True).assign(session=path.name))
     return pd.concat(frames, ignore_index=True)
 

@@ -351,3 +351,15 @@ def test_pooling_refuses_a_file_that_holds_one_mode(tmp_path):
     assert done.returncode == 2
     assert f"{cold_only} holds cold runs only: each file must hold the warm and the cold runs " \
         "of one session." in done.stderr
+
+
+def test_pooling_refuses_a_missing_file_and_one_that_is_not_a_run_csv(tmp_path):
+    done = _run("pool_sessions.py", ["--runs", str(tmp_path / "none.csv"),
+                                     "--md", str(tmp_path / "o.md")])
+    assert done.returncode == 2 and f"no such CSV: {tmp_path / 'none.csv'}" in done.stderr
+    other = tmp_path / "other.csv"
+    other.write_text("dataset,score\na,1.0\n")
+    done = _run("pool_sessions.py", ["--runs", str(other), "--md", str(tmp_path / "o.md")])
+    assert done.returncode == 2
+    assert f"{other} lacks the column(s) task, budget, mode, test_score" in done.stderr
+    assert not (tmp_path / "o.md").exists()
