@@ -363,3 +363,42 @@ def test_pooling_refuses_a_missing_file_and_one_that_is_not_a_run_csv(tmp_path):
     assert done.returncode == 2
     assert f"{other} lacks the column(s) task, budget, mode, test_score" in done.stderr
     assert not (tmp_path / "o.md").exists()
+
+
+def test_warm_variants_pairs_three_modes_and_counts_equal_validation(tmp_path):
+    script = _benchmark("warm_variants")
+    base = _runs(tmp_path / "base.csv", [("a", "warm", 0, 1.0), ("a", "cold", 0, 2.0),
+                                         ("a", "warm", 1, 1.0), ("a", "cold", 1, 2.0),
+                                         ("b", "warm", 0, 2.0), ("b", "cold", 0, 2.0)])
+    variant = _runs(tmp_path / "variant.csv", [("a", "warm", 0, 1.0), ("a", "warm", 1, 3.0),
+                                               ("b", "warm", 0, 1.0), ("c", "warm", 0, 1.0)])
+    out = tmp_path / "variants.md"
+    script.main(["--base", str(base), "--variant", str(variant), "--md", str(out)])
+    runs = script.three_way([base], [variant])
+    assert list(zip(runs["dataset"], runs["split"])) == [("a", 0), ("a", 1), ("b", 0)]
+    table = script.by_dataset(runs).set_index("dataset")
+    # a: cold 2.0, warm 1.0, the variant 2.0 on average (lower is better)
+    assert table.loc["a", "warm_vs_cold"] == pytest.approx(0.5)
+    assert table.loc["a", "variant_vs_cold"] == pytest.approx(0.0)
+    assert table.loc["a", "variant_vs_warm"] == pytest.approx(-1.0)
+    assert table.loc["b", "variant_vs_warm"] == pytest.approx(0.5)
+    text = out.read_text()
+    assert "60 s: 2 datasets, 3 runs of each mode" in text
+    assert "variant against warm: runs 1 / 1 / 1; datasets 1 / 0 / 1, wins 50.0%" in text
+    assert "higher 1, equal 1, lower 1; on the runs where it is equal, variant against warm " \
+        "on test: 0 / 1 / 0" in text
+
+
+def test_warm_variants_names_a_file_without_the_runs_its_option_takes(tmp_path):
+    base = _runs(tmp_path / "base.csv", [("a", "warm", 0, 1.0), ("a", "cold", 0, 2.0)])
+    cold = _runs(tmp_path / "cold.csv", [("a", "cold", 0, 2.0)])
+    done = _run("warm_variants.py", ["--base", str(base), "--variant", str(cold),
+                                     "--md", str(tmp_path / "o.md")])
+    assert done.returncode == 2
+    assert f"{cold} holds cold runs only: --variant takes the variant's warm runs." in done.stderr
+    done = _run("warm_variants.py", ["--base", str(cold), "--variant", str(base),
+                                     "--md", str(tmp_path / "o.md")])
+    assert done.returncode == 2
+    assert f"{cold} holds cold runs only: --base takes the warm and cold runs of the shipped " \
+        "code." in done.stderr
+    assert not (tmp_path / "o.md").exists()
