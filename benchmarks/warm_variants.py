@@ -28,7 +28,8 @@ from run_core import relative_improvement  # noqa: E402
 from run_warmstart import win_interval  # noqa: E402
 
 RUN_KEYS = ["dataset", "task", "budget", "split"]
-# (better, worse) columns of each comparison, positive when the first is better.
+# The modes compared: ``A_vs_B`` is the relative test change of A over B, positive when A is
+# better.
 COMPARISONS = (("warm", "cold"), ("variant", "cold"), ("variant", "warm"))
 
 
@@ -43,10 +44,7 @@ def three_way(base: list[Path], variant: list[Path]) -> pd.DataFrame:
         rows = rows[RUN_KEYS + ["test_score", "validation_score"]].rename(
             columns={"test_score": name, "validation_score": f"{name}_validation"})
         runs = rows if runs is None else runs.merge(rows, on=RUN_KEYS)
-    for better, worse in COMPARISONS:
-        runs[f"{better}_vs_{worse}"] = [relative_improvement(task, a, b) for task, a, b
-                                        in zip(runs["task"], runs[better], runs[worse])]
-    return runs.sort_values(RUN_KEYS).reset_index(drop=True)
+    return _with_changes(runs).sort_values(RUN_KEYS).reset_index(drop=True)
 
 
 def _rows(mode: str, paths: list[Path], option: str) -> pd.DataFrame:
@@ -69,10 +67,15 @@ def by_dataset(runs: pd.DataFrame) -> pd.DataFrame:
     means = runs.groupby(["dataset", "task", "budget"])[["cold", "warm", "variant"]].mean()
     means = means.reset_index()
     means["splits"] = runs.groupby(["dataset", "task", "budget"]).size().to_numpy()
-    for better, worse in COMPARISONS:
-        means[f"{better}_vs_{worse}"] = [relative_improvement(task, a, b) for task, a, b
-                                         in zip(means["task"], means[better], means[worse])]
-    return means
+    return _with_changes(means)
+
+
+def _with_changes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the ``A_vs_B`` column of each comparison, from its modes' test scores."""
+    for first, second in COMPARISONS:
+        frame[f"{first}_vs_{second}"] = [relative_improvement(task, a, b) for task, a, b
+                                         in zip(frame["task"], frame[first], frame[second])]
+    return frame
 
 
 def _record(change: pd.Series) -> str:
@@ -88,11 +91,12 @@ def summary(runs: pd.DataFrame) -> str:
         single = runs[runs["budget"] == budget]
         lines.append(f"{budget:g} s: {len(group)} datasets, {len(single)} runs of each mode "
                      "(wins / ties / losses):")
-        for better, worse in COMPARISONS:
-            change = group[f"{better}_vs_{worse}"]
+        for first, second in COMPARISONS:
+            change = group[f"{first}_vs_{second}"]
             wins = int((change > 0).sum())
             low, high = win_interval(wins, len(group))
-            lines.append(f"  {better} against {worse}: runs {_record(single[f'{better}_vs_{worse}'])}; "
+            lines.append(f"  {first} against {second}: runs "
+                         f"{_record(single[f'{first}_vs_{second}'])}; "
                          f"datasets {_record(change)}, wins {wins / len(group):.1%} (95 % "
                          f"interval {low:.1%} to {high:.1%}), median change {change.median():+.3%}")
         same = single["variant_validation"] == single["warm_validation"]
