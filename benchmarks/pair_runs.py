@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -31,10 +32,12 @@ RUN_COLUMNS = ["dataset", "task", "budget", "mode", "test_score", "validation_sc
 
 
 class ModeMissing(ValueError):
-    """A run CSV that holds no row of the mode asked for; ``held`` names the modes it holds."""
+    """A run CSV (``path``) that holds no row of the mode asked for; ``held`` names the modes
+    it holds."""
 
-    def __init__(self, message: str, held: str) -> None:
+    def __init__(self, message: str, path: Path, held: str) -> None:
         super().__init__(message)
+        self.path = path
         self.held = held
 
 
@@ -60,7 +63,7 @@ def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
         if mine.empty:
             held = ", ".join(sorted(set(frame["mode"]))) or "no rows"
             raise ModeMissing(f"{path} holds no {mode} runs (it holds {held}); give it to "
-                              f"--{'cold' if mode == 'warm' else 'warm'} or leave it out.", held)
+                              f"--{'cold' if mode == 'warm' else 'warm'} or leave it out.", path, held)
         frames.append(mine)
     return pd.concat(frames, ignore_index=True).drop_duplicates(KEYS, keep="last")
 
@@ -72,27 +75,42 @@ def pair(warm: pd.DataFrame, cold: pd.DataFrame) -> pd.DataFrame:
     return both[runs == len(MODES)].sort_values(KEYS).reset_index(drop=True)
 
 
+def checked_runs(parser: argparse.ArgumentParser, paths: list[Path],
+                 read: Callable[[], pd.DataFrame], nothing: str) -> pd.DataFrame:
+    """``read()``'s rows, or a usage error (exit 2) naming the problem: a file in ``paths``
+    that does not exist, one ``read`` refuses (its ValueError), or no rows (``nothing``)."""
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        parser.error(f"no such CSV: {', '.join(missing)}")
+    try:
+        rows = read()
+    except ValueError as error:
+        parser.error(str(error))
+    if rows.empty:
+        parser.error(nothing)
+    return rows
+
+
+def write_summary(text: str, path: Path) -> None:
+    """Write ``text`` to ``path`` (its folder made if need be) and print it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+    print(text)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm", type=Path, nargs="+", required=True)
     parser.add_argument("--cold", type=Path, nargs="+", required=True)
     parser.add_argument("--csv", type=Path, required=True, help="where the paired rows go")
     args = parser.parse_args(argv)
-    missing = [str(path) for path in args.warm + args.cold if not path.is_file()]
-    if missing:
-        parser.error(f"no such CSV: {', '.join(missing)}")
-    try:
-        paired = pair(rows_of("warm", args.warm), rows_of("cold", args.cold))
-    except ValueError as error:
-        parser.error(str(error))
-    if paired.empty:
-        parser.error("the warm and the cold files share no (dataset, budget, split)")
+    paired = checked_runs(parser, args.warm + args.cold,
+                          lambda: pair(rows_of("warm", args.warm), rows_of("cold", args.cold)),
+                          "the warm and the cold files share no (dataset, budget, split)")
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     paired.to_csv(args.csv, index=False)
-    text = summarise(paired)
-    args.csv.with_suffix(".md").write_text(text + "\n")
     plot(paired, args.csv.with_name(f"{args.csv.stem}-anytime.png"))
-    print(text)
+    write_summary(summarise(paired), args.csv.with_suffix(".md"))
 
 
 if __name__ == "__main__":

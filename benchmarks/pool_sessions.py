@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pair_runs import ModeMissing, rows_of  # noqa: E402
+from pair_runs import ModeMissing, checked_runs, rows_of, write_summary  # noqa: E402
 from run_core import relative_improvement  # noqa: E402
 from run_warmstart import MODES, compare, win_interval  # noqa: E402
 
@@ -92,20 +92,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="run_warmstart.py CSVs, each holding both modes of one session")
     parser.add_argument("--md", type=Path, required=True, help="where the summary goes")
     args = parser.parse_args(argv)
-    missing = [str(path) for path in args.runs if not path.is_file()]
-    if missing:
-        parser.error(f"no such CSV: {', '.join(missing)}")
-    try:
-        runs = pooled_runs(args.runs)
-    except ValueError as error:
-        parser.error(str(error))
-    if runs.empty:
-        parser.error("no file holds a (dataset, budget, split) that both modes ran")
-    text = summary(runs)
-    args.md.parent.mkdir(parents=True, exist_ok=True)
-    args.md.write_text(text + "\n")
-    print(text)
-
+    runs = checked_runs(parser, args.runs, lambda: pooled_runs(args.runs),
+                        "no file holds a (dataset, budget, split) that both modes ran")
+    write_summary(summary(runs), args.md)
 
 if __name__ == "__main__":
     main()

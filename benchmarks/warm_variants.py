@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pair_runs import ModeMissing, rows_of  # noqa: E402
+from pair_runs import ModeMissing, checked_runs, rows_of, write_summary  # noqa: E402
 from run_core import relative_improvement  # noqa: E402
 from run_warmstart import win_interval  # noqa: E402
 
@@ -52,13 +52,11 @@ def _rows(mode: str, paths: list[Path], option: str) -> pd.DataFrame:
     named with the option it was given to."""
     wanted = "the warm and cold runs of the shipped code" if option == "--base" else \
         "the variant's warm runs"
-    for path in paths:
-        try:
-            rows_of(mode, [path])
-        except ModeMissing as error:
-            raise ValueError(f"{path} holds {error.held} runs only: {option} takes "
-                             f"{wanted}.") from error
-    return rows_of(mode, paths)
+    try:
+        return rows_of(mode, paths)
+    except ModeMissing as error:
+        raise ValueError(f"{error.path} holds {error.held} runs only: {option} takes "
+                         f"{wanted}.") from error
 
 
 def by_dataset(runs: pd.DataFrame) -> pd.DataFrame:
@@ -117,20 +115,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="run_warmstart.py CSVs of the variant's warm runs, same session")
     parser.add_argument("--md", type=Path, required=True, help="where the summary goes")
     args = parser.parse_args(argv)
-    missing = [str(path) for path in args.base + args.variant if not path.is_file()]
-    if missing:
-        parser.error(f"no such CSV: {', '.join(missing)}")
-    try:
-        runs = three_way(args.base, args.variant)
-    except ValueError as error:
-        parser.error(str(error))
-    if runs.empty:
-        parser.error("no (dataset, budget, split) was run in all three modes")
-    text = summary(runs)
-    args.md.parent.mkdir(parents=True, exist_ok=True)
-    args.md.write_text(text + "\n")
-    print(text)
-
+    runs = checked_runs(parser, args.base + args.variant,
+                        lambda: three_way(args.base, args.variant),
+                        "no (dataset, budget, split) was run in all three modes")
+    write_summary(summary(runs), args.md)
 
 if __name__ == "__main__":
     main()
