@@ -41,6 +41,20 @@ class ModeMissing(ValueError):
         self.held = held
 
 
+def read_runs(path: Path) -> pd.DataFrame:
+    """Every row of one run CSV, with a ``split`` column. Raises ValueError naming a file
+    that is unreadable or not a run CSV."""
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not a CSV that pandas can read ({error}).") from error
+    lacking = [column for column in RUN_COLUMNS if column not in frame.columns]
+    if lacking:
+        raise ValueError(f"{path} lacks the column(s) {', '.join(lacking)} of a "
+                         f"run_warmstart.py CSV; give the --csv files that script wrote.")
+    return with_splits(frame)
+
+
 def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
     """``mode``'s rows of ``paths``, a later file's row replacing an earlier file's.
 
@@ -50,15 +64,7 @@ def rows_of(mode: str, paths: list[Path]) -> pd.DataFrame:
     """
     frames = []
     for path in paths:
-        try:
-            frame = pd.read_csv(path)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path} is not a CSV that pandas can read ({error}).") from error
-        lacking = [column for column in RUN_COLUMNS if column not in frame.columns]
-        if lacking:
-            raise ValueError(f"{path} lacks the column(s) {', '.join(lacking)} of a "
-                             f"run_warmstart.py CSV; give the --csv files that script wrote.")
-        frame = with_splits(frame)
+        frame = read_runs(path)
         mine = frame[frame["mode"] == mode]
         if mine.empty:
             held = ", ".join(sorted(set(frame["mode"]))) or "no rows"

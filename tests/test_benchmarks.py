@@ -402,3 +402,63 @@ def test_warm_variants_names_a_file_without_the_runs_its_option_takes(tmp_path):
     assert f"{cold} holds cold runs only: --base takes the warm and cold runs of the shipped " \
         "code." in done.stderr
     assert not (tmp_path / "o.md").exists()
+
+
+def _budget_runs(path, rows):
+    """Write ``rows`` (dataset, mode, budget, split, test score) as a run_warmstart CSV."""
+    import pandas as pd
+
+    pd.DataFrame([{"dataset": name, "task": "regression", "budget": budget, "mode": mode,
+                   "split": split, "test_score": test, "validation_score": -test,
+                   "first_model_seconds": 1.0, "curve": "[[1.0, %r]]" % -test}
+                  for name, mode, budget, split, test in rows]).to_csv(path, index=False)
+    return path
+
+
+def test_budget_worth_pairs_settings_within_each_session_and_pools_them(tmp_path):
+    script = _benchmark("budget_worth")
+    one = _budget_runs(tmp_path / "one.csv", [
+        ("a", "cold", 60.0, 0, 2.0), ("a", "cold", 120.0, 0, 1.0),
+        ("a", "cold", 60.0, 1, 2.0), ("a", "cold", 120.0, 1, 3.0),
+        ("b", "cold", 60.0, 0, 2.0), ("b", "cold", 120.0, 0, 1.0),
+        ("c", "cold", 60.0, 0, 2.0)])  # c ran one setting only: left out
+    two = _budget_runs(tmp_path / "two.csv", [
+        ("a", "cold", 60.0, 0, 2.0), ("a", "cold", 120.0, 0, 1.0),
+        ("b", "cold", 60.0, 0, 4.0), ("b", "cold", 120.0, 0, 4.0)])
+    pairs = script.pooled([[one], [two]], ("cold", 120.0), ("cold", 60.0))
+    assert sorted(zip(pairs["dataset"], pairs["split"])) == [("a", 0), ("a", 0), ("a", 1),
+                                                            ("b", 0), ("b", 0)]
+    table = script.by_dataset(pairs).set_index("dataset")
+    # a: 120 s averages (1 + 3 + 1) / 3 against 2 (lower is better); b: 2.5 against 3.0
+    assert table.loc["a", "change"] == pytest.approx(1 / 6)
+    assert table.loc["b", "change"] == pytest.approx(1 / 6)
+    out = tmp_path / "worth.md"
+    script.main(["--session", str(one), "--session", str(two), "--compare",
+                 "cold@120:cold@60", "--md", str(out)])
+    row = out.read_text().splitlines()[2]
+    assert "| cold@120:cold@60 |          2 |          2 |      5 | 100.0%" in row
+    assert "60.0% / 20.0% / 20.0%" in row  # the five runs: 3 better, b's tie, a's split 1
+    assert row.rstrip(" |").endswith("80% / 80% / 80% / 80%")  # all but a's split 1, at 1 s
+
+
+def test_budget_worth_catch_up_is_when_a_curve_first_reaches_the_others_final_score():
+    script = _benchmark("budget_worth")
+    curve = [[2.0, -3.0], [7.5, -2.0], [30.0, -1.0]]
+    assert script.catch_up(curve, [[1.0, -4.0], [50.0, -2.0]]) == 7.5
+    assert script.catch_up(curve, [[1.0, -0.5]]) == float("inf")
+    assert script.catch_up(curve, []) == float("inf")
+
+
+@pytest.mark.parametrize("compare, message", [
+    ("cold120:cold@60", "--compare 'cold120:cold@60' is not two settings MODE@BUDGET joined "
+                        "by ':' (MODE one of warm, cold), as in cold@120:cold@60."),
+    ("cold@300:cold@60", "no session ran cold@300 (they ran cold@60, cold@120)."),
+    ("hot@60:cold@60", "is not two settings MODE@BUDGET"),
+])
+def test_budget_worth_refuses_a_comparison_it_cannot_make(tmp_path, compare, message):
+    runs = _budget_runs(tmp_path / "runs.csv", [("a", "cold", 60.0, 0, 2.0),
+                                                ("a", "cold", 120.0, 0, 1.0)])
+    done = _run("budget_worth.py", ["--session", str(runs), "--compare", compare,
+                                    "--md", str(tmp_path / "o.md")])
+    assert done.returncode == 2 and message in done.stderr
+    assert not (tmp_path / "o.md").exists()
