@@ -23,8 +23,8 @@ import argparse
 import json
 import math
 import re
-from functools import partial
 import sys
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
