@@ -211,14 +211,9 @@ def test_warmstart_keeps_each_runs_trials_and_sums_the_time_lost_to_cut_off_ones
 
 
 def _runs(path, rows):
-    """Write ``rows`` (dataset, mode, split, test score) as a run_warmstart CSV at ``path``."""
-    import pandas as pd
-
-    pd.DataFrame([{"dataset": name, "task": "regression", "budget": 60.0, "mode": mode,
-                   "split": split, "test_score": test, "validation_score": -test,
-                   "first_model_seconds": 1.0, "curve": "[[1.0, %r]]" % -test}
-                  for name, mode, split, test in rows]).to_csv(path, index=False)
-    return path
+    """Write ``rows`` (dataset, mode, split, test score) of 60 s runs as a run_warmstart CSV."""
+    return _budget_runs(path, [(name, mode, 60.0, split, test)
+                               for name, mode, split, test in rows])
 
 
 def test_pairing_keeps_the_runs_both_modes_made_and_each_later_file_wins(tmp_path):
@@ -405,7 +400,8 @@ def test_warm_variants_names_a_file_without_the_runs_its_option_takes(tmp_path):
 
 
 def _budget_runs(path, rows):
-    """Write ``rows`` (dataset, mode, budget, split, test score) as a run_warmstart CSV."""
+    """Write ``rows`` (dataset, mode, budget, split, test score) as a run_warmstart CSV at
+    ``path``, each run's best validation score the negated test score."""
     import pandas as pd
 
     pd.DataFrame([{"dataset": name, "task": "regression", "budget": budget, "mode": mode,
