@@ -55,29 +55,40 @@ def parse_comparison(text: str) -> tuple[Setting, Setting]:
     return first, second
 
 
-def session_runs(paths: list[Path]) -> pd.DataFrame:
-    """The rows of one session's CSVs, a later file's row replacing an earlier file's."""
-    frames = [read_runs(path) for path in paths]
-    return pd.concat(frames, ignore_index=True).drop_duplicates(KEYS, keep="last")
+def session_runs(sessions: list[list[Path]]) -> pd.DataFrame:
+    """The rows of every session's CSVs, read once, with a ``session`` column (its number,
+    from 1, in ``sessions``); within a session a later file's row replaces an earlier
+    file's."""
+    frames = []
+    for number, paths in enumerate(sessions, start=1):
+        rows = pd.concat([read_runs(path) for path in paths], ignore_index=True)
+        frames.append(rows.drop_duplicates(KEYS, keep="last").assign(session=number))
+    return pd.concat(frames, ignore_index=True)
 
 
-def paired(runs: pd.DataFrame, first: Setting, second: Setting, session: str) -> pd.DataFrame:
-    """One row per (dataset, split) both settings ran in ``runs``: their test and best
-    validation scores, the first's relative test change over the second, and
+def paired(runs: pd.DataFrame, first: Setting, second: Setting) -> pd.DataFrame:
+    """One row per (session, dataset, split) both settings ran in ``runs``: their test and
+    best validation scores, the first's relative test change over the second, and
     ``catch_up_seconds``: when the first's best validation score reached the second's final
     one (``inf``: never, within its budget)."""
+    keys = ["session", "dataset", "task", "split"]
     sides = []
     for name, (mode, budget) in (("first", first), ("second", second)):
         rows = runs[(runs["mode"] == mode) & (runs["budget"] == budget)]
-        sides.append(rows[["dataset", "task", "split", "test_score", "validation_score", "curve"]]
+        sides.append(rows[keys + ["test_score", "validation_score", "curve"]]
                      .rename(columns={"test_score": name, "validation_score": f"{name}_validation",
                                       "curve": f"{name}_curve"}))
-    both = sides[0].merge(sides[1], on=["dataset", "task", "split"])
-    both["change"] = [relative_improvement(task, a, b) for task, a, b
-                      in zip(both["task"], both["first"], both["second"])]
+    both = _with_change(sides[0].merge(sides[1], on=keys))
     both["catch_up_seconds"] = [catch_up(_steps(mine), _steps(theirs))
                                 for mine, theirs in zip(both["first_curve"], both["second_curve"])]
-    return both.drop(columns=["first_curve", "second_curve"]).assign(session=session)
+    return both.drop(columns=["first_curve", "second_curve"])
+
+
+def _with_change(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``change``: the relative test change of ``first`` over ``second``."""
+    frame["change"] = [relative_improvement(task, a, b) for task, a, b
+                       in zip(frame["task"], frame["first"], frame["second"])]
+    return frame
 
 
 def _steps(curve: object) -> list[list[float]]:
@@ -94,19 +105,16 @@ def catch_up(curve: list[list[float]], other: list[list[float]]) -> float:
     return next((seconds for seconds, score in curve if score >= target), math.inf)
 
 
-def pooled(sessions: list[list[Path]], first: Setting, second: Setting) -> pd.DataFrame:
-    """Every session's pairs of ``first`` and ``second``; ValueError naming the setting that
-    no session ran (what they did run is named too)."""
-    frames, held = [], set()
-    for paths in sessions:
-        runs = session_runs(paths)
-        held |= set(zip(runs["mode"], runs["budget"]))
-        frames.append(paired(runs, first, second, " ".join(path.name for path in paths)))
+def pooled(runs: pd.DataFrame, first: Setting, second: Setting) -> pd.DataFrame:
+    """Every session's pairs of ``first`` and ``second`` in ``runs`` (see
+    :func:`session_runs`); ValueError naming the setting that no session ran (what they did
+    run is named too)."""
+    held = set(zip(runs["mode"], runs["budget"]))
     for mode, budget in (first, second):
         if (mode, budget) not in held:
             ran = ", ".join(f"{m}@{b:g}" for m, b in sorted(held))
             raise ValueError(f"no session ran {mode}@{budget:g} (they ran {ran}).")
-    return pd.concat(frames, ignore_index=True)
+    return paired(runs, first, second)
 
 
 def by_dataset(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -115,9 +123,7 @@ def by_dataset(pairs: pd.DataFrame) -> pd.DataFrame:
     means = pairs.groupby(["dataset", "task"]).agg(first=("first", "mean"),
                                                    second=("second", "mean"),
                                                    runs=("first", "size")).reset_index()
-    means["change"] = [relative_improvement(task, a, b) for task, a, b
-                       in zip(means["task"], means["first"], means["second"])]
-    return means
+    return _with_change(means)
 
 
 def _shares(change: pd.Series) -> str:
@@ -171,10 +177,12 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as error:
         parser.error(str(error))
     paths = [path for session in args.session for path in session]
+    runs = checked_runs(parser, paths, partial(session_runs, args.session),
+                        "the sessions' CSVs hold no runs")
     comparisons = {}
     for text, (first, second) in wanted:
         comparisons[text] = checked_runs(
-            parser, paths, partial(pooled, args.session, first, second),
+            parser, [], partial(pooled, runs, first, second),
             f"no session ran {text.replace(':', ' and ')} on the same (dataset, split)")
     write_summary(summary(comparisons), args.md)
 

@@ -96,5 +96,6 @@ def main(argv: list[str] | None = None) -> None:
                         "no file holds a (dataset, budget, split) that both modes ran")
     write_summary(summary(runs), args.md)
 
+
 if __name__ == "__main__":
     main()

@@ -120,5 +120,6 @@ def main(argv: list[str] | None = None) -> None:
                         "no (dataset, budget, split) was run in all three modes")
     write_summary(summary(runs), args.md)
 
+
 if __name__ == "__main__":
     main()

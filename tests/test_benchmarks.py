@@ -421,7 +421,8 @@ def test_budget_worth_pairs_settings_within_each_session_and_pools_them(tmp_path
     two = _budget_runs(tmp_path / "two.csv", [
         ("a", "cold", 60.0, 0, 2.0), ("a", "cold", 120.0, 0, 1.0),
         ("b", "cold", 60.0, 0, 4.0), ("b", "cold", 120.0, 0, 4.0)])
-    pairs = script.pooled([[one], [two]], ("cold", 120.0), ("cold", 60.0))
+    pairs = script.pooled(script.session_runs([[one], [two]]), ("cold", 120.0),
+                          ("cold", 60.0))
     assert sorted(zip(pairs["dataset"], pairs["split"])) == [("a", 0), ("a", 0), ("a", 1),
                                                             ("b", 0), ("b", 0)]
     table = script.by_dataset(pairs).set_index("dataset")
@@ -457,4 +458,15 @@ def test_budget_worth_refuses_a_comparison_it_cannot_make(tmp_path, compare, mes
     done = _run("budget_worth.py", ["--session", str(runs), "--compare", compare,
                                     "--md", str(tmp_path / "o.md")])
     assert done.returncode == 2 and message in done.stderr
+    assert not (tmp_path / "o.md").exists()
+
+
+def test_budget_worth_refuses_a_missing_file_and_one_that_is_not_a_run_csv(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    for path, message in ((tmp_path / "gone.csv", f"no such CSV: {tmp_path / 'gone.csv'}"),
+                          (other, f"{other} lacks the column(s) dataset, task, budget, mode")):
+        done = _run("budget_worth.py", ["--session", str(path), "--compare", "cold@120:cold@60",
+                                        "--md", str(tmp_path / "o.md")])
+        assert done.returncode == 2 and message in done.stderr
     assert not (tmp_path / "o.md").exists()
