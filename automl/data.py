@@ -210,6 +210,7 @@ def _as_frame(X: Any, name: str) -> pd.DataFrame:
         if X.columns.duplicated().any():
             duplicated = list(X.columns[X.columns.duplicated()])
             raise InputError(f"{name} has duplicated column names {duplicated[:10]}; rename them.")
+        _check_names_stay_distinct(X.columns, name)
         return X.reset_index(drop=True)
     if scipy.sparse.issparse(X):
         raise TypeError(f"{name} is a scipy sparse matrix, which is not supported: this library "
@@ -261,7 +262,18 @@ def _regression_target(y: np.ndarray) -> np.ndarray:
                          "use a classifier for labels.") from error
     if not np.isfinite(values).all():
         raise InputError("y has NaN or infinite values; drop those rows.")
+    largest = float(np.max(np.abs(values)))
+    if largest > _largest_target(len(values)):
+        raise InputError(f"y has values as large as {largest:.3g}: their squared errors overflow "
+                         f"64-bit floats, so no model could be scored. Rescale y (divide it by "
+                         f"a power of ten, or take its logarithm) before fitting.")
     return values
+
+
+def _largest_target(n_rows: int) -> float:
+    """The largest |y| whose squared errors, summed over ``n_rows`` rows, stay finite (an
+    error can be twice the largest value)."""
+    return float(np.sqrt(np.finfo(np.float64).max / (8.0 * max(n_rows, 1))))
 
 
 def _classification_target(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -280,6 +292,20 @@ def _classification_target(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _column_key(name: Any) -> Any:
     return name if isinstance(name, str) else str(name)
+
+
+def _check_names_stay_distinct(columns: pd.Index, name: str) -> None:
+    """Refuse column names that differ only in type (``1`` and ``"1"``): columns are matched
+    by their names as text, so at predict time such a pair could swap without a word."""
+    by_key: dict[str, list[Any]] = {}
+    for column in columns:
+        by_key.setdefault(_column_key(column), []).append(column)
+    clashes = [names for names in by_key.values() if len(names) > 1]
+    if clashes:
+        shown = "; ".join(" and ".join(repr(c) for c in names) for names in clashes[:5])
+        raise InputError(f"{name} has column names that are the same as text: {shown}. Columns "
+                         f"are matched by name as text; rename them so that they differ "
+                         f"(for example X.columns = X.columns.map(str) after renaming one).")
 
 
 def _infer_schema(frame: pd.DataFrame, from_dataframe: bool) -> Schema:

@@ -152,3 +152,16 @@ def test_x_with_no_value_at_all_is_refused():
     X = pd.DataFrame({"a": [np.nan] * 4, "b": [None] * 4})
     with pytest.raises(InputError, match=r"every column of X is missing in every row \(\['a', 'b'\]\)"):
         validate_input(X, [0, 1, 0, 1])
+
+
+def test_column_names_equal_as_text_are_refused():
+    X = pd.DataFrame([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], columns=[1, "1"])
+    with pytest.raises(InputError, match=r"1 and '1'.*rename them"):
+        validate_input(X, [0, 1, 0])
+
+
+def test_a_target_too_large_to_score_is_refused_with_the_fix():
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(InputError, match=r"as large as 1e\+300.*Rescale y"):
+        validate_input(X, [1.0, 2.0, 1e300, 3.0], task="regression")
+    assert validate_input(X, [1.0, 2.0, 1e100, 3.0], task="regression").task == "regression"
