@@ -78,6 +78,9 @@ class EnsembleSettings:
     enabled: bool = True
     size: int = 25
     nbest: int = 20
+    # Selection and its check stop at their share of the budget, or, in the deterministic
+    # mode, only when the refits need the time left: a slow machine must not change them.
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,13 +151,13 @@ def selection_deadline(started: float, budget_seconds: float, refit_seconds: flo
 
 def assemble_final_model(log: TrialLog, store: PredictionStore, models: RefitModels,
                          pool: WorkerPool, clock: Clock, context: EvaluationContext,
-                         n_threads: int, end_margin_seconds: float,
+                         end_margin_seconds: float,
                          settings: EnsembleSettings,
                          early_models: dict[int, bytes] | None = None) -> FinalModel:
     """The ensemble when it can be built in the time left, else the best single pipeline."""
     if settings.enabled and context.metric.needs != "scorer":
         try:
-            built = _build_ensemble(log, store, models, pool, clock, context, n_threads,
+            built = _build_ensemble(log, store, models, pool, clock, context,
                                     end_margin_seconds, settings, early_models or {})
         except Exception as error:  # any failure here falls back to the single best
             warnings.warn(f"building the ensemble failed ({type(error).__name__}: {error}); "
@@ -166,7 +169,7 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: RefitMod
     elif settings.enabled:
         logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
                     context.metric.name)
-    model, chosen, fitted_on = final_model(log, models, pool, clock, context, n_threads,
+    model, chosen, fitted_on = final_model(log, models, pool, clock, context,
                                            end_margin_seconds, early_models, store.fold_models)
     return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen,
                       fitted_on={chosen.trial: fitted_on} if chosen else {})
@@ -239,7 +242,7 @@ def _fitted_on(loaded: dict[int, Any]) -> dict[int, str]:
 
 
 def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
-                    pool: WorkerPool, clock: Clock, context: EvaluationContext, n_threads: int,
+                    pool: WorkerPool, clock: Clock, context: EvaluationContext,
                     end_margin_seconds: float, settings: EnsembleSettings,
                     early_models: dict[int, bytes]) -> FinalModel | None:
     """None when the single-best path should decide: fewer than two members selected or
@@ -254,6 +257,8 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
         log, models, context.resampling, clock.budget_seconds, pool.n_workers)
     deadline = selection_deadline(started, clock.budget_seconds, refits, end_margin_seconds)
     halfway = started + (deadline - started) / 2
+    if settings.deterministic:  # only running out of time cuts selection short
+        deadline = halfway = started + max(0.0, clock.remaining() - end_margin_seconds - refits)
     counts = select_ensemble(predictions, y, context.metric, n_classes, settings.size,
                              stop=lambda: clock.elapsed() > halfway)
     selected = {candidates[i].trial: int(c) for i, c in enumerate(counts) if c > 0}
@@ -272,7 +277,7 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
     loaded: dict[int, Any] = {}
     _add_fold_models(loaded, [n for n in selected if n not in affordable], store, models)
     loaded.update(refit_in_workers([by_number[number] for number in affordable], models, pool,
-                                   clock, end_margin_seconds, context, n_threads))
+                                   clock, end_margin_seconds, context))
     _add_fold_models(loaded, list(selected), store, models)
     fitted = {number: count for number, count in selected.items() if number in loaded}
     if len(fitted) < len(selected):

@@ -7,11 +7,11 @@ from the estimator classes so that they stay a thin scikit-learn face.
 from __future__ import annotations
 
 import logging
+import math
 import os
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from automl.assemble import (EnsembleSettings, FinalModel, assemble_final_model, ensemble_reserve,
                              unless_the_prior_scores_higher, with_prior_blend)
@@ -24,9 +24,11 @@ from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
 from automl.prediction_store import PredictionStore
 from automl.refit import RefitModels, refit_reserve
+from automl.run_dirs import new_run_dir
 from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
 from automl.space import CompiledSpace, Config, compile_space, config_key
+from automl.threads import usable_cores
 from automl.trial_log import TrialLog
 from automl.warmstart import TrialAllowance, WarmStart, warm_start_for
 
@@ -97,10 +99,22 @@ def end_margin_seconds(budget_seconds: float) -> float:
 
 def start_workers(options: FitOptions) -> WorkerPool:
     """The worker processes ``fit_automl`` will use, started before the input is checked:
-    their interpreter start and imports (about 2 s) overlap the checking."""
+    their interpreter start and imports (about 2 s) overlap the checking.
+
+    Each job's model gets the threads that other processes leave free (``automl.threads``);
+    in the deterministic mode, always one, so that a busy machine cannot change the models."""
     n_workers, n_threads = parallelism(options.n_jobs)
-    return WorkerPool(None, n_workers, n_threads,
-                      options.memory_limit_mb or default_memory_limit_mb(n_workers))
+    fixed = deterministic(options)
+    return WorkerPool(None, n_workers, 1 if fixed else n_threads,
+                      options.memory_limit_mb or default_memory_limit_mb(n_workers),
+                      fixed_threads=fixed)
+
+
+def deterministic(options: FitOptions) -> bool:
+    """Whether the search must not depend on the clock: ``max_trials`` with one trial at a
+    time, where the same seed must give the same trials and the same model. Rules that would
+    act on seconds act on trial counts instead, and no job's threads are measured."""
+    return options.max_trials is not None and options.n_jobs is None
 
 
 def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
@@ -112,7 +126,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     metric = get_metric(options.metric, dataset.task)
     space, resampling = space_and_resampling(dataset, options)
     context = EvaluationContext(dataset, space, resampling, metric, options.seed)
-    n_workers, n_threads = parallelism(options.n_jobs)
+    n_workers = parallelism(options.n_jobs)[0]
     log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
     margin = end_margin_seconds(clock.budget_seconds)
     store = PredictionStore(options.ensemble.nbest, log.path.parent / f"{log.path.stem}-oof")
@@ -138,18 +152,29 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
             initial_configs=tuple(plan.initial),
             preview_rows=plan.preview_rows,
             preview_config=preview_config(plan.initial[0][0], dataset.n_classes),
-            warm_allowance=plan.allowance,
             fold_models_min_seconds=FOLD_MODELS_MIN_SHARE * clock.budget_seconds,
-            defaults_after_seconds=max(WARM_QUEUE_MIN_SECONDS,
-                                       WARM_QUEUE_SHARE * clock.budget_seconds))
+            **_queue_rules(options, plan, clock.budget_seconds))
         run_search(space, pool, clock, settings, log, reserve, early, store)
-        final = assemble_final_model(log, store, models, pool, clock, context, n_threads, margin,
-                                     options.ensemble, early)
+        final = assemble_final_model(log, store, models, pool, clock, context, margin,
+                                     replace(options.ensemble,
+                                             deterministic=deterministic(options)), early)
         final = with_prior_blend(unless_the_prior_scores_higher(final, context), store, context)
     finally:
         pool.close()
         store.clear()
     return FitOutcome(final, log, metric, space, prior_score(context), plan.warm)
+
+
+def _queue_rules(options: FitOptions, plan: "StartPlan", budget_seconds: float
+                 ) -> dict[str, Any]:
+    """When the queued family defaults go before the queued warm configs, and whether warm
+    configs are re-checked against their families' measured seconds: by the clock, or, in
+    the deterministic mode, by trial counts and never."""
+    if deterministic(options):
+        return {"defaults_after_trials": math.ceil(WARM_QUEUE_SHARE * options.max_trials)}
+    return {"warm_allowance": plan.allowance,
+            "defaults_after_seconds": max(WARM_QUEUE_MIN_SECONDS,
+                                          WARM_QUEUE_SHARE * budget_seconds)}
 
 
 @dataclass(frozen=True)
@@ -214,8 +239,18 @@ def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
                              for name in space.model_names[1:]]
     unique: dict[str, tuple[Config, str]] = {}
     for config, source in configs:
-        unique.setdefault(config_key(config), (config, source))
+        unique.setdefault(config_key(_completed(space, config)), (config, source))
     return list(unique.values())
+
+
+def _completed(space: CompiledSpace, config: Config) -> Config:
+    """``config`` with what it leaves out filled in as the search would run it (a user's
+    ``{"model": "svm"}`` is that family's default), so that the same pipeline is queued once;
+    as given when it does not fit the space (the search skips it with a warning)."""
+    try:
+        return space.decode(space.encode(config))
+    except Exception:  # noqa: BLE001 - any malformed config is reported where it is run
+        return config
 
 
 def parallelism(n_jobs: int | None) -> tuple[int, int]:
@@ -230,18 +265,9 @@ def parallelism(n_jobs: int | None) -> tuple[int, int]:
     return workers, max(1, cores // workers)
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity, where the platform has one), not
-    the machine's: under ``taskset`` or a pinned job, more threads than cores make LightGBM's
-    spinning OpenMP threads run many times slower."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
 def _log_dir(log_dir: str | os.PathLike | None) -> Path:
     if log_dir is None:
-        return Path(tempfile.mkdtemp(prefix="automl-run-"))
+        return new_run_dir()  # bounded: the newest runs are kept (automl.run_dirs)
     path = Path(log_dir)
     path.mkdir(parents=True, exist_ok=True)
     return path

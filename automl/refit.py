@@ -26,7 +26,6 @@ from typing import Any, Callable
 import cloudpickle
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
 
 from automl.clock import Clock
 from automl.data import Dataset
@@ -34,7 +33,7 @@ from automl.evaluate import EvaluationContext, Resampling
 from automl.jobs import RefitFile
 from automl.metrics import Metric
 from automl.model_size import Handover
-from automl.refit_check import CHECK_ROWS, checked_refit
+from automl.refit_check import CHECK_ROWS
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -123,7 +122,7 @@ def refit_reserve(log: TrialLog, models: RefitModels, resampling: Resampling) ->
 
 
 def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clock,
-                context: EvaluationContext, n_threads: int, end_margin_seconds: float,
+                context: EvaluationContext, end_margin_seconds: float,
                 early_models: dict[int, bytes] | None = None,
                 fold_models: Callable[[int], Any | None] | None = None
                 ) -> tuple[Any, Trial | None, str]:
@@ -143,8 +142,8 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
             return models.load(trial.trial), trial, ALL_ROWS
         time_left = clock.remaining() - end_margin_seconds
         if estimated_refit_seconds(trial, resampling) <= time_left:
-            model = refit_in_workers([trial], models, pool, clock, end_margin_seconds, context,
-                                     n_threads).get(trial.trial)
+            model = refit_in_workers([trial], models, pool, clock, end_margin_seconds,
+                                     context).get(trial.trial)
             if model is not None:
                 _warn_set_aside(set_aside, trial, models.failed)
                 return model, trial, ALL_ROWS
@@ -155,8 +154,8 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
                 ("within the budget", " Give a larger time_budget.")
             warnings.warn(f"trial {trial.trial} could not be refit on all rows {why}; the final "
                           f"model is its {len(folds.members)} fold model(s) averaged, each "
-                          f"fitted on a validation split's training rows.{advice}",
-                          UserWarning, stacklevel=3)
+                          f"fitted on a validation split's training rows."
+                          f"{_passed_over(set_aside)}{advice}", UserWarning, stacklevel=3)
             return folds, trial, FOLDS
         if trial.trial in early_models:  # validated better than any trial after it
             return kept_model(trial, early_models, stacklevel=4), trial, ONE_FOLD
@@ -190,11 +189,17 @@ def _warn_set_aside(set_aside: dict[int, str], chosen: Trial, failed: dict[int, 
     Silence here would ship a weaker model than ``leaderboard_`` leads with."""
     if not set_aside:
         return
-    reasons = "; ".join(f"trial {number}: {why}" for number, why in set_aside.items())
     advice = " Give a larger time_budget." if any(n not in failed for n in set_aside) else ""
-    warnings.warn(f"the final model is trial {chosen.trial}, refit on all rows; "
-                  f"{len(set_aside)} trial(s) that validated better were set aside ({reasons})."
-                  f"{advice}", UserWarning, stacklevel=4)
+    warnings.warn(f"the final model is trial {chosen.trial}, refit on all rows."
+                  f"{_passed_over(set_aside)}{advice}", UserWarning, stacklevel=4)
+
+
+def _passed_over(set_aside: dict[int, str]) -> str:
+    """The sentence naming the better-validated trials set aside, with why; "" for none."""
+    if not set_aside:
+        return ""
+    reasons = "; ".join(f"trial {number}: {why}" for number, why in set_aside.items())
+    return f" {len(set_aside)} trial(s) that validated better were set aside ({reasons})."
 
 
 def kept_model(trial: Trial, early_models: dict[int, bytes], stacklevel: int = 3) -> Any:
@@ -211,8 +216,8 @@ def kept_model(trial: Trial, early_models: dict[int, bytes], stacklevel: int = 3
 
 
 def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
-                     clock: Clock, end_margin_seconds: float, context: EvaluationContext,
-                     n_threads: int) -> dict[int, Any]:
+                     clock: Clock, end_margin_seconds: float,
+                     context: EvaluationContext) -> dict[int, Any]:
     """The trials fitted on all rows, by trial: refit in the workers, in parallel.
 
     Each job runs under the hard time limit of what is left of the budget less the time its
@@ -221,9 +226,8 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
     arrives, while the workers go on with the next refits, so that loading a large forest does
     not come after the last refit. Successes also land in ``models``; a trial already there is
     not refit. When no worker is alive (the last trial was killed and its replacement is
-    still starting, which takes seconds), the next refit runs in this process, where nothing
-    can stop it, if its fit time with the safety margin says it fits; else it waits for a
-    worker.
+    still starting, which takes seconds), it waits for one: a refit never runs in this
+    process, where no limit could stop it.
     """
     loaded = {trial.trial: models.load(trial.trial) for trial in trials if trial.trial in models}
     pending = [trial for trial in trials if trial.trial not in models]
@@ -233,19 +237,9 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
         if time_left <= 0:
             logger.warning("no time left to refit %d trials", len(pending) + len(running))
             return loaded
-        if pending and not running:
-            pool.poll(timeout=0.0)  # none of ours runs: this only sees workers become ready
-            if not pool.n_idle:
-                if estimated_fit_seconds(pending[0], context.resampling) > time_left:
-                    pool.poll(timeout=0.1)  # wait for a worker, whose refit has a hard limit
-                    continue
-                trial = pending.pop(0)
-                logger.info("refitting trial %d in this process (%.1f s left): no worker is "
-                            "ready", trial.trial, time_left)
-                model = _refit_here(trial, context, n_threads, models)
-                if model is not None:
-                    loaded[trial.trial] = model
-                continue
+        if pending and not running and not pool.n_idle:
+            pool.poll(timeout=0.1)  # a worker still starting: wait, never refit here
+            continue
         _submit(pending, running, pool, models, context, time_left)
         finished = [(running.pop(job_id), outcome) for job_id, outcome in pool.poll()
                     if job_id in running]
@@ -297,18 +291,6 @@ def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitMod
     logger.info("refit trial %d in %.1f s; its %.0f MB model loaded in %.1f s (estimated "
                 "%.1f s)", trial.trial, seconds, megabytes, time.monotonic() - loading,
                 refit.load_seconds)
-
-
-def _refit_here(trial: Trial, context: EvaluationContext, n_threads: int,
-                models: RefitModels) -> Any | None:
-    try:
-        with threadpool_limits(n_threads):
-            return checked_refit(trial.config, context, n_threads, trial.result.score)
-    except Exception as error:  # the fallback takes over
-        models.failed[trial.trial] = f"{type(error).__name__}: {error}"
-        logger.warning("refitting trial %d failed: %s: %s", trial.trial, type(error).__name__,
-                       error)
-        return None
 
 
 def dummy_model(dataset: Dataset, metric: Metric | None = None) -> Pipeline:

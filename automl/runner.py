@@ -34,11 +34,16 @@ from typing import Any, Literal
 import cloudpickle
 import psutil
 
+from automl.run_dirs import context_prefix, remove_orphaned_contexts
+from automl.threads import ThreadPolicy
+
 logger = logging.getLogger(__name__)
 
 # How often the parent looks at running jobs' clocks and memory.
 _POLL_SECONDS = 0.05
 _MAX_FAILED_STARTS = 3
+# How often a worker checks that its parent is alive.
+_PARENT_CHECK_SECONDS = 0.25
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 # Parked spare workers (see the module docstring): at most this many, each under this size.
 _MAX_SPARES = 4
@@ -77,14 +82,18 @@ class WorkerPool:
     """A fixed number of worker processes, each running one job at a time."""
 
     def __init__(self, context: Any | None, n_workers: int, n_threads: int,
-                 memory_limit_mb: int) -> None:
+                 memory_limit_mb: int, fixed_threads: bool = False) -> None:
         """Start the workers; without ``context`` they import their libraries and wait for
-        :meth:`load`, so that their start overlaps whatever the caller does meanwhile."""
+        :meth:`load`, so that their start overlaps whatever the caller does meanwhile.
+
+        Each job gets at most ``n_threads`` threads: as many as other processes leave cores
+        free (``automl.threads``), or always ``n_threads`` with ``fixed_threads``."""
         self._payload_path: str | None = None
         self._n_threads = n_threads
         self._memory_limit_bytes = memory_limit_mb * 2**20
         self._failed_starts = 0
         self._workers = [self._start_worker() for _ in range(n_workers)]
+        self.threads = ThreadPolicy(n_threads, self._pids, fixed=fixed_threads)
         if context is not None:
             self.load(context)
 
@@ -98,7 +107,8 @@ class WorkerPool:
         """Hand every worker, started or starting, the context its jobs run in."""
         # Workers read the context from a file: a pipe would block the parent until a new
         # worker has imported its libraries and read it.
-        handle, path = tempfile.mkstemp(prefix="automl-context-", suffix=".pkl")
+        remove_orphaned_contexts()
+        handle, path = tempfile.mkstemp(prefix=context_prefix(), suffix=".pkl")
         with os.fdopen(handle, "wb") as file:
             cloudpickle.dump(context, file)
         self._payload_path = path
@@ -131,6 +141,17 @@ class WorkerPool:
         except OSError:
             pass  # the worker died already; poll() reports it
 
+    def _pids(self) -> list[int]:
+        """The workers' processes and their children (a model's own worker processes)."""
+        pids = []
+        for worker in self._workers:
+            try:
+                pids += [worker.process.pid] + [child.pid for child in
+                                                worker.psutil_process.children(recursive=True)]
+            except psutil.Error:
+                continue
+        return pids
+
     @property
     def n_idle(self) -> int:
         """Workers that are started and free to take a job."""
@@ -147,7 +168,7 @@ class WorkerPool:
     def submit(self, job_id: Any, request: tuple[str, Any], time_limit: float) -> None:
         """Hand a job to an idle worker; it is killed if still running after ``time_limit``."""
         worker = next(w for w in self._workers if w.ready and w.job_id is None)
-        worker.connection.send(request)
+        worker.connection.send(("job", (self.threads.threads(), request)))
         worker.job_id, worker.started = job_id, time.monotonic()
         worker.deadline = worker.started + max(0.0, time_limit)
 
@@ -292,10 +313,24 @@ def _resident_bytes(process: Any) -> int:
         return 0
 
 
+def _exit_with_parent(parent: int) -> None:
+    """End this worker (and what it started) soon after its parent dies, even in the middle
+    of a job: a killed ``fit`` must not leave a worker fitting on for the rest of its trial."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    try:
+        for child in psutil.Process().children(recursive=True):
+            child.kill()
+    except psutil.Error:
+        pass
+    os._exit(1)
+
+
 def serve(fd: int, n_threads: int) -> None:
     """A worker's life: import the libraries, then, for each context it is sent, load it and
     answer jobs until told to reset (parked as a spare); end when the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     connection = multiprocessing.connection.Connection(fd)
     from threadpoolctl import threadpool_limits
 
@@ -309,9 +344,11 @@ def serve(fd: int, n_threads: int) -> None:
             threadpool_limits(n_threads)
             jobs.warm_up(context)
             connection.send(("ready", None))
-            while (request := connection.recv())[0] != "reset":
-                connection.send(("result", jobs.handle(request, context, n_threads)))
-            del context, request
+            while (message := connection.recv())[0] != "reset":
+                threads, request = message[1]
+                with threadpool_limits(threads):
+                    connection.send(("result", jobs.handle(request, context, threads)))
+            del context, message
             gc.collect()
     except (EOFError, OSError):
         return  # the parent closed the pipe, or is gone

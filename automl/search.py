@@ -52,8 +52,10 @@ class SearchSettings:
     warm_allowance: TrialAllowance | None = None
     # Trials whose fits took less keep no fold models (``automl.jobs``): their refits are cheap.
     fold_models_min_seconds: float = 0.0
-    # Seconds into fit after which the queued family defaults go before the queued warm configs.
+    # Seconds into fit, or trials started, after which the queued family defaults go before
+    # the queued warm configs (trials in the deterministic mode, which reads no clock).
     defaults_after_seconds: float | None = None
+    defaults_after_trials: int | None = None
 
 
 class Proposer:
@@ -136,8 +138,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     stopping = True
                 if stopping or not pool.n_idle:
                     break
-                if settings.defaults_after_seconds is not None \
-                        and clock.elapsed() >= settings.defaults_after_seconds:
+                if _defaults_due(settings, clock, n_started):
                     queue = _defaults_first(queue)
                 trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
@@ -189,6 +190,14 @@ def _next(proposer: Proposer, queue: deque, allowance: TrialAllowance | None = N
             logger.warning("skipping initial config %r: %s", config, error)
     trial_id, config = proposer.ask()
     return trial_id, config, proposer.source
+
+
+def _defaults_due(settings: SearchSettings, clock: Clock, n_started: int) -> bool:
+    """Whether the queued family defaults now go before the queued warm configs."""
+    if settings.defaults_after_trials is not None:
+        return n_started >= settings.defaults_after_trials
+    return settings.defaults_after_seconds is not None \
+        and clock.elapsed() >= settings.defaults_after_seconds
 
 
 def _defaults_first(queue: deque) -> deque:

@@ -70,3 +70,14 @@ class RefitRaisingClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return self.model_.predict_proba(X)
+
+
+class SlowRefitClassifier(RefitRaisingClassifier):
+    """A logistic regression that hangs when fit on more than ``max_fit_rows`` rows: quick on
+    the cross-validation folds, endless on all rows. A refit anywhere without a hard limit
+    would break the budget."""
+
+    def fit(self, X, y):
+        if len(X) > self.max_fit_rows:
+            time.sleep(10**6)
+        return super().fit(X, y)

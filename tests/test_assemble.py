@@ -55,7 +55,7 @@ def searched(penguins, tmp_path):
 def test_real_search_gives_an_ensemble_never_worse_than_its_best_member(searched):
     log, store, models, pool, clock, context = searched
     assert len(store.trials) == sum(t.ok for t in log.trials) >= 4
-    final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+    final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
                                  EnsembleSettings())
     assert sum(final.weights.values()) == pytest.approx(1.0)
     assert log.best().trial in final.weights
@@ -91,7 +91,7 @@ def test_a_search_that_ran_into_the_refit_time_shortens_selection_not_the_refits
     clock = _BusyClock(100.0, 100.0 - 0.5 - refit - 1.0, 0.02)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "no better trial could be refit" warning
-        final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+        final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
                                      EnsembleSettings())
     assert best.trial in final.weights and best.trial in models  # refit on all rows
     assert clock.remaining() > 0
@@ -110,7 +110,7 @@ def test_lost_predictions_fall_back_to_the_best_single_pipeline(searched):
     log, store, models, pool, clock, context = searched
     shutil.rmtree(store.spill_dir)  # e.g. a temp-folder cleaner ran during the search
     with pytest.warns(UserWarning, match="building the ensemble failed"):
-        final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+        final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
                                      EnsembleSettings())
     assert final.weights == {log.best().trial: 1.0} and final.chosen is log.best()
     assert isinstance(final.model, Pipeline)
@@ -132,7 +132,8 @@ def test_members_whose_refit_fails_use_their_fold_models(penguins, caplog):
                                              "all rows")).all()
     assert "uses its fold models" in caplog.text
     on_folds = [m for m in model.model_.members if isinstance(m, FoldAverage)]
-    assert len(on_folds) == 1 and len(on_folds[0].members) == 5  # five-fold cross-validation
+    assert len(on_folds) == (members["model"] == "refit_raiser").sum()
+    assert all(len(fold.members) == 5 for fold in on_folds)  # five-fold cross-validation
     assert model.predict_proba(X).shape == (len(X), 2)
 
 
@@ -142,7 +143,7 @@ def test_with_no_time_for_refits_the_final_model_is_fold_models(searched):
     clock = _BusyClock(100.0, 100.0 - 0.5 - 0.2, 0.0)  # 0.2 s before the end margin
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the single path warns that nothing was refit
-        final = assemble_final_model(log, store, models, pool, clock, context, 2, 0.5,
+        final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
                                      EnsembleSettings())
     assert not models  # nothing was refit on all rows
     assert set(final.fitted_on.values()) == {"folds"} and set(final.fitted_on) == set(

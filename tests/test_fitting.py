@@ -40,6 +40,15 @@ def test_warm_configs_come_before_the_family_defaults_and_nothing_is_queued_twic
     assert set(sources[4:]) == {"default"}
 
 
+def test_a_partial_user_config_is_the_same_pipeline_as_its_familys_default():
+    space = _space()
+    queued = initial_configs(space, [{"model": "lightgbm"}, {"model": "svc"}, {"model": "?"}])
+    models = [config["model"] for config, _ in queued]
+    # lightgbm's default runs first already; svc's user config takes its default's place
+    assert models.count("lightgbm") == 1 and models.count("svc") == 1
+    assert (({"model": "svc"}, "user") in queued) and (({"model": "?"}, "user") in queued)
+
+
 def test_many_classes_put_a_cheap_default_before_the_full_one():
     space = _space()
     queued = initial_configs(space, (), (), n_classes=10)
@@ -71,3 +80,43 @@ def test_on_noise_a_model_worse_than_the_training_prior_gives_way_to_it():
     shares = np.bincount(y, minlength=20) / len(y)
     assert np.allclose(model.predict_proba(X.iloc[:5]), shares)
     assert "better on validation than every trial" in diagnostics.prior_final_model(model)
+
+
+_DETERMINISTIC_FIT = """
+import sys, warnings
+import numpy as np, pandas as pd
+import automl
+warnings.simplefilter("ignore")
+frame = pd.read_csv(sys.argv[1]).dropna(subset=["sex"])
+y = frame.pop("sex")
+model = automl.fit(frame, y, time_budget=30, random_state=7, max_trials=15)
+board = model.leaderboard_.sort_values("trial")
+print(repr([(t, sorted(c.items())) for t, c in zip(board["trial"], board["config"])]))
+print(repr(sorted(model.ensemble_[["trial", "weight"]].itertuples(index=False))))
+print(repr(model.predict_proba(frame).round(12).tolist()))
+"""
+
+
+@pytest.mark.slow
+def test_the_deterministic_mode_gives_the_same_trials_and_model_on_a_busy_machine():
+    # The second run has two busy processes beside it: slower trials, no idle core. Nothing
+    # that depends on the clock or the free cores may change its trials or its model.
+    import subprocess
+    import sys
+
+    from conftest import EXAMPLES
+
+    command = [sys.executable, "-c", _DETERMINISTIC_FIT, str(EXAMPLES / "penguins.csv")]
+    spin = "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end: pass"
+    outputs = [subprocess.run(command, capture_output=True, text=True, timeout=300)]
+    neighbours = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(4)]
+    try:
+        outputs.append(subprocess.run(command, capture_output=True, text=True, timeout=300))
+    finally:
+        for neighbour in neighbours:
+            neighbour.kill()
+            neighbour.wait()
+    assert all(run.returncode == 0 for run in outputs), [run.stderr for run in outputs]
+    first, second = (run.stdout.splitlines() for run in outputs)
+    assert len(eval(first[0])) == 15
+    assert first == second  # trial configs, ensemble weights, probabilities: all exactly

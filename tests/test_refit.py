@@ -72,7 +72,7 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
         model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
-                                               context, 1, 0.1,
+                                               context, 0.1,
                                                early_models={0: cloudpickle.dumps(fold_model)})
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
     assert fitted_on == "one fold"
@@ -93,7 +93,7 @@ def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
         model, chosen, fitted_on = final_model(
-            log, {1: cloudpickle.dumps(weak)}, None, Clock(1.0), context, 1, 0.1,
+            log, {1: cloudpickle.dumps(weak)}, None, Clock(1.0), context, 0.1,
             early_models={0: cloudpickle.dumps(fold_model)})
     assert chosen.trial == 0 and model.predict([[0]]).tolist() == [1]
     assert fitted_on == "one fold"
@@ -117,7 +117,7 @@ def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning, match="trial 1 could not be refit .* its 3 fold model"):
         model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
-                                               context, 1, 0.1,
+                                               context, 0.1,
                                                early_models={0: cloudpickle.dumps(zeros)},
                                                fold_models=kept.get)
     assert chosen.trial == 1 and model is kept[1] and fitted_on == "folds"
@@ -138,7 +138,7 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match=r"the preview \(trial 0\), fitted on a sample"):
         model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
-                                               context, 1, 0.1,
+                                               context, 0.1,
                                                early_models={0: cloudpickle.dumps(preview_model)})
     assert chosen.trial == 0 and model.predict([[1]]).tolist() == [0]
 
@@ -154,12 +154,21 @@ def _fitted_trial(config, handover=Handover()):
                  TrialResult("ok", -0.1, fit_seconds=0.1, handover=handover), 0.0, 1.0)
 
 
-def test_with_every_worker_still_starting_the_refit_runs_here(species, tmp_path):
+def test_with_every_worker_still_starting_the_refit_waits_for_one(species, tmp_path, caplog):
     context, space = species
-    with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
-        loaded = refit_in_workers([_fitted_trial(space.default_config())], RefitModels(tmp_path),
-                                  pool, Clock(60), 0.5, context, 1)
+    trial = _fitted_trial(space.default_config())
+    with WorkerPool(context, 1, 1, 4000) as pool:  # just started: not ready yet
+        assert not pool.n_idle
+        loaded = refit_in_workers([trial], RefitModels(tmp_path), pool, Clock(60), 0.5,
+                                  context)
     assert loaded[0].predict(context.dataset.X).shape == (context.dataset.n_rows,)
+    with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
+        clock = Clock(2.0)
+        with caplog.at_level(logging.INFO, logger="automl.refit"):
+            loaded = refit_in_workers([trial], RefitModels(tmp_path), pool, clock, 0.5, context)
+    # it never refits in this process, where nothing could stop it at the budget
+    assert loaded == {} and clock.elapsed() < 2.0
+    assert "no time left to refit 1 trials" in caplog.text
 
 
 def test_the_refit_estimate_counts_the_models_handover():
@@ -204,7 +213,7 @@ def test_a_refit_whose_model_alone_would_not_load_in_time_is_not_started(species
             pool.poll()  # a ready worker, so that the refit would go to it
         with caplog.at_level(logging.INFO, logger="automl.refit"):
             loaded = refit_in_workers([trial], RefitModels(tmp_path), pool, Clock(60), 0.5,
-                                      context, 1)
+                                      context)
     assert loaded == {} and "loading its model alone would not fit" in caplog.text
 
 
@@ -215,7 +224,7 @@ def test_a_refit_too_long_to_run_unbounded_here_waits_for_a_worker(species, tmp_
     with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
         with caplog.at_level(logging.INFO, logger="automl.refit"):
             loaded = refit_in_workers([slow], RefitModels(tmp_path), pool, Clock(2.0), 0.5,
-                                      context, 1)
+                                      context)
     assert loaded == {} and "in this process" not in caplog.text
     assert "no time left to refit 1 trials" in caplog.text
 
@@ -235,15 +244,14 @@ def iris_boosting():
                           TrialResult("ok", score=validated, fit_seconds=0.1), 0.0, 1.0)
 
 
-@pytest.mark.parametrize("ready", [True, False], ids=["in a worker", "in this process"])
-def test_a_diverged_refit_counts_as_failed_and_says_why(iris_boosting, tmp_path, ready):
+def test_a_diverged_refit_counts_as_failed_and_says_why(iris_boosting, tmp_path):
     context, trial = iris_boosting
     models = RefitModels(tmp_path)
-    with WorkerPool(context if ready else None, 1, 1, 4000) as pool:
+    with WorkerPool(context, 1, 1, 4000) as pool:
         started = time.monotonic()
-        while ready and not pool.n_idle and time.monotonic() - started < 60:
+        while not pool.n_idle and time.monotonic() - started < 60:
             pool.poll()
-        loaded = refit_in_workers([trial], models, pool, Clock(60), 0.5, context, 1)
+        loaded = refit_in_workers([trial], models, pool, Clock(60), 0.5, context)
     assert loaded == {} and 0 not in models
     assert models.failed[0].startswith("RefitDiverged: its refit on all rows scored")
     assert list(tmp_path.glob("*.pkl")) == []  # the worker wrote no model
@@ -263,12 +271,34 @@ def test_fold_models_standing_in_for_a_diverged_refit_say_why(tmp_path):
     models.failed[0] = "RefitDiverged: its refit on all rows scored -27.9"
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
-        model, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 1, 0.1,
+        model, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 0.1,
                                                fold_models={0: fold_average([ones], 2)}.get)
     message = str(caught[0].message)
     assert fitted_on == "folds" and chosen.trial == 0
     assert "could not be refit on all rows (RefitDiverged: its refit" in message
     assert "time_budget" not in message
+
+
+def test_fold_models_of_a_weaker_trial_name_the_better_trials_passed_over(tmp_path):
+    import types
+
+    from sklearn.dummy import DummyClassifier
+
+    from automl.ensemble import fold_average
+    from automl.refit import final_model
+    log = TrialLog(tmp_path / "t.jsonl")
+    log.append(_trial(0, 80.0, score=0.7))  # weaker: its fold models were kept
+    log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, nothing kept
+    ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
+    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    with pytest.warns(UserWarning) as caught:
+        _, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
+                                           context, 0.1,
+                                           fold_models={0: fold_average([ones], 2)}.get)
+    message = str(caught[0].message)
+    assert chosen.trial == 0 and fitted_on == "folds"
+    assert re.search(r"1 trial\(s\) that validated better were set aside \(trial 1: not refit "
+                     r"on all rows in the 0\.\d s left\)", message)
 
 
 def _refit_on_all_rows(models, number):
@@ -294,10 +324,10 @@ def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_p
     models.failed[2] = "RefitDiverged: its refit on all rows scored -27.9"
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
-        _, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 1, 0.1)
+        _, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 0.1)
     assert chosen.trial == 0 and fitted_on == "all rows"
     message = str(caught[0].message)
-    assert message.startswith("the final model is trial 0, refit on all rows; 2 trial(s)")
+    assert message.startswith("the final model is trial 0, refit on all rows. 2 trial(s)")
     assert re.search(r"trial 1: not refit on all rows in the 0\.\d s left", message)
     assert "trial 2: RefitDiverged: its refit on all rows scored -27.9" in message
     assert message.endswith("Give a larger time_budget.")
@@ -314,7 +344,7 @@ def test_the_best_trial_shipped_as_refit_raises_no_warning(tmp_path):
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _, chosen, _ = final_model(log, models, None, Clock(1.0), context, 1, 0.1)
+        _, chosen, _ = final_model(log, models, None, Clock(1.0), context, 0.1)
     assert chosen.trial == 0
 
 
@@ -329,6 +359,6 @@ def test_a_trial_set_aside_only_for_a_failed_refit_gives_no_budget_advice(tmp_pa
     models.failed[1] = "MemoryError: "
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
-        final_model(log, models, None, Clock(1.0), context, 1, 0.1)
+        final_model(log, models, None, Clock(1.0), context, 0.1)
     message = str(caught[0].message)
     assert message.endswith("set aside (trial 1: MemoryError: ).")

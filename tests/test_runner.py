@@ -82,3 +82,52 @@ def test_input_refused_after_the_workers_started_leaves_no_worker_behind(no_spar
              and child.status() != psutil.STATUS_ZOMBIE}
     assert after <= before  # started before the check, killed when it failed (not ready)
     assert not runner._spares
+
+
+_ORPHANING_PARENT = """
+import sys
+import numpy as np
+import automl
+sys.path.insert(0, sys.argv[1])
+X, y = np.random.default_rng(0).normal(size=(100, 3)), [0, 1] * 50
+automl.fit(X, y, time_budget=300, include_models=["sleeper"], extra_components=[sys.argv[2]],
+           per_trial_time_limit=200)
+"""
+
+
+def test_a_worker_in_the_middle_of_a_trial_ends_within_a_second_of_its_parents_death():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from conftest import FAULTY_COMPONENTS
+
+    tests = os.path.dirname(os.path.abspath(__file__))
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHANING_PARENT, tests,
+                               str(FAULTY_COMPONENTS)])
+    time.sleep(8)  # the worker starts and takes the sleeper's trial, which never ends
+    workers = psutil.Process(parent.pid).children(recursive=True)
+    assert workers
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    killed = time.monotonic()
+    while (alive := [w for w in workers if _running(w)]) and time.monotonic() - killed < 10:
+        time.sleep(0.05)
+    ended = time.monotonic() - killed
+    for worker in alive:
+        worker.kill()
+    assert not alive and ended < 1.5
+
+
+def _running(process) -> bool:
+    """Whether ``process`` still runs (a zombie has ended; its new parent reaps it later)."""
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
