@@ -2,7 +2,9 @@
 not code.
 
 Data goes to stdout, logs, warnings and the progress bar to stderr. Exit codes: 0 success,
-2 bad usage or bad input (a one-line message that names the problem), 1 anything else.
+2 bad usage or bad input (a one-line message that names the problem), 3 ``fit`` or
+``baseline`` saved a model that only predicts the training prior (every trial failed, or none
+beat the prior), 1 anything else.
 Every command is a thin layer over a Python function (``automl.workflow``,
 ``automl.persistence``, ``automl.report``), so what the command line does, a script can.
 """
@@ -14,7 +16,7 @@ import json
 import logging
 import os
 import sys
-import tempfile
+import time
 import traceback
 import warnings
 from pathlib import Path
@@ -26,6 +28,7 @@ from automl.exceptions import InputError, MissingDependencyError
 from automl.metrics import get_metric
 from automl.persistence import SavedModel, load_model, save_model
 from automl.progress import TrialLogProgress
+from automl.run_dirs import new_run_dir
 from automl.tables import SUPPORTED, read_table, split_table
 
 LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "fit_seconds", "source",
@@ -60,7 +63,7 @@ def run_fit(args: argparse.Namespace) -> int:
     path = save_model(saved, args.output)
     _print_leaderboard(saved.model, args.top)
     _log(args, f"model saved to {path}")
-    return 0
+    return _prior_only_status(saved)
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -98,18 +101,34 @@ def run_baseline(args: argparse.Namespace) -> int:
     saved = _fit(args, holdout=args.holdout)
     out.mkdir(parents=True, exist_ok=True)
     save_model(saved, out / "model.pkl")
-    held_out = None
+    held_out, started = None, time.monotonic()
+    _log(args, "scoring the held-out rows and writing the report (beyond the fit's budget; "
+               f"permutation importance takes about {diagnostics.IMPORTANCE_SECONDS:g} s at "
+               f"most)")
     if saved.holdout is not None:
         held_out = diagnostics.held_out_evaluation(saved.model, *saved.holdout,
                                                    saved.data_summary.get("prior"),
                                                    seed=saved.model.random_state_)
     write_report(saved, out / "report.html", held_out)
+    _log(args, f"report written in {time.monotonic() - started:.1f} s")
     summary = baseline_summary(saved, held_out)
     (out / "summary.md").write_text(summary, encoding="utf-8")
     print(summary, end="")
     _log(args, f"model, report and summary written to {out}/ (model.pkl, report.html, "
                f"summary.md)")
-    return 0
+    return _prior_only_status(saved)
+
+
+def _prior_only_status(saved: SavedModel) -> int:
+    """3, with a message on stderr, when the saved model only predicts the training prior
+    (it is saved all the same, so that nothing is lost); else 0."""
+    if not getattr(saved.model, "prior_only_", False):
+        return 0
+    print("automl: error: the saved model only predicts the training prior: no trial the "
+          "search ran learnt anything that beat it (see the warning above and the leaderboard's "
+          "status and error columns). Try a larger --time-budget, other --metric or model "
+          "families, or check the target column.", file=sys.stderr)
+    return 3
 
 
 def run_knowledge(args: argparse.Namespace) -> int:
@@ -184,7 +203,7 @@ def _fit(args: argparse.Namespace, holdout: float) -> SavedModel:
     warm_start = _warm_start(args.warm_start)
     frame = read_table(args.data)
     split_table(frame, args.target, args.id_column, source=f"data file {args.data!r}")
-    log_dir = args.log_dir or tempfile.mkdtemp(prefix="automl-run-")
+    log_dir = args.log_dir or str(new_run_dir())
     metric_name, sign = _metric_display(args, frame)
     options = dict(task=args.task, metric=args.metric, n_jobs=args.n_jobs,
                    max_trials=args.max_trials, log_dir=log_dir, warm_start=warm_start)

@@ -8,6 +8,8 @@ with losses negated, and a person reads a log loss of 0.31, not -0.31.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +22,15 @@ from automl.metrics import Metric, get_metric
 from automl.trial_log import PREVIEW
 from automl.warmstart import WARM_SOURCES
 
+logger = logging.getLogger(__name__)
+
 # Permutation importance repeats and the rows it scores: enough for a stable ranking on
 # held-out data, bounded so that the report takes seconds on a large table.
 IMPORTANCE_REPEATS = 5
 IMPORTANCE_ROWS = 2000
+# Permutation importance is cut to about this many seconds (fewer rows, then fewer repeats).
+IMPORTANCE_SECONDS = 10.0
+_IMPORTANCE_MIN_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -179,13 +186,11 @@ def held_out_evaluation(model: Any, X: pd.DataFrame, y: pd.Series,
                    y_true=y_true, predictions=predictions, importance=importance)
 
 
-def permutation_importance(model: Any, X: pd.DataFrame, y: pd.Series,
-                           seed: int = 0) -> pd.DataFrame:
+def permutation_importance(model: Any, X: pd.DataFrame, y: pd.Series, seed: int = 0,
+                           seconds: float = IMPORTANCE_SECONDS) -> pd.DataFrame:
     """How much the model's held-out score drops when one column is shuffled (metric units,
-    larger means more important), on at most ``IMPORTANCE_ROWS`` rows."""
-    if len(X) > IMPORTANCE_ROWS:
-        rows = np.random.default_rng(seed).choice(len(X), IMPORTANCE_ROWS, replace=False)
-        X, y = X.iloc[np.sort(rows)], y.iloc[np.sort(rows)]
+    larger means more important), on at most ``IMPORTANCE_ROWS`` rows, and on fewer rows and
+    repeats when one scoring's measured time says the whole would take over ``seconds``."""
     metric = model_metric(model)
 
     def scorer(estimator: Any, X_part: pd.DataFrame, y_part: pd.Series) -> float:
@@ -193,12 +198,32 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: pd.Series,
         return _search_score(estimator, metric, X_part, y_part, encoded,
                              _predictions(estimator, X_part))
 
+    X, y = _importance_rows(X, y, IMPORTANCE_ROWS, seed)
+    started = time.perf_counter()
+    scorer(model, X, y)
+    per_row = (time.perf_counter() - started) / len(X)  # one scoring's seconds, per row
+    repeats, columns = IMPORTANCE_REPEATS, X.shape[1]
+    if per_row * len(X) * columns * repeats > seconds:  # fewer rows to a floor, then repeats
+        rows = max(_IMPORTANCE_MIN_ROWS, int(seconds / (per_row * columns * repeats)))
+        X, y = _importance_rows(X, y, rows, seed)
+        repeats = max(1, min(repeats, int(seconds / (per_row * len(X) * columns))))
+        logger.info("permutation importance on %d rows x %d repeats, to take about %.0f s",
+                    len(X), repeats, seconds)
     result = inspection.permutation_importance(model, X, y, scoring=scorer,
-                                               n_repeats=IMPORTANCE_REPEATS, random_state=seed)
+                                               n_repeats=repeats, random_state=seed)
     frame = pd.DataFrame({"feature": [str(name) for name in X.columns],
                           "importance": result.importances_mean,
                           "std": result.importances_std})
     return frame.sort_values("importance", ascending=False).reset_index(drop=True)
+
+
+def _importance_rows(X: pd.DataFrame, y: pd.Series, n: int, seed: int
+                     ) -> tuple[pd.DataFrame, pd.Series]:
+    """``n`` of the rows, drawn with ``seed`` (all of them when ``n`` is not fewer)."""
+    if len(X) <= n:
+        return X, y
+    rows = np.sort(np.random.default_rng(seed).choice(len(X), n, replace=False))
+    return X.iloc[rows], y.iloc[rows]
 
 
 def _search_score(model: Any, metric: Metric | None, X: pd.DataFrame | None, y: pd.Series,

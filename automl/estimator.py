@@ -103,6 +103,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_score_ = final.ensemble_score
         self.prior_score_ = outcome.prior_score
         self.prior_weight_ = final.prior_weight
+        self.prior_only_ = final.chosen is None
         self.leaderboard_ = outcome.log.leaderboard(final.weights)
         self.warm_start_neighbours_ = pd.DataFrame(outcome.warm.neighbours(),
                                                    columns=list(NEIGHBOUR_COLUMNS))
@@ -225,6 +226,9 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         to have learnt anything; when no model the search found beats it, the final model
         predicts the prior (with a warning) and ``ensemble_`` is empty. None for a scorer
         metric.
+    prior_only_ : bool, True when the final model predicts the training prior and nothing
+        else: every trial failed, none could run, or none beat the prior on validation (``fit``
+        warns saying which). Such a model has learnt nothing from ``X``.
     prior_weight_ : float, the class shares' part of the predicted probabilities: under log
         loss they are mixed with the training class shares so that no class gets probability
         0 (``automl.prior_blend``: the weight that scores best out of fold, at least 1 / (n +
@@ -242,13 +246,15 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     _task_family = "classification"
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels, in the values ``y`` had at fit time."""
+        """Predicted labels, in the values ``y`` had at fit time (none for no rows)."""
         proba = self.predict_proba(X)  # checks that the model is fitted
         return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities; columns follow ``classes_``."""
         X = self._prepare(X)
+        if len(X) == 0:  # no rows, no predictions: the pipelines' imputers refuse empty input
+            return np.empty((0, len(self.classes_)))
         return predict_raw(self.model_, X, len(self.classes_))
 
 
@@ -263,6 +269,8 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values."""
         X = self._prepare(X)
+        if len(X) == 0:
+            return np.empty(0)
         return np.asarray(self.model_.predict(X), dtype=np.float64)
 
 

@@ -66,7 +66,7 @@ def split_table(frame: pd.DataFrame, target: str | None = None,
     for role, name in (("target", target), ("id", id_column)):
         if name is not None and name not in frame.columns:
             raise InputError(f"{source} has no {role} column {name!r}; its columns are "
-                             f"{_preview(frame.columns)}.")
+                             f"{_preview(frame.columns)}.{_separator_hint(frame.columns)}")
     if target is not None and target == id_column:
         raise InputError(f"the target and the id column are both {target!r}; the id column "
                          f"must be another column.")
@@ -76,6 +76,19 @@ def split_table(frame: pd.DataFrame, target: str | None = None,
         raise InputError(f"{source} has no feature columns besides {dropped}.")
     return Table(X=X, y=frame[target] if target is not None else None,
                  ids=frame[id_column] if id_column is not None else None)
+
+
+def _separator_hint(columns: pd.Index) -> str:
+    """A hint when a CSV read as one column holds another separator in its header."""
+    if len(columns) != 1:
+        return ""
+    for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if separator in str(columns[0]):
+            return (f" It was read as a single column whose name holds {name}: the file seems "
+                    f"to be separated by {separator!r}, not commas. Save it with commas, or "
+                    f"read it with pandas.read_csv(path, sep={separator!r}) and call "
+                    f"automl.workflow.fit_table.")
+    return ""
 
 
 def _format(suffixes: list[str]) -> str | None:

@@ -67,6 +67,10 @@ def predict_table(saved: SavedModel, frame: pd.DataFrame, proba: bool = False) -
     model = saved.model
     if proba and model.task_ == "regression":
         raise InputError("--proba/proba=True needs a classifier; this model is a regressor.")
+    if getattr(model, "prior_only_", False):
+        warnings.warn("this model only predicts the training prior (its fit found nothing that "
+                      "beat it): every row gets the same prediction. Refit it with a larger "
+                      "time budget.", UserWarning, stacklevel=2)
     id_column = saved.id_column
     dropped = [name for name in (saved.target,) if name is not None and name in frame.columns]
     table = split_table(frame.drop(columns=dropped), None, id_column, source="the data")

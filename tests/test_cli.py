@@ -1,5 +1,6 @@
 """The real commands, run in subprocesses on the data shipped in examples/."""
 
+import io
 import json
 import os
 import shutil
@@ -215,6 +216,19 @@ def test_predict_input_problems_exit_2(fitted, tmp_path):
     done = automl("predict", fitted, no_ids)
     assert done.returncode == 2 and "no id column 'id'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1  # one line that names the problem
+
+
+def test_a_model_that_only_predicts_the_prior_exits_3_and_predict_warns(tmp_path):
+    # 0.3 s: no worker is ready in time for any trial, so the saved model is the prior's
+    model = tmp_path / "model.pkl"
+    done = automl("fit", TRAIN, "--target", "species", "--id-column", "id",
+                  "--time-budget", "0.3", "--output", model)
+    assert done.returncode == 3, done.stderr
+    assert "only predicts the training prior" in done.stderr and model.exists()
+    predicted = automl("predict", model, TEST)
+    assert predicted.returncode == 0
+    assert "only predicts the training prior" in predicted.stderr
+    assert len(set(pd.read_csv(io.StringIO(predicted.stdout))["species"])) == 1
 
 
 def test_anything_unexpected_exits_1_with_one_line_or_a_traceback(tmp_path):

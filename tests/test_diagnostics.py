@@ -28,6 +28,21 @@ def test_permutation_importance_finds_the_informative_column(saved_regressor):
     assert top_two & {"species", "flipper_length_mm", "sex", "bill_depth_mm"}
 
 
+def test_permutation_importance_keeps_to_its_time_with_fewer_rows_and_repeats(saved_regressor,
+                                                                             caplog):
+    import logging
+    import time
+
+    X, y = saved_regressor.holdout
+    started = time.perf_counter()
+    with caplog.at_level(logging.INFO, logger="automl.diagnostics"):
+        importance = diagnostics.permutation_importance(saved_regressor.model, X, y,
+                                                        seconds=1e-4)
+    # one scoring to measure, then the floor of rows at one repeat: well under a second here
+    assert time.perf_counter() - started < 5
+    assert "x 1 repeats" in caplog.text and len(importance) == X.shape[1]
+
+
 def test_history_and_family_bests_in_metric_units(saved_classifier):
     model = saved_classifier.model
     history = diagnostics.history(model.leaderboard_, model)

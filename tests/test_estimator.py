@@ -30,6 +30,9 @@ def test_fit_returns_a_classifier_with_user_labels(mixed_frame):
     assert proba.shape == (len(X), 2)
     assert (model.predict(X) == model.classes_[proba.argmax(axis=1)]).all()
     assert model.n_features_in_ == 6 and list(model.feature_names_in_) == list(X.columns)
+    # no rows: an empty answer of the right shape and type, not an imputer's error
+    assert model.predict_proba(X.iloc[:0]).shape == (0, 2)
+    assert model.predict(X.iloc[:0]).dtype == model.classes_.dtype and len(model.predict(X[:0])) == 0
 
 
 def test_bool_labels_and_reordered_columns(mixed_frame):
@@ -50,6 +53,7 @@ def test_regressor_and_task_inference(penguins):
                       r"\['body_mass_g'\]"):
         predicted = model.predict(frame)
     assert predicted.shape == (len(frame),)  # the extra target column is ignored, with a warning
+    assert model.predict(frame.drop(columns="body_mass_g").iloc[:0]).shape == (0,)
 
 
 def test_numpy_input():

@@ -72,3 +72,11 @@ def test_split_names_a_missing_column_and_lists_the_columns(frame):
         split_table(frame, "y", "y")
     with pytest.raises(InputError, match="no feature columns"):
         split_table(frame[["id", "y"]], "y", "id")
+
+
+def test_a_semicolon_separated_csv_gets_a_hint_about_the_separator(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("id;a;b;target\n1;2;3;x\n2;3;4;y\n")
+    with pytest.raises(InputError, match=r"no target column 'target'.*separated by ';', not "
+                                         r"commas.*sep=';'"):
+        split_table(read_table(path), "target")
