@@ -28,6 +28,10 @@ from automl.fitting import (FitOptions, fit_automl, plan_start, space_and_resamp
 from automl.trial_log import TrialLog
 
 _SEARCHES = ("tpe", "random")
+# Overflow, underflow and log(0) inside a model's sums (a sigmoid's exp of a large margin, a
+# log loss of a zero probability) give the right limits; numpy's warnings about them tell a
+# user nothing. Results are still checked: a trial whose score is not finite fails.
+_QUIET_NUMERICS = {"over": "ignore", "under": "ignore", "divide": "ignore"}
 
 
 class _AutoMLBase(BaseEstimator):
@@ -84,8 +88,8 @@ class _AutoMLBase(BaseEstimator):
         """
         clock = Clock(_check_time_budget(self.time_budget))
         options = self._options()
-        with start_workers(options) as pool:  # they start while the input is checked
-            dataset = validate_input(X, y, task=self._check_task())
+        with start_workers(options) as pool, np.errstate(**_QUIET_NUMERICS):
+            dataset = validate_input(X, y, task=self._check_task())  # workers start meanwhile
             outcome = fit_automl(dataset, options, clock, pool)
         self.task_ = dataset.task
         self.schema_ = dataset.schema
@@ -255,7 +259,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         X = self._prepare(X)
         if len(X) == 0:  # no rows, no predictions: the pipelines' imputers refuse empty input
             return np.empty((0, len(self.classes_)))
-        return predict_raw(self.model_, X, len(self.classes_))
+        with np.errstate(**_QUIET_NUMERICS):
+            return predict_raw(self.model_, X, len(self.classes_))
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
@@ -271,7 +276,8 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
         X = self._prepare(X)
         if len(X) == 0:
             return np.empty(0)
-        return np.asarray(self.model_.predict(X), dtype=np.float64)
+        with np.errstate(**_QUIET_NUMERICS):
+            return np.asarray(self.model_.predict(X), dtype=np.float64)
 
 
 def fit(X: Any, y: Any, *, time_budget: float, task: str | None = None,

@@ -124,7 +124,8 @@ class WorkerPool:
 
     def _spawn_worker(self, key: tuple[int, str]) -> _Worker:
         parent_end, child_end = socket.socketpair()
-        command = [sys.executable, "-c", "from automl.runner import serve; "
+        # -P: no working folder in front of the import path, which is this process's.
+        command = [sys.executable, "-P", "-c", "from automl.runner import serve; "
                    f"serve({child_end.fileno()}, {self._n_threads})"]
         env = dict(os.environ, OMP_NUM_THREADS=str(self._n_threads), PYTHONPATH=key[1])
         # A fresh interpreter rather than multiprocessing's spawn: spawn re-imports the user's
@@ -219,6 +220,7 @@ class WorkerPool:
 
     def _replace(self, index: int) -> None:
         worker = self._workers[index]
+        self.threads.last_look(worker.process.pid)
         _kill(worker)
         self._failed_starts = 0 if worker.ready else self._failed_starts + 1
         if self._failed_starts >= _MAX_FAILED_STARTS:
@@ -264,8 +266,10 @@ def _park(worker: _Worker) -> bool:
 
 def _worker_key(n_threads: int) -> tuple[int, str]:
     """What a worker is started with and a spare must match: its threads, and its import
-    path (this process's, so that it imports what this process can)."""
-    return n_threads, os.pathsep.join([_PACKAGE_ROOT] + [p for p in sys.path if p])
+    path: this library's folder, then this process's path, the working folder written out
+    (so that a worker started from another folder imports this library, not one there)."""
+    paths = [_PACKAGE_ROOT] + [path or os.getcwd() for path in sys.path]
+    return n_threads, os.pathsep.join(paths)
 
 
 def _take_spare(key: tuple[int, str]) -> _Worker | None:

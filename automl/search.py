@@ -4,8 +4,9 @@ hyperopt is used ask-and-tell style: ``Proposer.ask`` inserts a new trial docume
 decodes it into a readable config, ``Proposer.tell`` reports its score. Initial configs
 (the fast default first) are inserted as documents too, so TPE learns from them. Trials run
 in a :class:`~automl.runner.WorkerPool`; none starts unless it can end before the time
-reserved for the final refit. Once ``defaults_after_seconds`` have passed, the family
-defaults still queued go before the warm-start configs still queued. On large data a
+reserved for the final refit. Once ``defaults_after_seconds`` have passed (or, in the
+deterministic mode, ``defaults_after_trials`` have started), the family defaults still queued
+go before the warm-start configs still queued. On large data a
 preview of the first config (fitted on a row sample, see ``automl.evaluate``) runs before
 everything else; TPE is not told of it.
 """

@@ -11,12 +11,15 @@ machine of our own, one on a busy one.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
 from typing import Callable, Iterable
 
 import psutil
+
+logger = logging.getLogger(__name__)
 
 # Shorter windows than this reuse the last decision: CPU times tick in hundredths of a second.
 _MIN_WINDOW_SECONDS = 0.25
@@ -64,8 +67,12 @@ class ThreadPolicy:
         busy, ours = self._busy_seconds(), self._our_seconds()
         self._mark = (now, busy, ours)
         others = max(0.0, (busy - busy_then) - (ours - ours_then)) / (now - then)
-        self._last = free_threads(self.max_threads, others)
-        return self._last
+        threads = free_threads(self.max_threads, others)
+        if threads != self._last:
+            logger.info("other processes used %.1f of our cores: jobs get %d thread(s)",
+                        others, threads)
+        self._last = threads
+        return threads
 
     def _busy_seconds(self) -> float:
         """Seconds our cores spent on anything but idling, since boot."""
@@ -76,12 +83,18 @@ class ThreadPolicy:
         cpus = self._cpus if self._cpus and max(self._cpus) < len(times) else range(len(times))
         return sum(_busy(times[cpu]) for cpu in cpus)
 
-    def _our_seconds(self) -> float:
+    def last_look(self, pid: int) -> None:
+        """Count a process of ours that is about to be killed up to now: once dead, its
+        seconds since the last look could not be read, and would pass for another's."""
+        if not self.fixed:
+            self._our_seconds(extra=[pid])
+
+    def _our_seconds(self, extra: Iterable[int] = ()) -> float:
         """CPU seconds of this process and the workers since each was first seen, or since
         it started when that was after the last window began (a replaced worker's start is
         ours); a killed worker's seconds stay counted."""
         window_start = time.time() - (self._now() - self._mark[0]) if self._ours else None
-        for pid in [os.getpid(), *self._our_pids()]:
+        for pid in [os.getpid(), *self._our_pids(), *extra]:
             try:
                 process = psutil.Process(pid)
                 times = process.cpu_times()

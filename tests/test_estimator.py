@@ -182,3 +182,15 @@ def test_a_script_without_main_guard_can_fit(tmp_path):
                           timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "status ok" in done.stdout
+
+
+def test_numpys_overflow_warnings_stay_inside(recwarn):
+    # Gaussian naive Bayes squares values near 1e155: numpy's "overflow encountered in square"
+    # used to reach the user from predict_proba.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)) * 1e150, columns=["a", "b", "c"])
+    y = (X["a"] > 0).astype(int)
+    model = automl.fit(X, y, time_budget=20, random_state=0, max_trials=1,
+                       include_models=["gaussian_naive_bayes"])
+    model.predict_proba(X * 1e5)
+    assert not [w for w in recwarn if "overflow" in str(w.message)]

@@ -57,6 +57,20 @@ def test_a_closed_pools_idle_worker_serves_the_next_pool_with_its_context(pengui
     assert not runner._spares
 
 
+def test_a_worker_started_beside_another_automl_imports_this_one(penguins, no_spares, tmp_path,
+                                                                 monkeypatch):
+    # A folder with a package of the same name (another checkout, a notebook's folder) is
+    # the working folder: the worker must still import what this process imported.
+    (tmp_path / "automl").mkdir()
+    (tmp_path / "automl" / "__init__.py").write_text("raise ImportError('the other automl')")
+    monkeypatch.chdir(tmp_path)
+    frame = penguins.dropna(subset=["species"])
+    context = _context(frame.drop(columns="species"), frame["species"])
+    with WorkerPool(context, 1, 1, 4000) as pool:
+        outcome = _run(pool, ("evaluate", (context.space.default_config(), False, None)))
+    assert outcome.status == "done", outcome.error
+
+
 def test_a_worker_killed_at_its_time_limit_is_never_parked(penguins, no_spares):
     frame = penguins.dropna(subset=["species"])
     context = _context(frame.drop(columns="species"), frame["species"])

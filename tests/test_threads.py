@@ -46,3 +46,44 @@ def test_our_own_workers_busy_time_is_not_counted_against_us(spinners):
 
 def test_fixed_threads_measure_nothing(spinners):
     assert _threads_after(ThreadPolicy(3, lambda: [], fixed=True), 0.3) == 3
+
+
+_LIGHTGBM_NEIGHBOUR = """
+import sys, time
+import numpy as np, lightgbm
+rng = np.random.default_rng(0)
+X = rng.normal(size=(20000, 40)); y = (X[:, 0] + rng.normal(size=20000) > 0).astype(int)
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    lightgbm.LGBMClassifier(n_estimators=50, n_jobs=2, verbose=-1).fit(X, y)
+"""
+
+
+@pytest.mark.slow
+def test_a_fit_beside_two_multi_threaded_neighbours_keeps_its_promises(penguins):
+    # Two LightGBM processes with two threads each, on the same cores: before the thread
+    # policy, the first LightGBM trial ran into its limit and fit returned the prior.
+    import warnings
+
+    import automl
+    from conftest import budget_limit
+
+    frame = penguins.dropna(subset=["species"])
+    X, y = frame.drop(columns="species"), frame["species"]
+    budget = 20
+    neighbours = [subprocess.Popen([sys.executable, "-c", _LIGHTGBM_NEIGHBOUR, "90"])
+                  for _ in range(2)]
+    try:
+        time.sleep(3)  # both are fitting before the fit starts
+        started = time.monotonic()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = automl.fit(X, y, time_budget=budget, random_state=0)
+        elapsed = time.monotonic() - started
+    finally:
+        for neighbour in neighbours:
+            neighbour.kill()
+            neighbour.wait()
+    assert elapsed <= budget_limit(budget)
+    assert not model.prior_only_ and (model.leaderboard_["status"] == "ok").sum() >= 2
+    assert (model.predict(X) == y.to_numpy()).mean() > 0.9
