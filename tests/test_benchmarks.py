@@ -470,3 +470,17 @@ def test_budget_worth_refuses_a_missing_file_and_one_that_is_not_a_run_csv(tmp_p
                                         "--md", str(tmp_path / "o.md")])
         assert done.returncode == 2 and message in done.stderr
     assert not (tmp_path / "o.md").exists()
+
+
+def test_core_pairs_signs_each_metric_by_its_direction(tmp_path):
+    import pandas as pd
+
+    core_pairs = _benchmark("core_pairs")
+    columns = ["dataset", "seed", "metric", "ensemble", "n_trials", "fit_seconds"]
+    a = pd.DataFrame([["x", 0, "auc", 0.80, 10, 50.0], ["y", 0, "rmse", 2.0, 20, 55.0],
+                      ["z", 0, "logloss", 0.5, 30, 56.0]], columns=columns)
+    b = a.assign(ensemble=[0.84, 2.2, 0.5], n_trials=[20, 20, 30])
+    pairs = core_pairs.paired(a, b)
+    assert pairs["b_better_by"].round(4).tolist() == [0.05, -0.1, 0.0]
+    assert core_pairs.summary(pairs).startswith(
+        "3 datasets: B better on 1, equal on 1, worse on 1 (sign test p = 1.00)")
