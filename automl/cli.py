@@ -103,8 +103,8 @@ def run_baseline(args: argparse.Namespace) -> int:
     save_model(saved, out / "model.pkl")
     held_out, started = None, time.monotonic()
     _log(args, "scoring the held-out rows and writing the report (beyond the fit's budget; "
-               f"permutation importance takes about {diagnostics.IMPORTANCE_SECONDS:g} s at "
-               f"most)")
+               f"permutation importance keeps to about {diagnostics.IMPORTANCE_SECONDS:g} s "
+               f"or less)")
     if saved.holdout is not None:
         held_out = diagnostics.held_out_evaluation(saved.model, *saved.holdout,
                                                    saved.data_summary.get("prior"),

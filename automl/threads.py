@@ -2,9 +2,9 @@
 
 LightGBM and scikit-learn's histogram boosting run OpenMP threads that spin while they wait
 for each other. On cores shared with other multi-threaded work (a notebook's kernel, a CI
-runner's other jobs) a two-thread fit can take ten to a hundred times as long as a one-thread
-fit, while one thread only slows down in proportion to its share of the cores
-(benchmarks/RESULTS.md, "Threads on a busy machine"). So each job is given as many threads as
+runner's other jobs) a two-thread fit can take many times as long as a one-thread fit, while
+one thread only slows down in proportion to its share of the cores (benchmarks/RESULTS.md,
+"Threads on a busy machine"). So each job is given as many threads as
 there were idle cores since the last job started, and at least one: all usable cores on a
 machine of our own, one on a busy one.
 """
