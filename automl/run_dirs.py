@@ -4,7 +4,8 @@ Each such run gets ``<temp>/automl-runs/run-<time>-<pid>-<random>/`` (its trial 
 out-of-fold predictions spilled to disk, the refit models), so that ``trial_log_path_`` can
 still be read after ``fit``. The newest ``KEEP_RUNS`` are kept; each new run removes the older
 ones, except runs whose process is still alive. Worker context files that a killed process
-left in the temp folder are removed the same way.
+left in the temp folder are removed by the next pool that writes one
+(``runner.WorkerPool.load``, with or without ``log_dir``).
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ def runs_root() -> Path:
 
 
 def new_run_dir() -> Path:
-    """A new, empty run folder owned by this process; older runs beyond ``KEEP_RUNS`` and
-    leftovers of dead processes are removed first."""
+    """A new, empty run folder owned by this process; older runs beyond ``KEEP_RUNS`` whose
+    process has ended are removed first."""
     root = runs_root()
     root.mkdir(parents=True, exist_ok=True)
     prune_runs(root)
-    remove_orphaned_contexts()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = root / f"run-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     path.mkdir()
