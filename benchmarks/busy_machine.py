@@ -93,6 +93,15 @@ def main() -> None:
     parser.add_argument("--label", required=True, help="what is measured: before, after, ...")
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout of the library")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
+    if not args.budget > 0:
+        parser.error(f"--budget must be a positive number of seconds, got {args.budget}")
+    if args.neighbours < 0:
+        parser.error(f"--neighbours must be 0 or more, got {args.neighbours}")
+    if not (args.code / "automl" / "__init__.py").is_file():
+        parser.error(f"--code {str(args.code)!r} is not a checkout of the library (no "
+                     f"automl/__init__.py); give one made by git worktree add")
     promise = args.budget * 1.02 + (0.5 if args.budget < 25 else 0.0)
     rows = []
     for run in range(args.runs):

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 HIGHER_IS_BETTER = {"auc"}
+COLUMNS = ("dataset", "seed", "metric", "ensemble", "n_trials", "fit_seconds")
 
 
 def paired(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +53,16 @@ def main() -> None:
     parser.add_argument("a", type=Path)
     parser.add_argument("b", type=Path)
     args = parser.parse_args()
-    pairs = paired(pd.read_csv(args.a), pd.read_csv(args.b))
+    frames = []
+    for path in (args.a, args.b):
+        if not path.is_file():
+            parser.error(f"no such CSV: {path}")
+        frame = pd.read_csv(path)
+        missing = sorted(set(COLUMNS) - set(frame.columns))
+        if missing:
+            parser.error(f"{path} is not a run_core.py result file: it lacks {missing}")
+        frames.append(frame)
+    pairs = paired(*frames)
     table = pairs.to_markdown(index=False, floatfmt=".4f")
     text = f"A: {args.a.name}, B: {args.b.name}\n\n{table}\n\n{summary(pairs)}\n"
     print(text, end="")

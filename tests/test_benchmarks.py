@@ -484,3 +484,23 @@ def test_core_pairs_signs_each_metric_by_its_direction(tmp_path):
     assert pairs["b_better_by"].round(4).tolist() == [0.05, -0.1, 0.0]
     assert core_pairs.summary(pairs).startswith(
         "3 datasets: B better on 1, equal on 1, worse on 1 (sign test p = 1.00)")
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--label", "x", "--runs", "0"], "--runs must be at least 1, got 0"),
+    (["--label", "x", "--budget", "-1"], "--budget must be a positive number of seconds"),
+    (["--label", "x", "--neighbours", "-2"], "--neighbours must be 0 or more, got -2"),
+    (["--label", "x", "--code", "/nonexistent"], "is not a checkout of the library"),
+])
+def test_busy_machine_refuses_bad_options(options, message):
+    done = _run("busy_machine.py", options)
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_core_pairs_refuses_a_missing_file_and_a_csv_that_is_not_a_run(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    missing = _run("core_pairs.py", [str(tmp_path / "none.csv"), str(other)])
+    assert missing.returncode == 2 and "no such CSV" in missing.stderr
+    wrong = _run("core_pairs.py", [str(other), str(other)])
+    assert wrong.returncode == 2 and "is not a run_core.py result file" in wrong.stderr
