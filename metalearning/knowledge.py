@@ -25,7 +25,6 @@ from typing import Any, Iterable
 import numpy as np
 
 import automl
-from automl.components import space_version
 from automl.data import TASKS
 from automl.metafeatures import NAMES
 from automl.warmstart import FORMAT_VERSION
@@ -62,7 +61,8 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
         path = Path(folder) / f"{task}.json"
         write_json(path, {
             "format_version": FORMAT_VERSION, "task": task,
-            "library_version": automl.__version__, "space_version": space_version(),
+            "library_version": automl.__version__,
+            "space_version": searched_space(records.values()),
             "corpus": corpus, "n_datasets": len(records), "n_matrix_datasets": len(rows),
             "n_candidates": len(candidates),
             "search_budget_seconds": sorted({r["budget_seconds"] for r in records.values()}),
@@ -80,6 +80,16 @@ def compile_knowledge(searches: dict[str, dict[str, Any]], matrix: dict[str, dic
             "portfolio": _with_seconds(portfolio, all_rows)})
         written.append(path)
     return written
+
+
+def searched_space(records: Iterable[dict[str, Any]]) -> str | None:
+    """The search space the searches ran in, as their records say: the one every record
+    names, else None (records from before the version was recorded, or a mix)."""
+    versions = {record.get("space_version") for record in records}
+    if len(versions) == 1 and None not in versions:
+        return versions.pop()
+    logger.warning("the searches ran in search spaces %s: the header names none", versions)
+    return None
 
 
 def _fit_rows(search: dict[str, Any], row: dict[str, Any] | None, max_rows: int) -> int:

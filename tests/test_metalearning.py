@@ -17,11 +17,12 @@ import pandas as pd
 import psutil
 import pytest
 
+from automl.components import space_version
 from automl.space import config_key, task_space
 from automl.warmstart import load_knowledge_base
 from metalearning.build import build, main as build_main
 from metalearning.corpus import near_duplicates
-from metalearning.knowledge import compile_knowledge, queued_anyway
+from metalearning.knowledge import compile_knowledge, queued_anyway, searched_space
 from metalearning.portfolio import greedy_portfolio, normalise
 from metalearning.records import candidate_key, read_records, task_candidates
 
@@ -127,6 +128,13 @@ def test_a_real_tiny_build_is_resumable_and_loads(tiny_corpus, tmp_path, caplog)
     # A compile-only run keeps the row cap the matrix was scored at, not the option's default.
     build(**{**options, "max_rows": 999}, stages=("compile",))
     assert load_knowledge_base("binary", knowledge).header["matrix_max_rows"] == 120
+    # The header names the space the searches ran in, as their records say.
+    assert load_knowledge_base("binary", knowledge).header["space_version"] == space_version()
+    # Demo tables (or any named) are left out of a build: no search, no dataset, no candidate.
+    build(**{**options, "knowledge": tmp_path / "no-demo"}, stages=("compile",),
+          exclude=("multiclass_toy",))
+    assert sorted(path.stem for path in (tmp_path / "no-demo").glob("*.json")) == \
+        ["binary", "regression"]
     # Leave-one-dataset-out: the left-out dataset and its configs are gone.
     loo = tmp_path / "loo"
     written = compile_knowledge(searches, matrix, loo, corpus="tiny", max_rows=120,
@@ -335,3 +343,9 @@ def test_knowledge_fidelity_pairs_two_builds_on_the_datasets_both_searched():
     assert table.loc["all", "median trial ratio"] == pytest.approx(3.0)
     assert table.loc["all", "same best family"] == 1
     assert paired_searches(longer, {}).empty
+
+
+def test_the_header_names_the_space_its_searches_ran_in_or_none():
+    assert searched_space([{"space_version": "a6f2"}, {"space_version": "a6f2"}]) == "a6f2"
+    assert searched_space([{"space_version": "a6f2"}, {}]) is None  # a record from before
+    assert searched_space([{"space_version": "a6f2"}, {"space_version": "1259"}]) is None
