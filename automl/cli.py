@@ -22,17 +22,16 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
+from tqdm import tqdm
+
 from automl import __version__, diagnostics
-from automl.data import TASKS, _as_target, infer_task
-from automl.exceptions import InputError, MissingDependencyError
-from automl.metrics import get_metric
+from automl.data import TASKS
+from automl.exceptions import InputError
 from automl.persistence import SavedModel, load_model, save_model
-from automl.progress import TrialLogProgress
-from automl.run_dirs import new_run_dir
 from automl.tables import SUPPORTED, read_table, split_table
 
-LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "fit_seconds", "source",
-                       "ensemble_weight"]
+LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "fit_seconds",
+                       "predict_ms_per_1000_rows", "size_mb", "source", "ensemble_weight"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_output(args.verbose, args.quiet)
     try:
         return args.run(args)
-    except (InputError, MissingDependencyError) as error:
+    except InputError as error:
         _fail(str(error), args.verbose)
         return 2
     except BrokenPipeError:  # `automl predict ... | head`: the reader has all it wants
@@ -91,9 +90,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from automl.report import pyplot, write_report
+    from automl.report import write_report
     from automl.workflow import baseline_summary
-    pyplot()  # fail before the search, not after it, when matplotlib is missing
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise InputError(f"--output {str(out)!r} is a file; give a folder for the model, "
@@ -203,16 +201,12 @@ def _fit(args: argparse.Namespace, holdout: float) -> SavedModel:
     warm_start = _warm_start(args.warm_start)
     frame = read_table(args.data)
     split_table(frame, args.target, args.id_column, source=f"data file {args.data!r}")
-    log_dir = args.log_dir or str(new_run_dir())
-    metric_name, sign = _metric_display(args, frame)
     options = dict(task=args.task, metric=args.metric, n_jobs=args.n_jobs,
-                   max_trials=args.max_trials, log_dir=log_dir, warm_start=warm_start)
-    with TrialLogProgress(log_dir, args.time_budget, metric_name, sign,
-                          disable=args.quiet or args.verbose):
-        return fit_table(frame, args.target, time_budget=args.time_budget,
-                         id_column=args.id_column, holdout=holdout,
-                         source=Path(args.data).name, random_state=args.seed,
-                         **{k: v for k, v in options.items() if v is not None})
+                   max_trials=args.max_trials, log_dir=args.log_dir, warm_start=warm_start)
+    return fit_table(frame, args.target, time_budget=args.time_budget, id_column=args.id_column,
+                     holdout=holdout, source=Path(args.data).name, random_state=args.seed,
+                     progress=not (args.quiet or args.verbose),  # --verbose logs each trial
+                     **{k: v for k, v in options.items() if v is not None})
 
 
 def _warm_start(value: str) -> bool | str:
@@ -224,18 +218,6 @@ def _warm_start(value: str) -> bool | str:
         raise InputError(f"--warm-start {value!r}: no such folder; give on, off, or the "
                          f"--knowledge folder of `python -m automl.metalearning.build`.")
     return value
-
-
-def _metric_display(args: argparse.Namespace, frame: Any) -> tuple[str, float]:
-    """The metric's name and sign for the progress bar, before ``fit`` resolves them."""
-    try:
-        y = frame[args.target].dropna()  # fit_table leaves rows without a target out
-        task = args.task if args.task in TASKS else \
-            infer_task(_as_target(y, len(y)), classification=args.task == "classification")
-        metric = get_metric(args.metric or "auto", task)
-    except (InputError, ValueError):
-        return args.metric or "score", 1.0  # fit itself reports what is wrong
-    return metric.name, metric.sign if metric.function is not None else 1.0
 
 
 def _check_output_file(path: str | None) -> None:
@@ -258,8 +240,7 @@ def _held_out_from_file(saved: SavedModel, data: str | None) -> Any:
 
 def _print_leaderboard(model: Any, top: int) -> None:
     board = model.leaderboard_.head(top)[LEADERBOARD_COLUMNS].copy()
-    board["score"] = [diagnostics.natural(model, score) for score in board["score"]]
-    print(f"task {model.task_}, metric {model.metric_}, "
+    print(f"task {model.task_}, metric {model.metric_} ({diagnostics.direction(model)}), "
           f"{len(diagnostics.trials_only(model.leaderboard_))} trials in "
           f"{model.fit_seconds_:.1f} s; top {len(board)}:")
     print(board.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -282,6 +263,15 @@ def _configure_output(verbose: bool, quiet: bool) -> None:
     logging.getLogger("automl").setLevel(level)
     if quiet:
         warnings.simplefilter("ignore")
+    elif not verbose:  # --verbose keeps Python's form: where each warning came from
+        warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A warning as one line of its own, ``automl: warning: ...``, above the progress bar
+    (tqdm.write clears the bar, writes the line and draws the bar again)."""
+    tqdm.write(f"automl: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:

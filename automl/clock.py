@@ -6,6 +6,18 @@ import time
 from typing import Callable
 
 
+# The promise of ``fit``: it returns within the budget x 1.02, plus half a second for budgets
+# under 25 s (a worker's start and the last handover are a larger share of a short budget).
+BUDGET_SLACK_FACTOR = 1.02
+SHORT_BUDGET_SECONDS, SHORT_BUDGET_SLACK_SECONDS = 25.0, 0.5
+
+
+def budget_limit(budget_seconds: float) -> float:
+    """The most seconds a ``fit`` of ``budget_seconds`` may take."""
+    slack = SHORT_BUDGET_SLACK_SECONDS if budget_seconds < SHORT_BUDGET_SECONDS else 0.0
+    return budget_seconds * BUDGET_SLACK_FACTOR + slack
+
+
 class Clock:
     """Seconds elapsed since ``fit`` began and seconds left of the budget.
 

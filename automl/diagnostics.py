@@ -1,9 +1,10 @@
 """What a fitted model's run says: data summary, history, best per family, held-out checks.
 
 The report and ``automl baseline`` draw and print these; they live here, apart from the
-plotting, so that Python users get the same numbers (``held_out_evaluation(model, X, y)``)
-and so that every score is shown in the metric's own units: the search maximises scores,
-with losses negated, and a person reads a log loss of 0.31, not -0.31.
+plotting, so that Python users get the same numbers (``held_out_evaluation(model, X, y)``).
+Every score is in the metric's own units, as the fitted model's are: a person reads a log
+loss of 0.31, not -0.31; ``sign(model)`` turns them into the search's higher-is-better form
+where scores are compared.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from sklearn import inspection
 
 from automl.exceptions import InputError
+from automl.leaderboard import ENSEMBLE, trials_only
 from automl.metrics import Metric, get_metric
 from automl.trial_log import PREVIEW
 from automl.warmstart import WARM_SOURCES
@@ -54,12 +56,15 @@ def model_metric(model: Any) -> Metric | None:
         return None
 
 
-def natural(model: Any, score: float | None) -> float | None:
-    """A search score (higher is better) in the metric's own units (losses positive again)."""
-    metric = model_metric(model)
-    if score is None or not np.isfinite(score):
-        return None
-    return float(score) * (metric.sign if metric is not None and metric.function else 1.0)
+def sign(model: Any) -> float:
+    """+1 when the model's metric is higher-is-better, -1 for losses: a score times this is
+    the search's form, in which larger is always better."""
+    return 1.0 if model.higher_is_better_ else -1.0
+
+
+def direction(model: Any) -> str:
+    """"higher is better" or "lower is better", for the model's metric."""
+    return "higher is better" if model.higher_is_better_ else "lower is better"
 
 
 def summarise_data(X: pd.DataFrame, y: pd.Series, model: Any, source: str = "",
@@ -92,12 +97,6 @@ def summarise_data(X: pd.DataFrame, y: pd.Series, model: Any, source: str = "",
     return summary
 
 
-def trials_only(leaderboard: pd.DataFrame) -> pd.DataFrame:
-    """The leaderboard's trials without the preview row: the preview is a quick model on a
-    row sample, so counting it would say one trial more than the search ran."""
-    return leaderboard[leaderboard["source"].ne(PREVIEW)]
-
-
 @dataclass(frozen=True)
 class WarmStartSummary:
     """Where a fit's search started: its trials of knowledge-base configs, by source, how
@@ -118,7 +117,8 @@ class WarmStartSummary:
         if self.cold:
             return "the search started cold (warm_start=False, or no knowledge base for this task)"
         parts = ", ".join(f"{count} from the {source}" for source, count in self.by_source.items())
-        return (f"the search began with {self.trials} configs learned on past datasets "
+        configs = "config" if self.trials == 1 else "configs"
+        return (f"the search began with {self.trials} {configs} learned on past datasets "
                 f"({parts or 'none ran'}); the final model keeps {self.kept} of them")
 
 
@@ -138,7 +138,7 @@ def prior_final_model(model: Any) -> str:
     model the search found scored worse than the prior on validation, or none was usable."""
     prior = getattr(model, "prior_score_", None)  # absent from models saved before it
     scores = model.leaderboard_["score"].where(model.leaderboard_["status"].eq("ok")).dropna()
-    if prior is not None and len(scores) and scores.max() < prior:
+    if prior is not None and len(scores) and (sign(model) * scores).max() < sign(model) * prior:
         return "training prior (it scored better on validation than every trial)"
     return "training prior (no usable trial)"
 
@@ -146,13 +146,13 @@ def prior_final_model(model: Any) -> str:
 def history(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
     """Trials in the order they ended: when, score, and the best score so far (metric units;
     the preview, scored on other rows, does not set it)."""
-    frame = leaderboard.sort_values("finished_at_seconds").reset_index(drop=True)
+    frame = leaderboard[leaderboard["source"].ne(ENSEMBLE)]
+    frame = frame.sort_values("finished_at_seconds").reset_index(drop=True)
     ok = frame["status"].eq("ok") & frame["score"].notna() & frame["source"].ne(PREVIEW)
-    frame = frame.assign(best_so_far=frame["score"].where(ok).cummax())
-    for column in ("score", "best_so_far"):
-        frame[column] = [natural(model, value) if pd.notna(value) else np.nan
-                         for value in frame[column]]
-    return frame[["trial", "model", "status", "finished_at_seconds", "score", "best_so_far"]]
+    best = (sign(model) * frame["score"]).where(ok).cummax() * sign(model)
+    frame = frame.assign(best_so_far=best)
+    return frame[["trial", "model", "status", "source", "finished_at_seconds", "score",
+                  "best_so_far"]]
 
 
 def family_bests(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
@@ -162,9 +162,9 @@ def family_bests(leaderboard: pd.DataFrame, model: Any) -> pd.DataFrame:
     trials = trials_only(leaderboard)
     for family, group in trials.groupby("model", sort=False):
         ok = group[group["status"].eq("ok") & group["score"].notna()]
-        best = ok["score"].max() if len(ok) else None
+        best = (sign(model) * ok["score"]).max() if len(ok) else -np.inf
         rows.append({"model": family, "trials": len(group), "ok": len(ok),
-                     "best_score": natural(model, best), "_order": best if len(ok) else -np.inf})
+                     "best_score": sign(model) * best if len(ok) else None, "_order": best})
     frame = pd.DataFrame(rows).sort_values("_order", ascending=False)
     return frame.drop(columns="_order").reset_index(drop=True)
 
@@ -241,8 +241,8 @@ def _search_score(model: Any, metric: Metric | None, X: pd.DataFrame | None, y: 
 
 def _score(model: Any, metric: Metric | None, X: pd.DataFrame | None, y: pd.Series,
            y_true: np.ndarray, predictions: np.ndarray) -> float:
-    value = natural(model, _search_score(model, metric, X, y, y_true, predictions))
-    return float("nan") if value is None else value
+    """The score in the metric's own units (nan where it cannot be computed)."""
+    return sign(model) * _search_score(model, metric, X, y, y_true, predictions)
 
 
 def _predictions(model: Any, X: pd.DataFrame) -> np.ndarray:

@@ -25,6 +25,8 @@ from automl.exceptions import InputError
 from automl.first_trials import NEIGHBOUR_COLUMNS, FirstTrials, first_trials
 from automl.fitting import (FitOptions, fit_automl, plan_start, space_and_resampling,
                             start_workers)
+from automl.leaderboard import build_leaderboard
+from automl.progress import FitProgress, display_mode
 from automl.trial_log import TrialLog
 
 _SEARCHES = ("tpe", "random")
@@ -50,7 +52,8 @@ class _AutoMLBase(BaseEstimator):
                  per_trial_time_limit: float | None = None, memory_limit_mb: int | None = None,
                  log_dir: str | os.PathLike | None = None, ensemble: bool = True,
                  ensemble_size: int = 25, ensemble_nbest: int = 20,
-                 warm_start: bool | str | os.PathLike = True) -> None:
+                 warm_start: bool | str | os.PathLike = True,
+                 progress: bool | None = None) -> None:
         self.time_budget = time_budget
         self.task = task
         self.metric = metric
@@ -71,6 +74,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_size = ensemble_size
         self.ensemble_nbest = ensemble_nbest
         self.warm_start = warm_start
+        self.progress = progress
 
     def fit(self, X: Any, y: Any) -> "_AutoMLBase":
         """Search for the best pipeline within ``time_budget`` seconds and fit it.
@@ -88,9 +92,10 @@ class _AutoMLBase(BaseEstimator):
         """
         clock = Clock(_check_time_budget(self.time_budget))
         options = self._options()
-        with start_workers(options) as pool, np.errstate(**_QUIET_NUMERICS):
+        shown = FitProgress(clock.budget_seconds, display_mode(_check_progress(self.progress)))
+        with start_workers(options) as pool, shown, np.errstate(**_QUIET_NUMERICS):
             dataset = validate_input(X, y, task=self._check_task())  # workers start meanwhile
-            outcome = fit_automl(dataset, options, clock, pool)
+            outcome = fit_automl(dataset, options, clock, pool, on_log=shown.watch)
         self.task_ = dataset.task
         self.schema_ = dataset.schema
         self.n_features_in_ = len(dataset.schema.columns)
@@ -98,17 +103,18 @@ class _AutoMLBase(BaseEstimator):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         if dataset.classes is not None:
             self.classes_ = dataset.classes
-        final = outcome.final
+        final, metric = outcome.final, outcome.metric
         self.model_ = final.model
-        self.metric_ = outcome.metric.name
+        self.metric_ = metric.name
+        self.higher_is_better_ = metric.higher_is_better
         self.best_config_ = final.chosen.config if final.chosen else None
-        self.best_score_ = final.chosen.result.score if final.chosen else None
+        self.best_score_ = metric.in_units(final.chosen.result.score if final.chosen else None)
         self.ensemble_ = _describe_members(outcome.log, final.weights, final.fitted_on)
-        self.ensemble_score_ = final.ensemble_score
-        self.prior_score_ = outcome.prior_score
+        self.ensemble_score_ = metric.in_units(final.ensemble_score)
+        self.prior_score_ = metric.in_units(outcome.prior_score)
         self.prior_weight_ = final.prior_weight
         self.prior_only_ = final.chosen is None
-        self.leaderboard_ = outcome.log.leaderboard(final.weights)
+        self.leaderboard_ = build_leaderboard(outcome.log, final)
         self.warm_start_neighbours_ = pd.DataFrame(outcome.warm.neighbours(),
                                                    columns=list(NEIGHBOUR_COLUMNS))
         self.trial_log_path_ = str(outcome.log.path)
@@ -213,6 +219,11 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         a portfolio and the best configs of the nearest past datasets by meta-features,
         less those too slow for the budget). False starts cold; a path reads a knowledge
         base built by ``metalearning.build``.
+    progress : bool or None, default=None
+        Show the fit's progress (seconds against the budget, trials, the best score so far)
+        on stderr. None: tqdm's bar where a terminal or a Jupyter notebook shows it, nothing
+        elsewhere. True: the bar, or a plain line every 10 s where stderr is a file or a
+        log. False: nothing.
 
     Attributes
     ----------
@@ -223,6 +234,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         what its validation score promised on its own training rows (``automl.refit_check``),
         "folds": its fold models averaged, or "one fold": the model the search kept from the
         first trial), config
+    metric_ : str, the metric searched on; every score below is in its own units (a log loss
+        of 0.3 is 0.3)
+    higher_is_better_ : bool, whether larger scores are better: False for losses and errors
+        (log_loss, rmse, mae), True otherwise (scikit-learn scorers are higher-is-better)
     ensemble_score_ : float or None, the blend's validation score (None for one member)
     best_config_, best_score_ : the config and validation score of the best member
     prior_score_ : float or None, the validation score of predicting the training prior (the
@@ -243,7 +258,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         (the family of the best config its own search found, which the warm start queued
         unless it was a duplicate, outside this search's models or too slow for the budget);
         empty for a cold search
-    classes_, n_features_in_, feature_names_in_, task_, metric_, trial_log_path_,
+    classes_, n_features_in_, feature_names_in_, task_, trial_log_path_,
     random_state_, fit_seconds_
     """
 
@@ -317,17 +332,28 @@ def _describe_members(log: TrialLog, weights: dict[int, float],
     fitted_on = fitted_on or {}
     by_number = {trial.trial: trial for trial in log.trials}
     rows = [{"trial": number, "model": by_number[number].config["model"], "weight": weight,
-             "score": by_number[number].result.score, "source": by_number[number].source,
+             "score": log.sign * by_number[number].result.score,
+             "source": by_number[number].source,
              "fitted_on": fitted_on.get(number, "all rows"),
              "config": by_number[number].config} for number, weight in weights.items()]
     frame = pd.DataFrame(rows, columns=["trial", "model", "weight", "score", "source",
                                         "fitted_on", "config"])
-    return frame.sort_values(["weight", "score"], ascending=False).reset_index(drop=True)
+    frame["trial"] = frame["trial"].astype("Int64")  # as leaderboard_'s, whose blend has none
+    order = frame.assign(search_score=log.sign * frame["score"])
+    order = order.sort_values(["weight", "search_score"], ascending=False)
+    return frame.loc[order.index].reset_index(drop=True)
 
 
 def _check_count(name: str, value: Any, alternative: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(f"{name} must be a positive whole number{alternative}, got {value!r}.")
+
+
+def _check_progress(value: Any) -> bool | None:
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    raise InputError(f"progress must be True, False or None (a bar where a terminal or a "
+                     f"notebook shows it), got {value!r}.")
 
 
 def _check_warm_start(value: Any) -> bool | str | os.PathLike:

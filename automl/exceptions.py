@@ -6,8 +6,6 @@
   component) is malformed.
 - ``ConfigError(ValueError)``: a readable config does not fit the compiled search space.
 - ``SchemaError(InputError)``: X at predict time does not match the schema seen at fit.
-- ``MissingDependencyError(ImportError)``: an optional extra is needed and not installed;
-  the message says what to install.
 """
 
 from __future__ import annotations
@@ -27,7 +25,3 @@ class ConfigError(ValueError):
 
 class SchemaError(InputError):
     """X at predict time does not match the columns seen at fit time."""
-
-
-class MissingDependencyError(ImportError):
-    """An optional dependency (an extra such as ``automl[report]``) is not installed."""

@@ -118,16 +118,21 @@ def deterministic(options: FitOptions) -> bool:
 
 
 def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
-               pool: WorkerPool | None = None) -> FitOutcome:
+               pool: WorkerPool | None = None,
+               on_log: Callable[[TrialLog, Metric], None] | None = None) -> FitOutcome:
     """Search within the clock's budget and return the fitted final model with its log.
 
     ``pool`` (from :func:`start_workers`) is closed on return; without one, one is started.
+    ``on_log`` is handed the trial log and the metric once the log is open (a progress
+    display reads the trials from it).
     """
     metric = get_metric(options.metric, dataset.task)
     space, resampling = space_and_resampling(dataset, options)
     context = EvaluationContext(dataset, space, resampling, metric, options.seed)
     n_workers = parallelism(options.n_jobs)[0]
-    log = TrialLog(_new_log_path(_log_dir(options.log_dir)))
+    log = TrialLog(_new_log_path(_log_dir(options.log_dir)), metric.sign)
+    if on_log is not None:
+        on_log(log, metric)
     margin = end_margin_seconds(clock.budget_seconds)
     store = PredictionStore(options.ensemble.nbest, log.path.parent / f"{log.path.stem}-oof")
     models = RefitModels(store.spill_dir)  # full-data models, by trial

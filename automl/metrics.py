@@ -1,8 +1,10 @@
-"""Metrics by name or as scikit-learn scorers, always reported as higher-is-better scores.
+"""Metrics by name or as scikit-learn scorers, searched as higher-is-better scores.
 
 Defaults follow the AutoML Benchmark: ROC AUC for binary, log loss for multiclass and RMSE
-for regression. Losses are negated (a log loss of 0.3 is a score of -0.3) so that every
-part of the search can maximise one number.
+for regression. Inside the search losses are negated (a log loss of 0.3 is a score of -0.3)
+so that every part of it can maximise one number; everything a person reads (the
+leaderboard, the fitted model's scores, the report, the trial log) is in the metric's own
+units, through :meth:`Metric.in_units`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,16 @@ class Metric:
     # model must beat (``evaluate.prior_score``) and the fallback model. Absolute error is
     # smallest at the median; squared error (and so R²) at the mean.
     center: Literal["mean", "median"] = "mean"
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether larger values of the metric, in its own units, are better (scikit-learn's
+        scorers always are: their losses come negated, as ``neg_log_loss``)."""
+        return self.sign > 0
+
+    def in_units(self, score: float | None) -> float | None:
+        """A search score (higher is better) in the metric's own units; None stays None."""
+        return None if score is None else self.sign * float(score)
 
     def score(self, y_true: np.ndarray, predictions: np.ndarray, n_classes: int) -> float:
         """Higher-is-better score of out-of-fold predictions (class probabilities or values)."""

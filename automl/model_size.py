@@ -51,10 +51,11 @@ _MAX_DEPTH = 32
 @dataclass(frozen=True)
 class Handover:
     """Estimated seconds to pickle a fitted model to a file (in the worker) and to load it
-    (in this process)."""
+    (in this process), and the bytes it pickles to (0: not measured)."""
 
     dump_seconds: float = 0.0
     load_seconds: float = 0.0
+    nbytes: int = 0
 
     @property
     def seconds(self) -> float:
@@ -62,7 +63,8 @@ class Handover:
 
     def scaled(self, factor: float) -> "Handover":
         """The handover of a model ``factor`` times as large: trees grow with the rows."""
-        return Handover(self.dump_seconds * factor, self.load_seconds * factor)
+        return Handover(self.dump_seconds * factor, self.load_seconds * factor,
+                        round(self.nbytes * factor))
 
 
 def estimate_handover(model: Any) -> Handover:
@@ -77,7 +79,7 @@ def estimate_handover(model: Any) -> Handover:
     return Handover(arrays / _MB * _ARRAY_DUMP_SECONDS_PER_MB
                     + booster / _MB * _BOOSTER_DUMP_SECONDS_PER_MB,
                     arrays / _MB * _ARRAY_LOAD_SECONDS_PER_MB
-                    + booster / _MB * _BOOSTER_LOAD_SECONDS_PER_MB)
+                    + booster / _MB * _BOOSTER_LOAD_SECONDS_PER_MB, arrays + booster)
 
 
 def estimated_pickle_bytes(model: Any) -> int:

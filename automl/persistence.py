@@ -22,9 +22,11 @@ from typing import Any
 import pandas as pd
 
 from automl.exceptions import InputError
+from automl.metrics import get_metric
 
 FORMAT = "automl-model"
-FORMAT_VERSION = 1
+# 2: scores in the metric's own units (1 kept the search's form, losses negated).
+FORMAT_VERSION = 2
 _LIBRARIES = ("automl", "scikit-learn", "lightgbm", "numpy", "pandas")
 
 
@@ -87,6 +89,9 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     models usually load across versions, but predictions may differ).
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"model file {str(path)!r} is a folder; give the file `automl fit` "
+                         f"wrote (model.pkl by default).")
     if not path.is_file():
         raise InputError(f"model file {str(path)!r} does not exist.")
     try:
@@ -102,7 +107,26 @@ def load_model(path: str | os.PathLike) -> SavedModel:
         raise InputError(f"model file {str(path)!r} uses file format {saved.format_version}; "
                          f"this automl reads up to {FORMAT_VERSION}: upgrade automl.")
     _warn_on_version_change(path, saved.versions)
+    if saved.format_version < 2:
+        _scores_in_units(saved.model)
+        saved.format_version = FORMAT_VERSION
     return saved
+
+
+def _scores_in_units(model: Any) -> None:
+    """Turn a format-1 model's search scores (losses negated) into the metric's own units."""
+    try:
+        sign = get_metric(model.metric_, model.task_).sign
+    except (InputError, ValueError):
+        sign = 1.0  # a scorer callable's name: higher-is-better already
+    for name in ("best_score_", "ensemble_score_", "prior_score_"):
+        if getattr(model, name, None) is not None:
+            setattr(model, name, sign * getattr(model, name))
+    for name in ("leaderboard_", "ensemble_"):
+        frame = getattr(model, name).copy()
+        frame["score"] = sign * frame["score"]
+        setattr(model, name, frame)
+    model.higher_is_better_ = sign > 0
 
 
 def _warn_on_version_change(path: Path, saved: dict[str, str]) -> None:

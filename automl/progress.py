@@ -1,98 +1,144 @@
-"""A progress bar for a running ``fit``, fed by the trial log it appends to.
+"""Progress of a running ``fit``: seconds against the budget, trials done, the best score.
 
-``fit`` writes every finished trial to ``trials*.jsonl`` in its log folder as it ends; a
-thread that reads new lines from that file is all a progress display needs, so the search
-itself knows nothing about terminals.
+``fit`` hands its trial log to a :class:`FitProgress` as soon as it opens it; a thread reads
+the trials appended since the last look, so the search itself knows nothing about terminals
+or notebooks. Where a person watches (a terminal, a Jupyter notebook) it is tqdm's bar,
+redrawn in place; where stderr goes to a file or a CI log it is a plain line every
+``LINE_SECONDS``, since a redrawn bar would leave carriage returns there.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import threading
 import time
-from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
-from automl.trial_log import PREVIEW
+from automl.metrics import Metric
+from automl.trial_log import TrialLog
 
+Mode = Literal["bar", "lines", "off"]
 POLL_SECONDS = 0.5
+LINE_SECONDS = 10.0
 
 
-class TrialLogProgress:
-    """Elapsed seconds against the budget, trials done and the best score so far, on stderr.
+def display_mode(progress: bool | None) -> Mode:
+    """``progress`` as the estimator takes it: None shows a bar only where someone watches,
+    True always shows progress (plain lines where nobody can watch a bar), False never."""
+    if progress is False:
+        return "off"
+    if _watched():
+        return "bar"
+    return "lines" if progress else "off"
 
-    ``sign`` turns the log's higher-is-better scores back into the metric's units (-1 for
-    losses). Use as a context manager around ``fit``.
-    """
 
-    def __init__(self, log_dir: str | os.PathLike, budget: float, metric: str,
-                 sign: float = 1.0, disable: bool = False) -> None:
-        self.log_dir, self.budget, self.metric, self.sign = Path(log_dir), budget, metric, sign
-        self.disable = disable
-        self.trials, self.best = 0, None
-        self._stop = threading.Event()
-        self._offset, self._path = 0, None
+def _watched() -> bool:
+    """Whether stderr is a terminal or ``fit`` runs in a notebook's kernel (Jupyter, VS Code,
+    Colab), whose stderr is no terminal but shows tqdm's widget."""
+    if getattr(sys.stderr, "isatty", lambda: False)():
+        return True
+    if "google.colab" in sys.modules:
+        return True
+    shell = sys.modules.get("IPython")
+    ipython = getattr(shell, "get_ipython", lambda: None)() if shell else None
+    return type(ipython).__name__ == "ZMQInteractiveShell"
 
-    def __enter__(self) -> "TrialLogProgress":
-        self._start = time.monotonic()
-        self._since = time.time() - 1.0
-        # A terminal redraws one line; a log file (CI, `2> log`) gets a line every 10 s.
-        self._interval = POLL_SECONDS if sys.stderr.isatty() else 10.0
-        self._shown = -float("inf")
+
+class FitProgress:
+    """Shows a fit's progress while used as a context manager around it, once :meth:`watch`
+    has given it the run's trial log and metric."""
+
+    def __init__(self, budget: float, mode: Mode = "bar") -> None:
+        self.budget, self.mode = budget, mode
+        self.trials = 0
+        self.best: float | None = None  # in the metric's units
+        self._log: TrialLog | None = None
+        self._metric: Metric | None = None
+        self._seen = 0
         self._bar = None
-        self._thread = threading.Thread(target=self._run, name="automl-progress", daemon=True)
-        self._thread.start()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, log: TrialLog, metric: Metric) -> None:
+        """Start counting ``log``'s trials, scored by ``metric``."""
+        self._log, self._metric = log, metric
+
+    def __enter__(self) -> "FitProgress":
+        self._start = time.monotonic()
+        self._shown = self._start
+        if self.mode != "off":
+            self._thread = threading.Thread(target=self._run, name="automl-progress",
+                                            daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self._stop.set()
+        if self._thread is None:
+            return
         self._thread.join()
-        self._update()
+        self._count()
         if self._bar is not None:
+            self._draw(final=True)
             self._bar.close()
+        elif self.mode == "lines" and self._metric is not None:
+            self._line()
 
     def _run(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
-            self._update()
+            self._count()
+            if self._metric is None:
+                continue  # nothing to show before fit has checked its input and opened its log
+            if self.mode == "bar":
+                self._draw()
+            elif time.monotonic() - self._shown >= LINE_SECONDS:
+                self._line()
 
-    def _update(self) -> None:
-        records = self._new_records()
-        if self._path is None or self.disable:
-            return  # no bar before fit has checked its input and opened its log
-        if self._bar is None:
-            self._bar = tqdm(total=max(round(self.budget), 1), unit="s", file=sys.stderr,
-                             bar_format="{n:>4.0f}/{total:.0f} s |{bar:24}| {desc}")
-        for record in records:
-            if record.get("source") == PREVIEW:
+    def _count(self) -> None:
+        if self._log is None or self._metric is None:
+            return
+        new = self._log.trials[self._seen:]
+        self._seen += len(new)
+        sign = self._metric.sign
+        for trial in new:
+            if trial.preview:
                 continue  # scored on a row sample: not a trial, never ranked against them
             self.trials += 1
-            score = record.get("score")
-            if record.get("status") == "ok" and score is not None:
-                self.best = score if self.best is None else max(self.best, score)
-        self._bar.n = min(time.monotonic() - self._start, self.budget)
-        best = "-" if self.best is None else f"{self.sign * self.best:.4g}"
-        self._bar.set_description_str(f"trials {self.trials}, best {self.metric} {best}",
-                                      refresh=False)
-        now = time.monotonic()
-        if now - self._shown >= self._interval or self._stop.is_set():
-            self._bar.refresh()
-            self._shown = now
+            if trial.ok and trial.result.score is not None:
+                score = sign * trial.result.score  # the metric's units
+                if self.best is None or sign * score > sign * self.best:
+                    self.best = score
 
-    def _new_records(self) -> list[dict]:
-        if self._path is None:
-            logs = [path for path in self.log_dir.glob("trials*.jsonl")
-                    if path.stat().st_mtime >= self._since]
-            if not logs:
-                return []
-            self._path = max(logs, key=lambda path: path.stat().st_mtime)
-        with self._path.open("r", encoding="utf-8") as handle:
-            handle.seek(self._offset)
-            chunk = handle.read()
-        complete = chunk[:chunk.rfind("\n") + 1]  # a line still being written waits
-        self._offset += len(complete.encode("utf-8"))
-        return [json.loads(line) for line in complete.splitlines() if line.strip()]
+    def _elapsed(self) -> float:
+        return min(time.monotonic() - self._start, self.budget)
+
+    def _status(self) -> str:
+        best = "-" if self.best is None else f"{self.best:.4g}"
+        left = max(self.budget - self._elapsed(), 0.0)
+        return (f"trials {self.trials}, best {self._metric.name} {best}, "
+                f"{left:.0f} s left")
+
+    def _draw(self, final: bool = False) -> None:
+        if self._bar is None:
+            self._bar = tqdm(total=max(round(self.budget), 1), unit="s", file=sys.stderr,
+                             leave=True, bar_format="{n:>4.0f}/{total:.0f} s |{bar:24}| {desc}",
+                             desc=f"{self._metric.name}, {_direction(self._metric)}")
+        self._bar.n = self._elapsed()
+        self._bar.set_description_str(self._status() if not final else
+                                      f"trials {self.trials}, best {self._metric.name} "
+                                      f"{'-' if self.best is None else f'{self.best:.4g}'}",
+                                      refresh=False)
+        self._bar.refresh()
+
+    def _line(self) -> None:
+        self._shown = time.monotonic()
+        print(f"automl: {self._elapsed():.0f}/{self.budget:g} s, {self._status()} "
+              f"({_direction(self._metric)})", file=sys.stderr, flush=True)
+
+
+def _direction(metric: Metric) -> str:
+    return "higher is better" if metric.higher_is_better else "lower is better"

@@ -1,8 +1,8 @@
 """One self-contained HTML page about a fitted model: what the data was, what the search
 tried, what won, and how the final model does on rows it never saw.
 
-Plots are drawn with matplotlib (the ``automl[report]`` extra) and embedded as PNG data
-URIs, so the page is one file that opens anywhere, offline, with no scripts.
+The figures come from ``automl.plots`` and are embedded as PNG data URIs, so the page is one
+file that opens anywhere, offline, with no scripts.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl import diagnostics
+from automl import diagnostics, plots
+from automl.clock import budget_limit
 from automl.diagnostics import HeldOut
-from automl.exceptions import MissingDependencyError
+from automl.leaderboard import ENSEMBLE
 from automl.persistence import SavedModel
 
 LEADERBOARD_ROWS = 20
-IMPORTANCE_FEATURES = 20
-ROC_CLASSES = 10
+LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "error", "fit_seconds",
+                       "predict_ms_per_1000_rows", "size_mb", "source", "ensemble_weight"]
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
@@ -34,6 +35,8 @@ table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child, td.text { text-align: left; }
 img { max-width: 100%; } .note { color: #555; } .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
+.warn { color: #b00; font-weight: bold; } td.error { max-width: 24rem; color: #b00; text-align: left; }
+dt { font-weight: bold; } dd { margin: 0 0 0.5rem 1.5rem; }
 """
 
 
@@ -49,7 +52,6 @@ def write_report(saved: SavedModel, path: str | os.PathLike,
 
 def build_report(saved: SavedModel, held_out: HeldOut | None = None) -> str:
     """The report as one HTML string."""
-    plt = pyplot()
     model = saved.model
     if held_out is None and saved.holdout is not None:
         X, y = saved.holdout
@@ -57,26 +59,12 @@ def build_report(saved: SavedModel, held_out: HeldOut | None = None) -> str:
                                                    seed=model.random_state_)
     sections = [_overview(saved, held_out), _data_section(saved.data_summary),
                 _leaderboard_section(model), _warm_start_section(model),
-                _history_section(plt, model),
-                _family_section(plt, model), _ensemble_section(plt, model),
-                _held_out_section(plt, model, held_out)]
+                _history_section(model), _family_section(model), _ensemble_section(model),
+                _held_out_section(model, held_out), _GLOSSARY]
     title = f"automl report: {saved.data_summary.get('source') or 'model'}"
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
             f"<h1>{html.escape(title)}</h1>" + "".join(sections) + "</body></html>\n")
-
-
-def pyplot() -> Any:
-    """matplotlib's pyplot on the Agg backend, or a clear error naming the extra to install."""
-    try:
-        import matplotlib
-    except ImportError as error:
-        raise MissingDependencyError("the report draws its plots with matplotlib, which is not "
-                                     "installed: pip install 'automl[report]' (or matplotlib)."
-                                     ) from error
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def _overview(saved: SavedModel, held_out: HeldOut | None) -> str:
@@ -84,27 +72,40 @@ def _overview(saved: SavedModel, held_out: HeldOut | None) -> str:
     board = diagnostics.trials_only(model.leaderboard_)
     members = len(model.ensemble_)
     facts = {
-        "task": model.task_, "metric": model.metric_,
+        "task": model.task_, "metric": f"{model.metric_} ({diagnostics.direction(model)})",
         "training rows": summary.get("rows"), "features": summary.get("features"),
         "target": saved.target, "id column": saved.id_column,
-        "fit time": f"{model.fit_seconds_:.1f} s of a {model.time_budget:g} s budget",
+        "fit time": _fit_time(model),
         "trials": f"{len(board)} ({int(board['status'].eq('ok').sum())} succeeded)",
         "final model": (f"ensemble of {members} pipelines" if members > 1 else
                         f"one pipeline ({model.ensemble_['model'].iloc[0]})" if members else
                         diagnostics.prior_final_model(model)),
-        "best validation score": _fmt(diagnostics.natural(model, model.best_score_)),
-        "ensemble validation score": _fmt(diagnostics.natural(model, model.ensemble_score_)),
-        "training prior's validation score": _fmt(diagnostics.natural(
-            model, getattr(model, "prior_score_", None))),
+        "best validation score": _fmt(model.best_score_),
+        "ensemble validation score": _fmt(model.ensemble_score_),
+        "training prior's validation score": _fmt(getattr(model, "prior_score_", None)),
         "saved with": ", ".join(f"{k} {v}" for k, v in saved.versions.items()),
         "report written": time.strftime("%Y-%m-%d %H:%M"),
     }
     if held_out is not None:
         facts["held-out score"] = (f"{_fmt(held_out.score)} on {held_out.n_rows} rows "
                                    f"(dummy: {_fmt(held_out.dummy_score)})")
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td class=\"text\">{html.escape(str(v))}</td></tr>"
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td class=\"text\">{_cell(k, v)}</td></tr>"
                    for k, v in facts.items() if v not in (None, ""))
     return f"<h2>Summary</h2><table>{rows}</table>"
+
+
+def _fit_time(model: Any) -> str:
+    """The fit's seconds against its budget, flagged when it ran over what ``fit`` promises."""
+    text = f"{model.fit_seconds_:.1f} s of a {model.time_budget:g} s budget"
+    if model.fit_seconds_ > budget_limit(model.time_budget):
+        over = model.fit_seconds_ - model.time_budget
+        text += f" (OVER BUDGET by {over:.1f} s)"
+    return text
+
+
+def _cell(key: str, value: Any) -> str:
+    text = html.escape(str(value))
+    return f"<span class=\"warn\">{text}</span>" if "OVER BUDGET" in str(value) else text
 
 
 def _data_section(summary: dict[str, Any]) -> str:
@@ -113,10 +114,13 @@ def _data_section(summary: dict[str, Any]) -> str:
     kinds = ", ".join(f"{count} {kind}" for kind, count in summary["column_kinds"].items())
     parts = [f"<h2>Data</h2><p>{summary['rows']} rows, {summary['features']} features "
              f"({html.escape(kinds)}); {summary['missing_share']:.1%} of cells missing.</p>"]
-    target = pd.Series(summary["target_summary"], name="value").rename_axis(
-        "class" if summary["task"] != "regression" else "statistic").reset_index()
-    parts.append(f"<p>Target {html.escape(str(summary.get('target') or ''))}:</p>"
-                 + _table(target))
+    regression = summary["task"] == "regression"
+    target = pd.Series(summary["target_summary"], name="value" if regression else "rows")
+    target = target.rename_axis("statistic" if regression else "class").reset_index()
+    name = summary.get("target")
+    what = "summary" if regression else "rows per class"
+    parts.append(f"<p>Target column{f' <code>{html.escape(str(name))}</code>' if name else ''}"
+                 f", {what}:</p>" + _table(target))
     if summary["columns_with_missing"]:
         missing = pd.Series(summary["columns_with_missing"], name="share missing")
         missing = missing.sort_values(ascending=False).head(20).rename_axis("column")
@@ -125,15 +129,17 @@ def _data_section(summary: dict[str, Any]) -> str:
 
 
 def _leaderboard_section(model: Any) -> str:
-    trials = diagnostics.trials_only(model.leaderboard_)
-    board = trials.head(LEADERBOARD_ROWS).copy()
-    board["score"] = [diagnostics.natural(model, s) for s in board["score"]]
-    columns = ["trial", "model", "score", "status", "fit_seconds", "finished_at_seconds",
-               "source", "ensemble_weight"]
-    return (f"<h2>Leaderboard</h2><p class=\"note\">The {len(board)} best of "
-            f"{len(trials)} trials by validation {html.escape(model.metric_)} "
-            f"(out-of-fold or holdout, as the search scored them).</p>"
-            + _table(board[columns]))
+    board = model.leaderboard_
+    trials = diagnostics.trials_only(board)
+    shown = board.head(LEADERBOARD_ROWS + int((board["source"] == ENSEMBLE).any()))
+    blend = " and the ensemble that is the final model" if (shown["source"] == ENSEMBLE).any() \
+        else ""
+    return (f"<h2>Leaderboard</h2><p class=\"note\">The {len(diagnostics.trials_only(shown))} "
+            f"best of {len(trials)} trials{blend}, by validation {html.escape(model.metric_)} "
+            f"({diagnostics.direction(model)}; out-of-fold or holdout, as the search scored "
+            f"them). Predict time is per 1,000 rows, as the trial's fold models took on the "
+            f"validation rows; size is the model's estimated pickled size.</p>"
+            + _table(shown[LEADERBOARD_COLUMNS].assign(error=shown["error"].fillna(""))))
 
 
 def _warm_start_section(model: Any) -> str:
@@ -149,114 +155,87 @@ def _warm_start_section(model: Any) -> str:
     return "".join(parts)
 
 
-def _history_section(plt: Any, model: Any) -> str:
-    trials = diagnostics.history(model.leaderboard_, model)
-    figure, axes = plt.subplots(figsize=(8, 4))
-    ok = trials["score"].notna()
-    axes.scatter(trials.loc[ok, "finished_at_seconds"], trials.loc[ok, "score"], s=14,
-                 alpha=0.6, label="trial")
-    axes.step(trials["finished_at_seconds"], trials["best_so_far"], where="post",
-              color="C3", label="best so far")
-    axes.set(xlabel="seconds since fit started", ylabel=f"validation {model.metric_}",
-             title="Optimisation history", xlim=(0, max(model.fit_seconds_, 1.0)))
-    axes.legend()
-    return "<h2>Optimisation history</h2>" + _image(plt, figure, "optimisation history")
+def _history_section(model: Any) -> str:
+    return ("<h2>Optimisation history</h2><p class=\"note\">Better is up. Failed and "
+            "timed-out trials have no score: they are marked on the lower edge, with scores "
+            "far worse than most (arrows).</p>"
+            + _image(plots.history_figure(model), "optimisation history"))
 
 
-def _family_section(plt: Any, model: Any) -> str:
+def _family_section(model: Any) -> str:
     families = diagnostics.family_bests(model.leaderboard_, model)
-    scored = families.dropna(subset=["best_score"])
     parts = ["<h2>Best score per model family</h2>", _table(families)]
-    if len(scored):
-        figure, axes = plt.subplots(figsize=(7, 0.35 * len(scored) + 1.2))
-        axes.barh(scored["model"][::-1], scored["best_score"][::-1], color="C0")
-        axes.set(xlabel=f"best validation {model.metric_}", title="Best score per family")
-        parts.append(_image(plt, figure, "best score per model family"))
+    figure = plots.family_figure(model)
+    if figure is not None:
+        parts.append(_image(figure, "best score per model family"))
     return "".join(parts)
 
 
-def _ensemble_section(plt: Any, model: Any) -> str:
+def _ensemble_section(model: Any) -> str:
     members = model.ensemble_
     if members.empty:
-        return "<h2>Final model</h2><p>Every trial failed: the model predicts the prior.</p>"
-    table = members.assign(score=[diagnostics.natural(model, s) for s in members["score"]])
+        return (f"<h2>Final model</h2><p>The final model predicts the "
+                f"{html.escape(diagnostics.prior_final_model(model))}.</p>")
     parts = ["<h2>Final model: members and weights</h2>",
-             _table(table[["trial", "model", "weight", "score", "source"]])]
-    if len(members) > 1:
-        figure, axes = plt.subplots(figsize=(7, 0.35 * len(members) + 1.2))
-        labels = [f"{row.model} (trial {row.trial})" for row in members.itertuples()]
-        axes.barh(labels[::-1], members["weight"][::-1], color="C2")
-        axes.set(xlabel="weight", title="Ensemble weights")
-        parts.append(_image(plt, figure, "ensemble weights"))
+             _table(members[["trial", "model", "weight", "score", "source", "fitted_on"]])]
+    figure = plots.ensemble_figure(model)
+    if figure is not None:
+        parts.append(_image(figure, "ensemble weights"))
     configs = "".join(f"<li>trial {row.trial}: <code>{html.escape(repr(row.config))}</code></li>"
                       for row in members.itertuples())
     parts.append(f"<details><summary>Configs</summary><ul>{configs}</ul></details>")
     return "".join(parts)
 
 
-def _held_out_section(plt: Any, model: Any, held_out: HeldOut | None) -> str:
+def _held_out_section(model: Any, held_out: HeldOut | None) -> str:
     if held_out is None:
         return ("<h2>Held-out evaluation</h2><p class=\"note\">No held-out rows: every row "
                 "went into the fit. Fit with <code>--holdout 0.2</code>, or pass labelled rows "
                 "the model has not seen with <code>automl report MODEL --data FILE</code>, to "
                 "get feature importance and diagnostic plots.</p>")
+    top = held_out.importance.head(plots.IMPORTANCE_FEATURES)
     parts = [f"<h2>Held-out evaluation</h2><p>{html.escape(held_out.metric)} on "
-             f"{held_out.n_rows} held-out rows: <b>{_fmt(held_out.score)}</b>; the dummy "
-             f"model (the training prior) scores {_fmt(held_out.dummy_score)}.</p>",
-             _importance(plt, held_out.importance, held_out.metric)]
+             f"{held_out.n_rows} held-out rows: <b>{_fmt(held_out.score)}</b> "
+             f"({diagnostics.direction(model)}); the dummy model (the training prior) scores "
+             f"{_fmt(held_out.dummy_score)}.</p>",
+             "<h3>Permutation feature importance</h3>",
+             _image(plots.importance_figure(model, held_out.importance),
+                    "permutation feature importance"), _table(top)]
     if model.task_ == "regression":
-        parts.append(_residuals(plt, held_out))
+        parts += ["<h3>Residuals</h3>", _image(plots.residual_figure(held_out), "residual plot")]
     else:
-        parts.append(_classification_plots(plt, model, held_out))
+        parts += ["<h3>Confusion matrix and ROC curve</h3><div class=\"plots\">",
+                  _image(plots.confusion_figure(model, held_out), "confusion matrix"),
+                  _image(plots.roc_figure(model, held_out), "ROC curve"), "</div>"]
     return "".join(parts)
 
 
-def _importance(plt: Any, importance: pd.DataFrame, metric: str) -> str:
-    top = importance.head(IMPORTANCE_FEATURES)
-    figure, axes = plt.subplots(figsize=(7, 0.3 * len(top) + 1.2))
-    axes.barh(top["feature"][::-1], top["importance"][::-1], xerr=top["std"][::-1], color="C1")
-    axes.set(xlabel=f"drop in {metric} when shuffled", title="Permutation feature importance")
-    return ("<h3>Permutation feature importance</h3>"
-            + _image(plt, figure, "permutation feature importance") + _table(top))
+_GLOSSARY = """<h2>Glossary</h2><dl>
+<dt>trial</dt><dd>One pipeline (preprocessing and a model with its hyperparameters) scored by
+cross-validation or on a holdout split of the training rows.</dd>
+<dt>validation score</dt><dd>A trial's score on training rows its models were not fitted on
+(out-of-fold predictions); the held-out score is on rows the whole fit never saw.</dd>
+<dt>default, portfolio, warm start (warmstart), tpe, random</dt><dd>Where a trial's config came
+from: a model family's default; the portfolio, a few configs that did well across past
+datasets; the best configs of the past datasets nearest to this one (the warm start, from the
+knowledge base shipped with the library); or the search itself (TPE, or random).</dd>
+<dt>preview</dt><dd>The first config fitted on a sample of rows, on large data: a usable model
+within seconds. It is scored on other rows than the trials, so it is never ranked against
+them.</dd>
+<dt>training prior</dt><dd>Predicting the training rows' class shares (or their mean, or median)
+for every row: the dummy model that any model must beat to have learnt anything.</dd>
+<dt>ensemble</dt><dd>The final model when it blends several trials: greedy ensemble selection
+(Caruana et al. 2004) on their out-of-fold predictions, members weighted by how often it chose
+them.</dd>
+<dt>fold models</dt><dd>The models a trial fitted on each validation split's training rows; when
+a member's refit on all rows did not fit in the budget, they stand in for it, averaged.</dd>
+<dt>timeout, failed, memout</dt><dd>A trial stopped at its time limit, one that raised an error
+(the leaderboard's error column says which), one stopped at its memory limit.</dd>
+</dl>"""
 
 
-def _classification_plots(plt: Any, model: Any, held_out: HeldOut) -> str:
-    from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
-    labels = [str(label) for label in model.classes_]
-    predicted = np.argmax(held_out.predictions, axis=1)
-    size = min(4 + 0.4 * len(labels), 12)
-    figure, axes = plt.subplots(figsize=(size, size))
-    ConfusionMatrixDisplay.from_predictions(held_out.y_true, predicted,
-                                            labels=np.arange(len(labels)),
-                                            display_labels=labels, ax=axes, colorbar=False,
-                                            xticks_rotation="vertical")
-    axes.set_title("Confusion matrix (held-out rows)")
-    plots = [_image(plt, figure, "confusion matrix")]
-    figure, axes = plt.subplots(figsize=(6, 5))
-    shown = range(1, 2) if len(labels) == 2 else range(min(len(labels), ROC_CLASSES))
-    for code in shown:
-        if 0 < (held_out.y_true == code).sum() < len(held_out.y_true):
-            RocCurveDisplay.from_predictions(held_out.y_true == code, held_out.predictions[:, code],
-                                             name=f"{labels[code]} vs rest", ax=axes)
-    axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
-    axes.set_title("ROC curve (held-out rows)")
-    plots.append(_image(plt, figure, "ROC curve"))
-    return "<h3>Confusion matrix and ROC curve</h3><div class=\"plots\">" + "".join(plots) + "</div>"
-
-
-def _residuals(plt: Any, held_out: HeldOut) -> str:
-    from sklearn.metrics import PredictionErrorDisplay
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
-    PredictionErrorDisplay.from_predictions(held_out.y_true, held_out.predictions, ax=left,
-                                            kind="residual_vs_predicted")
-    left.set_title("Residuals (held-out rows)")
-    PredictionErrorDisplay.from_predictions(held_out.y_true, held_out.predictions, ax=right,
-                                            kind="actual_vs_predicted")
-    right.set_title("Actual against predicted")
-    return "<h3>Residuals</h3>" + _image(plt, figure, "residual plot")
-
-
-def _image(plt: Any, figure: Any, alt: str) -> str:
+def _image(figure: Any, alt: str) -> str:
+    plt = plots.pyplot()
     buffer = io.BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=90)

@@ -33,9 +33,11 @@ class Table:
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """The rows of a CSV or Parquet file, the format told by the file's extension."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"data file {str(path)!r} is a folder; give a CSV or Parquet file "
+                         f"({SUPPORTED}).")
     if not path.is_file():
-        raise InputError(f"data file {str(path)!r} does not exist"
-                         + (" (it is a folder)." if path.is_dir() else "."))
+        raise InputError(f"data file {str(path)!r} does not exist.")
     suffixes = [suffix.lower() for suffix in path.suffixes]
     fmt = _format(suffixes)
     if fmt is None:

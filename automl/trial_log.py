@@ -1,7 +1,9 @@
 """The trial log: every finished trial, appended to a JSON-lines file as it ends.
 
 The file is the record of a run that survives a crash of the process that ran it; the
-in-memory list is what the leaderboard and the final model are built from.
+in-memory list is what the final model and ``automl.leaderboard`` are built from. Trials hold the
+search's higher-is-better scores; the file and the leaderboard, which people read, hold the
+metric's own units (a log loss of 0.3 is 0.3 there).
 """
 
 from __future__ import annotations
@@ -13,17 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from automl.evaluate import TrialResult
 
 # The source of a preview (``automl.evaluate``): scored on a row sample, so never ranked
 # against the trials, but a usable model seconds into the search.
 PREVIEW = "preview"
-
-LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "error", "fit_seconds",
-                       "finished_at_seconds", "source", "ensemble_weight", "config"]
-
 
 @dataclass(frozen=True)
 class Trial:
@@ -44,10 +41,12 @@ class Trial:
     def preview(self) -> bool:
         return self.source == PREVIEW
 
-    def record(self) -> dict[str, Any]:
-        """A JSON-ready row (no predictions)."""
+    def record(self, sign: float = 1.0) -> dict[str, Any]:
+        """A JSON-ready row (no predictions); ``sign`` (the metric's, -1 for losses) puts the
+        score in the metric's own units."""
+        score = None if self.result.score is None else sign * self.result.score
         return {"trial": self.trial, "model": self.config.get("model"),
-                "score": self.result.score, "status": self.result.status,
+                "score": score, "status": self.result.status,
                 "error": self.result.error, "fit_seconds": round(self.result.fit_seconds, 4),
                 "started_at_seconds": round(self.started_at_seconds, 4),
                 "finished_at_seconds": round(self.finished_at_seconds, 4),
@@ -55,10 +54,12 @@ class Trial:
 
 
 class TrialLog:
-    """Append-only list of trials, mirrored line by line to ``path``."""
+    """Append-only list of trials, mirrored line by line to ``path``; ``sign`` is the
+    metric's (+1 when larger is better, -1 for losses)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sign: float = 1.0) -> None:
         self.path = Path(path)
+        self.sign = sign
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.touch()
         self.trials: list[Trial] = []
@@ -66,7 +67,7 @@ class TrialLog:
     def append(self, trial: Trial) -> None:
         self.trials.append(trial)
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(trial.record(), default=_plain) + "\n")
+            handle.write(json.dumps(trial.record(self.sign), default=_plain) + "\n")
             handle.flush()
 
     def ranked(self) -> list[Trial]:
@@ -77,23 +78,6 @@ class TrialLog:
     def best(self) -> Trial | None:
         ranked = self.ranked()
         return ranked[0] if ranked else None
-
-    def leaderboard(self, weights: dict[int, float] | None = None) -> pd.DataFrame:
-        """One row per trial, best first, then the preview, failed trials last.
-
-        ``weights`` are the final model's member weights by trial (0 for the others).
-        """
-        weights = weights or {}
-        rows = [dict(trial.record(), ensemble_weight=weights.get(trial.trial, 0.0))
-                for trial in self.trials]
-        frame = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS + ["started_at_seconds"])
-        frame = frame[LEADERBOARD_COLUMNS]
-        frame["score"] = frame["score"].astype(float)
-        order = pd.DataFrame({"failed": frame["score"].isna(),
-                              "preview": frame["source"].eq(PREVIEW),
-                              "score": -frame["score"], "trial": frame["trial"]})
-        frame = frame.loc[order.sort_values(["failed", "preview", "score", "trial"]).index]
-        return frame.reset_index(drop=True)
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:

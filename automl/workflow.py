@@ -89,9 +89,7 @@ def predict_table(saved: SavedModel, frame: pd.DataFrame, proba: bool = False) -
 def baseline_summary(saved: SavedModel, held_out: HeldOut | None) -> str:
     """A short Markdown summary a person can paste into a README."""
     model, data = saved.model, saved.data_summary
-    metric = diagnostics.model_metric(model)
-    direction = "" if metric is None or metric.function is None else \
-        (" (lower is better)" if metric.sign < 0 else " (higher is better)")
+    direction = f" ({diagnostics.direction(model)})"
     kinds = ", ".join(f"{count} {kind}" for kind, count in data["column_kinds"].items())
     lines = [f"## Baseline: {data.get('source') or 'data'} -> {saved.target}", "",
              f"- task: {model.task_}; metric: {model.metric_}{direction}",
@@ -106,7 +104,7 @@ def baseline_summary(saved: SavedModel, held_out: HeldOut | None) -> str:
     lines.append(f"- best validation {model.metric_} per family: {bests or 'none succeeded'}")
     lines.append(f"- chosen model: {_chosen(model)}")
     lines.append(f"- its validation {model.metric_}: "
-                 f"{_fmt(diagnostics.natural(model, model.ensemble_score_ or model.best_score_))}"
+                 f"{_fmt(_validation_score(model))}"
                  + (f"; held-out {model.metric_}: {_fmt(held_out.score)}" if held_out else ""))
     warm = diagnostics.warm_start_summary(model)
     nearest = ", ".join(warm.neighbours["dataset"].astype(str)) if not warm.neighbours.empty \
@@ -117,6 +115,11 @@ def baseline_summary(saved: SavedModel, held_out: HeldOut | None) -> str:
                  f"{model.fit_seconds_:.1f} s "
                  f"(budget {model.time_budget:g} s), seed {model.random_state_}")
     return "\n".join(lines) + "\n"
+
+
+def _validation_score(model: Any) -> float | None:
+    """The final model's validation score: the blend's, or its one member's."""
+    return model.ensemble_score_ if model.ensemble_score_ is not None else model.best_score_
 
 
 def _chosen(model: Any) -> str:

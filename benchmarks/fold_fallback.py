@@ -53,7 +53,7 @@ def run_one(entry: dict, budget: float, split: int, mode: str) -> dict:
     members = model.ensemble_
     return {"dataset": entry["name"], "task": entry["task"], "split": split, "mode": mode,
             "budget": budget, "test_score": test_score(entry["task"], y_test, model, X_test),
-            "n_trials": len(model.leaderboard_), "n_members": len(members),
+            "n_trials": int((model.leaderboard_["source"] != "ensemble").sum()), "n_members": len(members),
             "n_on_folds": int((members["fitted_on"] == "folds").sum()) if len(members) else 0,
             "fit_seconds": round(wall, 2),
             "members": json.dumps([[int(t), m, round(float(w), 3), f] for t, m, w, f in zip(

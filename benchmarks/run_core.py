@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import automl  # noqa: E402
 from automl.ensemble import WeightedEnsemble  # noqa: E402
 from automl.evaluate import predict_raw  # noqa: E402
+from automl.leaderboard import ENSEMBLE  # noqa: E402
 from automl.prior_blend import PriorBlend  # noqa: E402
 from datasets import CORE_SELECTION, LONG_SELECTION, load_split, manifest  # noqa: E402
 
@@ -106,6 +107,12 @@ def relative_improvement(task: str, ours: float, reference: float) -> float:
     return change / abs(reference)
 
 
+def search_form(frame: pd.DataFrame, model) -> pd.DataFrame:
+    """``frame`` with its scores in the search's form (losses negated, larger is better), as
+    the results files hold them: the fitted model gives them in the metric's own units."""
+    return frame.assign(score=frame["score"] * (1.0 if model.higher_is_better_ else -1.0))
+
+
 def unblended(model):
     """The fitted estimator with its final model's probabilities not mixed with the class
     shares (``automl.prior_blend``): what the blend changes on the test split."""
@@ -120,7 +127,8 @@ def best_single(model):
     (mixed with the class shares at the final model's weight, where it was)."""
     single, inner = copy.copy(model), unblended(model).model_
     if isinstance(inner, WeightedEnsemble):
-        best = model.ensemble_.sort_values("score", ascending=False).iloc[0]["trial"]
+        best = search_form(model.ensemble_, model).sort_values("score", ascending=False
+                                                               ).iloc[0]["trial"]
         member = inner.members[inner.trials.index(best)]
         single.model_ = PriorBlend(member, model.model_.shares, model.model_.weight) \
             if isinstance(model.model_, PriorBlend) else member
@@ -136,7 +144,7 @@ def member_scores(task: str, model, X, y_true) -> str:
     inner = unblended(model).model_
     pairs = (zip(inner.trials, inner.members) if isinstance(inner, WeightedEnsemble)
              else [(model.ensemble_.iloc[0]["trial"], inner)])
-    board = model.ensemble_.set_index("trial")
+    board = search_form(model.ensemble_, model).set_index("trial")
     classes = None if task == "regression" else model.classes_
     X_prepared, y_true = model._prepare(X), np.asarray(y_true)
     rows = []
@@ -175,7 +183,7 @@ def run_one(entry: dict, budget: float, seed: int = 0) -> dict:
     baseline_model, X_test_lgb = lightgbm_default(task, X_train, y_train, X_test)
     baseline = test_score(task, y_test, baseline_model, X_test_lgb)
     improvement = relative_improvement(task, ours, baseline)
-    board = model.leaderboard_
+    board = model.leaderboard_[model.leaderboard_["source"] != ENSEMBLE]  # trials only
     return {"dataset": entry["name"], "seed": seed, "task": task, "rows": entry["n_rows"],
             "metric": {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}[task],
             "ensemble": ours, "single": alone, "lightgbm_default": baseline,

@@ -52,6 +52,7 @@ from scipy.stats import binomtest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import automl  # noqa: E402
+from automl.leaderboard import ENSEMBLE  # noqa: E402
 from automl.trial_log import PREVIEW  # noqa: E402
 from automl.warmstart import WARM_SOURCES  # noqa: E402
 from datasets import LONG_SELECTION  # noqa: E402
@@ -59,7 +60,8 @@ from metalearning.build import WORK_DIR  # noqa: E402
 from metalearning.corpus import load_split, near_duplicates, read_manifest  # noqa: E402
 from metalearning.knowledge import compile_knowledge  # noqa: E402
 from metalearning.records import read_records  # noqa: E402
-from run_core import member_scores, relative_improvement, test_score, unblended  # noqa: E402
+from run_core import (member_scores, relative_improvement, search_form, test_score,  # noqa: E402
+                      unblended)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = ("warm", "cold")
@@ -103,7 +105,7 @@ def run_one(entry: dict, budget: float, mode: str, knowledge: Path | bool, seed:
     model = automl.fit(X_train, y_train, time_budget=budget, task=entry["task"],
                        random_state=seed, warm_start=knowledge if mode == "warm" else False)
     wall = time.monotonic() - started
-    board = model.leaderboard_
+    board = search_form(model.leaderboard_[model.leaderboard_["source"] != ENSEMBLE], model)
     ok = board[board["status"] == "ok"]
     trials = searched(board)
     return {"dataset": entry["name"], "task": entry["task"], "budget": budget, "mode": mode,

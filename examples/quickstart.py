@@ -30,10 +30,13 @@ def main() -> None:
                                                         random_state=0, stratify=stratify)
     model = automl.fit(X_train, y_train, time_budget=args.time_budget, random_state=0)
 
-    columns = ["trial", "model", "score", "status", "fit_seconds", "source", "ensemble_weight"]
+    columns = ["trial", "model", "score", "status", "fit_seconds", "predict_ms_per_1000_rows",
+               "source", "ensemble_weight"]
     print(model.leaderboard_[columns].head(10).to_string(index=False))
-    print(f"\ntask: {model.task_}, metric: {model.metric_}, trials: {len(model.leaderboard_)}, "
-          f"fit took {model.fit_seconds_:.1f} s of {args.time_budget:g} s")
+    trials = (~model.leaderboard_["source"].isin(["preview", "ensemble"])).sum()
+    direction = "higher" if model.higher_is_better_ else "lower"
+    print(f"\ntask: {model.task_}, metric: {model.metric_} ({direction} is better), "
+          f"trials: {trials}, fit took {model.fit_seconds_:.1f} s of {args.time_budget:g} s")
     members = ", ".join(f"{row.model} (trial {row.trial}, weight {row.weight:.2f})"
                         for row in model.ensemble_.itertuples())
     print(f"final model: {members or 'fallback (training prior)'}")

@@ -19,6 +19,7 @@ from automl.clock import Clock
 from automl.ensemble import FoldAverage, WeightedEnsemble
 from automl.evaluate import Resampling, TrialResult, prior_score
 from automl.fitting import initial_configs
+from automl.leaderboard import trials_only
 from automl.model_size import Handover
 from automl.prediction_store import PredictionStore
 from automl.refit import RefitModels, refit_reserve
@@ -175,11 +176,12 @@ def test_ensemble_off_gives_one_pipeline(penguins):
 def test_ensemble_attributes_agree_with_the_leaderboard(penguins):
     X, y = _data(penguins)
     model = automl.fit(X, y, time_budget=40, random_state=0, max_trials=8, ensemble_size=10)
-    weights = model.leaderboard_.set_index("trial")["ensemble_weight"]
+    weights = trials_only(model.leaderboard_).set_index("trial")["ensemble_weight"]
     assert weights.sum() == pytest.approx(1.0)
     members = model.ensemble_.set_index("trial")["weight"]
     assert (weights[weights > 0].sort_index() == members.sort_index()).all()
-    assert model.best_score_ == model.leaderboard_["score"].max()
+    assert model.higher_is_better_  # ROC AUC: the best is the largest
+    assert model.best_score_ == trials_only(model.leaderboard_)["score"].max()
     if len(members) > 1:
         assert model.ensemble_score_ >= model.best_score_
         # counts over at most ten rounds (the best prefix may be shorter): weights are k/n

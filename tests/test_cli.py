@@ -75,7 +75,8 @@ def fitted(tmp_path_factory) -> Path:
     assert done.returncode == 0, done.stderr
     assert "task multiclass, metric log_loss" in done.stdout  # the leaderboard on stdout
     assert "lightgbm" in done.stdout
-    assert "trials 6, best log_loss" in done.stderr  # the progress bar on stderr
+    assert "trials 6, best log_loss" in done.stderr  # the progress on stderr: plain lines
+    assert "\r" not in done.stderr and "(lower is better)" in done.stderr
     return folder / "model.pkl"
 
 
@@ -129,6 +130,9 @@ BAD_INPUT = [
     (["predict", TRAIN, TEST], "is not a model saved by automl"),
     (["fit", TRAIN, "--target", "species", "--output", EXAMPLES], "is a folder"),
     (["report", "nowhere.pkl"], "model file 'nowhere.pkl' does not exist"),
+    (["fit", EXAMPLES, "--target", "species"], "is a folder; give a CSV or Parquet file"),
+    (["predict", EXAMPLES, TEST], "is a folder; give the file `automl fit` wrote"),
+    (["baseline", EXAMPLES, "--target", "species"], "is a folder; give a CSV or Parquet file"),
     (["fit", TRAIN], "the following arguments are required: --target"),
     (["fit", TRAIN, "--target", "species", "--time-budget", "soon"], "invalid float value"),
     (["fit", TRAIN, "--target", "species", "--warm-start", "no-such-kb"],
@@ -166,7 +170,7 @@ def test_warm_start_off_gives_a_cold_search(tmp_path):
                   "--max-trials", "3", "--warm-start", "off", "--output", tmp_path / "cold.pkl")
     assert done.returncode == 0, done.stderr
     model = load_model(tmp_path / "cold.pkl").model
-    assert set(model.leaderboard_["source"]) <= {"default", "preview", "tpe"}
+    assert set(model.leaderboard_["source"]) <= {"default", "preview", "tpe", "ensemble"}
     assert model.warm_start_neighbours_.empty
 
 
@@ -216,6 +220,8 @@ def test_predict_input_problems_exit_2(fitted, tmp_path):
     done = automl("predict", fitted, no_ids)
     assert done.returncode == 2 and "no id column 'id'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1  # one line that names the problem
+    done = automl("predict", fitted, tmp_path)
+    assert done.returncode == 2 and "is a folder; give a CSV or Parquet file" in done.stderr
 
 
 def test_a_model_that_only_predicts_the_prior_exits_3_and_predict_warns(tmp_path):
@@ -228,6 +234,10 @@ def test_a_model_that_only_predicts_the_prior_exits_3_and_predict_warns(tmp_path
     predicted = automl("predict", model, TEST)
     assert predicted.returncode == 0
     assert "only predicts the training prior" in predicted.stderr
+    for stderr in (done.stderr, predicted.stderr):  # warnings: one line each, no source
+        warned = [line for line in stderr.splitlines() if "warning:" in line.lower()]
+        assert warned and all(line.startswith("automl: warning: ") for line in warned)
+        assert "UserWarning" not in stderr and "warnings.warn(" not in stderr
     assert len(set(pd.read_csv(io.StringIO(predicted.stdout))["species"])) == 1
 
 

@@ -50,9 +50,9 @@ def test_history_and_family_bests_in_metric_units(saved_classifier):
     best = history["best_so_far"].dropna()
     assert best.is_monotonic_decreasing  # log loss: the best so far only falls
     families = diagnostics.family_bests(model.leaderboard_, model)
-    assert families["trials"].sum() == len(model.leaderboard_)
+    assert families["trials"].sum() == len(diagnostics.trials_only(model.leaderboard_))
     scored = families["best_score"].dropna()
-    assert scored.iloc[0] == pytest.approx(-model.best_score_)  # best family first
+    assert scored.iloc[0] == pytest.approx(model.best_score_)  # best family first
     assert scored.is_monotonic_increasing
 
 
@@ -83,10 +83,11 @@ def test_the_preview_is_not_counted_as_a_trial():
 
 
 def test_a_final_model_that_predicts_the_prior_says_why():
-    board = pd.DataFrame({"score": [-3.2, -3.4, np.nan], "status": ["ok", "ok", "failed"]})
-    model = SimpleNamespace(leaderboard_=board, prior_score_=-3.0)
+    board = pd.DataFrame({"score": [3.2, 3.4, np.nan], "status": ["ok", "ok", "failed"]})
+    model = SimpleNamespace(leaderboard_=board, prior_score_=3.0, higher_is_better_=False)
     assert diagnostics.prior_final_model(model) == \
         "training prior (it scored better on validation than every trial)"
-    for unusable in (SimpleNamespace(leaderboard_=board),  # saved before prior_score_
-                     SimpleNamespace(leaderboard_=board.iloc[2:], prior_score_=-3.0)):
+    for unusable in (SimpleNamespace(leaderboard_=board, higher_is_better_=False),
+                     SimpleNamespace(leaderboard_=board.iloc[2:], prior_score_=3.0,
+                                     higher_is_better_=False)):
         assert diagnostics.prior_final_model(unusable) == "training prior (no usable trial)"

@@ -13,9 +13,9 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 
 from automl.components import load_components
-from automl.evaluate import (PREVIEW_ABOVE_ROWS, PREVIEW_TREES, fit_final,
+from automl.evaluate import (PREVIEW_ABOVE_ROWS, PREVIEW_TREES, batch_predict_ms, fit_final,
                              has_preview, make_resampling, predict_raw, preview, preview_config,
-                             prior_score, score_config)
+                             prior_score, score_and_keep_folds, score_config)
 from automl.exceptions import InputError
 from automl.metrics import get_metric
 from automl.pipeline import KeepColumns
@@ -62,6 +62,18 @@ def test_score_config_gives_oof_predictions(penguins):
     assert result.predictions.shape == (len(frame), 3)
     assert np.isfinite(result.predictions).all()
     assert result.fit_seconds > 0
+    # 344 validated rows: a batch of 1,000 is timed, not the folds' small calls scaled up
+    assert 0 < result.predict_ms_per_1000_rows < 1000 * result.predict_seconds
+
+
+def test_batch_predict_time_comes_from_the_folds_when_they_covered_a_batch(penguins):
+    frame = penguins.dropna(subset=["species"])
+    context, space = context_of(frame.drop(columns="species"), frame["species"])
+    _, pipeline = score_and_keep_folds(space.default_config(), context, every=False)
+    many = np.resize(np.arange(len(frame)), 2000)
+    assert batch_predict_ms(pipeline[0], context.dataset, many, 0.5) == pytest.approx(250.0)
+    timed = batch_predict_ms(pipeline[0], context.dataset, np.arange(20), 99.0)
+    assert 0 < timed < 5000  # timed on 1,000 rows, not 99 s scaled from 20
 
 
 def test_a_failing_config_becomes_a_failed_result():

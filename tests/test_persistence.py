@@ -69,3 +69,25 @@ def test_newer_format_is_an_error_and_other_versions_a_warning(tmp_path):
     path.write_bytes(pickle.dumps(saved))
     with pytest.warns(UserWarning, match=r"scikit-learn 0\.1 -> "):
         load_model(path)
+
+
+def test_a_format_1_model_gets_its_scores_in_the_metrics_units(saved_classifier, tmp_path):
+    # Format 1 kept the search's form: log loss negated, no higher_is_better_.
+    import copy
+    old = copy.deepcopy(saved_classifier)
+    model = old.model
+    del model.higher_is_better_
+    for name in ("best_score_", "ensemble_score_", "prior_score_"):
+        if getattr(model, name) is not None:
+            setattr(model, name, -getattr(model, name))
+    model.leaderboard_ = model.leaderboard_.assign(score=-model.leaderboard_["score"])
+    model.ensemble_ = model.ensemble_.assign(score=-model.ensemble_["score"])
+    old.format_version = 1
+    loaded = load_model(save_model(old, tmp_path / "old.pkl"))
+    new = saved_classifier.model
+    assert loaded.format_version == persistence.FORMAT_VERSION
+    assert loaded.model.higher_is_better_ is False and loaded.model.best_score_ > 0
+    assert loaded.model.best_score_ == new.best_score_
+    assert loaded.model.prior_score_ == new.prior_score_
+    assert loaded.model.leaderboard_["score"].equals(new.leaderboard_["score"])
+    assert loaded.model.ensemble_["score"].equals(new.ensemble_["score"])

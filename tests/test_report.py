@@ -1,8 +1,6 @@
 import copy
 import re
 
-import pytest
-
 from automl.report import build_report, write_report
 
 
@@ -63,17 +61,28 @@ def test_text_from_the_data_is_escaped(saved_classifier):
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 
-@pytest.mark.parametrize("missing", ["matplotlib"])
-def test_missing_matplotlib_names_the_extra(saved_classifier, monkeypatch, missing):
-    import builtins
-    from automl.exceptions import MissingDependencyError
-    real_import = builtins.__import__
+def test_the_page_says_which_way_is_better_and_explains_its_words(saved_classifier):
+    page = build_report(saved_classifier)
+    summary = page[:page.index("Data</h2>")]
+    assert "log_loss (lower is better)" in summary
+    board = page[page.index("Leaderboard</h2>"):page.index("Warm start</h2>")]
+    for column in ("error", "predict_ms_per_1000_rows", "size_mb", "ensemble_weight"):
+        assert f"<th>{column}</th>" in board
+    if len(saved_classifier.model.ensemble_) > 1:
+        assert "<td>ensemble</td>" in board
+    glossary = page[page.index("Glossary</h2>"):]
+    for word in ("portfolio", "warm start", "training prior", "fold models", "preview"):
+        assert word in glossary
+    assert "Target column <code>species</code>, rows per class" in page
+    for wrong in ("Target target", "Positive label", " 1 configs"):
+        assert wrong not in page
 
-    def no_matplotlib(name, *args, **kwargs):
-        if name.split(".")[0] == missing:
-            raise ImportError(f"No module named {missing!r}")
-        return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    with pytest.raises(MissingDependencyError, match=r"automl\[report\]"):
-        build_report(saved_classifier)
+def test_a_fit_over_its_budget_is_flagged(saved_classifier):
+    model = copy.copy(saved_classifier.model)
+    model.fit_seconds_ = model.time_budget * 1.3
+    page = build_report(type(saved_classifier)(**{**vars(saved_classifier), "model": model,
+                                                  "holdout": None}))
+    assert '<span class="warn">' in page and "OVER BUDGET by 9.0 s" in page
+    assert "OVER BUDGET" not in build_report(type(saved_classifier)(
+        **{**vars(saved_classifier), "holdout": None}))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pandas as pd
 import pytest
 
 import automl
@@ -10,6 +11,7 @@ from automl.clock import Clock
 from automl.components import load_components
 from automl.data import validate_input
 from automl.evaluate import EvaluationContext, make_resampling
+from automl.leaderboard import trials_only
 from automl.metrics import get_metric
 from automl.runner import WorkerPool
 from automl.search import SearchSettings, run_search
@@ -45,9 +47,13 @@ def test_trial_log_has_one_line_per_trial_and_matches_the_leaderboard(penguins, 
     model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=5, search="random",
                        log_dir=tmp_path)
     records = read_log(model.trial_log_path_)
-    assert len(records) == len(model.leaderboard_) == 5
+    trials = trials_only(model.leaderboard_)
+    assert len(records) == len(trials) == 5
     assert {r["source"] for r in records[1:]} <= {"default", "portfolio", "warmstart", "random"}
-    assert sorted(r["trial"] for r in records) == sorted(model.leaderboard_["trial"])
+    assert sorted(r["trial"] for r in records) == sorted(trials["trial"])
+    by_trial = trials.set_index("trial")["score"]  # the file and the leaderboard agree, units too
+    assert all(r["score"] == pytest.approx(by_trial[r["trial"]]) for r in records
+               if r["status"] == "ok")
     for line in open(model.trial_log_path_):
         json.loads(line)
     again = automl.fit(X, y, time_budget=60, random_state=0, max_trials=1, log_dir=tmp_path)
@@ -59,10 +65,24 @@ def test_leaderboard_columns_and_order(penguins):
     model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=4)
     board = model.leaderboard_
     assert list(board.columns) == ["trial", "model", "score", "status", "error", "fit_seconds",
-                                   "finished_at_seconds", "source", "ensemble_weight", "config"]
+                                   "predict_ms_per_1000_rows", "size_mb", "finished_at_seconds",
+                                   "source", "ensemble_weight", "config"]
+    assert not model.higher_is_better_ and (board["score"].dropna() > 0).all()  # log loss
     ok = board[board["status"] == "ok"]
-    assert list(ok["score"]) == sorted(ok["score"], reverse=True)
-    assert model.best_score_ == pytest.approx(ok["score"].iloc[0])
+    ranked = sorted(ok["score"], reverse=model.higher_is_better_)  # best first, in its units
+    assert list(ok["score"]) == ranked
+    assert (ok["predict_ms_per_1000_rows"] > 0).all() and (ok["size_mb"] > 0).all()
+    blend = board[board["source"] == "ensemble"]
+    assert len(blend) == (len(model.ensemble_) > 1)  # a row for the blend when there is one
+    if len(blend):
+        row = blend.iloc[0]
+        assert row["model"] == "ensemble" and pd.isna(row["trial"])
+        assert row["score"] == pytest.approx(model.ensemble_score_)
+        members = board[board["ensemble_weight"] > 0]
+        assert row["predict_ms_per_1000_rows"] == pytest.approx(
+            members["predict_ms_per_1000_rows"].sum())
+        assert row["size_mb"] >= members["size_mb"].max()
+    assert model.best_score_ == pytest.approx(trials_only(ok)["score"].iloc[0])
     assert isinstance(board["config"].iloc[0], dict)
 
 
@@ -75,12 +95,12 @@ def test_large_data_gets_a_preview_first_that_nothing_ranks(tmp_path):
     records = read_log(model.trial_log_path_)
     assert records[0]["source"] == "preview" and records[0]["status"] == "ok"
     assert records[0]["finished_at_seconds"] < min(r["finished_at_seconds"] for r in records[1:])
-    board = model.leaderboard_
+    board = model.leaderboard_[model.leaderboard_["source"] != "ensemble"]
     assert len(board) == 4  # the preview is not one of the max_trials
     assert board["source"].iloc[-1] == "preview"
     assert board.loc[board["source"] == "preview", "ensemble_weight"].item() == 0.0
     trials = board[board["source"] != "preview"]
-    assert model.best_score_ == trials["score"].max()
+    assert model.higher_is_better_ and model.best_score_ == trials["score"].max()  # ROC AUC
 
 
 def _search_with_one_worker(dataset, space, settings, tmp_path) -> list[tuple[str, str, str]]:

@@ -29,7 +29,7 @@ def test_reads_csv_compressed_tsv_and_parquet(tmp_path, frame, name):
 def test_missing_file_and_folder_are_named(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         read_table(tmp_path / "nope.csv")
-    with pytest.raises(InputError, match="it is a folder"):
+    with pytest.raises(InputError, match="is a folder; give a CSV or Parquet file"):
         read_table(tmp_path)
 
 

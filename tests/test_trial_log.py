@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from automl.evaluate import TrialResult
+from automl.leaderboard import build_leaderboard
 from automl.trial_log import Trial, TrialLog, read_log
 
 
@@ -31,7 +32,7 @@ def test_ranking_and_leaderboard_order(tmp_path):
         log.append(trial)
     assert [t.trial for t in log.ranked()] == [2, 3, 0]
     assert log.best().trial == 2
-    assert list(log.leaderboard()["trial"]) == [2, 3, 0, 1]
+    assert list(build_leaderboard(log)["trial"]) == [2, 3, 0, 1]
 
 
 def test_a_preview_is_never_ranked_and_comes_after_the_trials(tmp_path):
@@ -41,4 +42,4 @@ def test_a_preview_is_never_ranked_and_comes_after_the_trials(tmp_path):
         log.append(trial)
     assert [t.trial for t in log.ranked()] == [3, 1]
     assert log.best().trial == 3
-    assert list(log.leaderboard()["trial"]) == [3, 1, 0, 2]
+    assert list(build_leaderboard(log)["trial"]) == [3, 1, 0, 2]
