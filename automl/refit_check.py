@@ -55,15 +55,17 @@ def checked_refit(config: Config, context: EvaluationContext, n_threads: int,
 
 
 def check_refit(pipeline: Pipeline, context: EvaluationContext,
-                validated_score: float | None) -> None:
+                validated_score: float | None) -> bool:
     """Raise :class:`RefitDiverged` unless ``pipeline``, fitted on all rows, keeps at least
     ``MIN_KEPT_GAIN`` of the gain over the prior that ``validated_score`` showed, on a
-    sample of the rows it was fitted on (see the module docstring)."""
+    sample of the rows it was fitted on (see the module docstring). True when it was checked
+    and passed; False when there was nothing to check (no gain over the prior to keep, a
+    scorer metric, or a sample the metric cannot score)."""
     dataset, metric = context.dataset, context.metric
     prior = prior_score(context)
     if prior is None or validated_score is None or not math.isfinite(validated_score) \
             or validated_score <= prior:
-        return
+        return False
     rows = _sample(dataset.y, dataset.task, context.seed)
     predictions = predict_raw(pipeline, dataset.X.iloc[rows], dataset.n_classes)
     if not np.all(np.isfinite(predictions)):
@@ -77,13 +79,16 @@ def check_refit(pipeline: Pipeline, context: EvaluationContext,
                                   dataset.n_classes)
     except ValueError as error:  # e.g. AUC of a sample that lacks a class: no verdict
         logger.info("refit not checked: %s", error)
-        return
+        return False
     if score - prior_here < MIN_KEPT_GAIN * (validated_score - prior):
+        units = metric.in_units
         raise RefitDiverged(
-            f"its refit on all rows scored {score:.4g} on {len(rows)} of its own training rows "
-            f"(predicting the prior: {prior_here:.4g}), where it had scored {validated_score:.4g} "
-            f"in validation (the prior: {prior:.4g}); a model that loses so much on the rows "
-            f"it was fitted on has diverged, and is not used")
+            f"its refit on all rows scored {metric.name} {units(score):.4g} on {len(rows)} of "
+            f"its own training rows (predicting the prior: {units(prior_here):.4g}), where it "
+            f"had scored {units(validated_score):.4g} in validation (the prior: "
+            f"{units(prior):.4g}); a model that loses so much on the rows it was fitted on has "
+            f"diverged, and is not used")
+    return True
 
 
 def _sample(y: np.ndarray, task: str, seed: int) -> np.ndarray:

@@ -56,13 +56,8 @@ from .records import read_records, task_candidates, write_json
 
 logger = logging.getLogger(__name__)
 
-# The shipped knowledge base's build state, and the settings it was built with: 120 s
-# searches ran 5 to 8 times the trials of 20 s ones and gave 2 to 3 times the candidates; the
-# 5,000-row matrix ranks boosting best on the larger datasets about as often as their full
-# searches do; on the 24 core datasets at 60 s (three splits) warm won on 46 to 50 % with it,
-# 29 % with the 20 s build in ``work`` (benchmarks/results/warmstart-splits-60s*.md).
-# A 300 s build (``work-300s``, 752 core-minutes) was no better: against this one, same
-# session, 24 core datasets, better on 11 and worse on 13 over two splits, 13 and 11 over four.
+# The shipped knowledge base's build state and the settings it was built with: the 20 s and
+# 300 s builds it was compared with did worse or no better (benchmarks/RESULTS.md).
 WORK_DIR = Path(__file__).resolve().parent / "work-120s"
 BUDGET_SECONDS, MATRIX_ROWS, CANDIDATE_SECONDS = 120.0, 5000, 10.0
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"

@@ -33,6 +33,66 @@ def installed_wheel(tmp_path_factory) -> Path:
     return folder / "site"
 
 
+# The quick tier (`pytest -m "not slow and not workers"`) leaves out every test that starts a
+# process: worker pools, the command line, benchmark scripts, busy neighbours. A test is marked
+# `workers` when it uses a fixture that fits, or its body calls what starts processes.
+_PROCESS_FIXTURES = {"saved_classifier", "saved_regressor", "fitted", "quick_commands",
+                     "installed_wheel", "spinners", "searched"}
+_PROCESS_CALLS = ("automl.fit(", "AutoMLClassifier(", "AutoMLRegressor(", "fit_table(",
+                  "WorkerPool(", "subprocess", "automl(", "automl_each(", "run_search(",
+                  "_search_with_one_worker(", "start_workers(", "build(", "_fit(", "_script(")
+_PROCESS_MODULES = {"test_benchmarks", "test_cli", "test_runner", "test_faults"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _starts_processes(item):
+            item.add_marker(pytest.mark.workers)
+
+
+def _starts_processes(item: pytest.Item) -> bool:
+    import inspect
+    if item.module.__name__.rsplit(".", 1)[-1] in _PROCESS_MODULES:
+        return True
+    if set(getattr(item, "fixturenames", ())) & _PROCESS_FIXTURES:
+        return True
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(type(value).__name__.startswith("AutoML") for value in params.values()):
+        return True  # scikit-learn's estimator checks fit it
+    try:
+        source = inspect.getsource(item.function)
+    except (OSError, TypeError):
+        return True  # unknown: keep it out of the quick tier
+    return any(call in source for call in _PROCESS_CALLS)
+
+
+@pytest.fixture(autouse=True)
+def _quick_tier_starts_no_process(request):
+    """With AUTOML_CHECK_QUICK=1, a test not marked `workers` fails if it left a child
+    process behind or started a worker pool: the check that the marking above is right."""
+    import os
+
+    import psutil
+    if os.environ.get("AUTOML_CHECK_QUICK") != "1" or \
+            request.node.get_closest_marker("workers"):
+        yield
+        return
+    from automl import runner
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
+    started = runner.WorkerPool.__init__
+    calls = []
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return started(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner.WorkerPool, "__init__", counted)
+        yield
+    after = {child.pid for child in psutil.Process().children(recursive=True)}
+    assert not calls and after <= before, f"{request.node.nodeid} starts processes: mark it"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _temporary_folders_under_pytest(tmp_path_factory):
     """Fits without a ``log_dir`` keep their trial log in a new temporary folder, by design;

@@ -118,9 +118,10 @@ def test_infinity_in_X_is_treated_as_missing():
 def test_integer_column_names_are_kept_as_strings():
     X = pd.DataFrame(np.ones((4, 2)), columns=[0, 1])
     dataset = validate_input(X, [0, 1, 0, 1])
+    assert [column.name for column in dataset.schema.columns] == ["0", "1"]
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        dataset.schema.transform(X)
+        warnings.simplefilter("error")  # the same integer names at predict: no warning
+        assert dataset.schema.transform(X).shape == (4, 2)
 
 
 def test_sparse_input_is_refused_with_the_fix():

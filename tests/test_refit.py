@@ -268,7 +268,7 @@ def test_fold_models_standing_in_for_a_diverged_refit_say_why(tmp_path):
     log.append(_trial(0, 80.0, score=0.9))  # its refit diverged; no time for another
     ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     models = RefitModels(tmp_path)
-    models.failed[0] = "RefitDiverged: its refit on all rows scored -27.9"
+    models.failed[0] = "RefitDiverged: its refit on all rows scored log_loss 27.9"
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
         model, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 0.1,
@@ -321,7 +321,7 @@ def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_p
     log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, nothing kept
     log.append(_trial(2, 80.0, score=0.8))  # its refit was refused earlier
     models = _refit_on_all_rows(RefitModels(tmp_path), 0)
-    models.failed[2] = "RefitDiverged: its refit on all rows scored -27.9"
+    models.failed[2] = "RefitDiverged: its refit on all rows scored log_loss 27.9"
     context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
         _, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 0.1)
@@ -329,7 +329,7 @@ def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_p
     message = str(caught[0].message)
     assert message.startswith("the final model is trial 0, refit on all rows. 2 trial(s)")
     assert re.search(r"trial 1: not refit on all rows in the 0\.\d s left", message)
-    assert "trial 2: RefitDiverged: its refit on all rows scored -27.9" in message
+    assert "trial 2: RefitDiverged: its refit on all rows scored log_loss 27.9" in message
     assert message.endswith("Give a larger time_budget.")
 
 

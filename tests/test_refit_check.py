@@ -37,7 +37,7 @@ def test_a_sound_refit_passes(species):
     context, space = species
     config = space.default_config("hist_gradient_boosting")
     validated = score_config(config, context).score
-    check_refit(fit_final(config, context), context, validated)  # raises nothing
+    assert check_refit(fit_final(config, context), context, validated) is True  # checked, kept
 
 
 def test_a_diverged_refit_is_refused_with_its_scores(iris):
@@ -45,8 +45,8 @@ def test_a_diverged_refit_is_refused_with_its_scores(iris):
     # What the check sees: the refit, and the validation score its trial promised (here the
     # default config's, which the diverging config would need to have scored to be refit).
     validated = score_config(space.default_config("hist_gradient_boosting"), context).score
-    with pytest.raises(RefitDiverged, match=r"scored -\d+\.\d+ on 150 of its own training "
-                                            r"rows \(predicting the prior: -1.099\)"):
+    with pytest.raises(RefitDiverged, match=r"scored log_loss \d+\.\d+ on 150 of its own "
+                                            r"training rows \(predicting the prior: 1.099\)"):
         check_refit(diverged, context, validated)
     with pytest.raises(RefitDiverged):
         checked_refit(boosting(space, 1.0, 50), context, 1, validated)
@@ -56,9 +56,9 @@ def test_no_check_without_a_gain_to_keep(iris):
     from automl.evaluate import prior_score
 
     context, _, diverged = iris
-    check_refit(diverged, context, prior_score(context))  # validated no better than the prior
-    check_refit(diverged, context, None)
-    check_refit(diverged, context, float("nan"))
+    # the diverged refit passes unchecked: validated no better than the prior, or no score
+    for validated in (prior_score(context), None, float("nan")):
+        assert check_refit(diverged, context, validated) is False
 
 
 def test_a_label_metric_is_checked_and_a_scorer_is_not():
@@ -73,7 +73,7 @@ def test_a_label_metric_is_checked_and_a_scorer_is_not():
             with pytest.raises(RefitDiverged):
                 check_refit(diverged, context, 0.95)
         else:
-            check_refit(diverged, context, 0.95)  # no prior score to measure a gain from
+            assert check_refit(diverged, context, 0.95) is False  # no prior score: no gain
 
 
 def test_the_check_samples_rows_of_large_data_seeded_and_stratified():
