@@ -10,9 +10,8 @@ on it is never worse than the best single model.
 On few validation rows that guarantee is weak: the selection can fit the noise of the rows it
 was chosen on. :func:`selection_generalises` checks it by selecting on one half of the rows and
 scoring on the other, both ways round and on several random pairs of halves, against the best
-single model chosen the same way. (On 23 small datasets, ``benchmarks/study_ensemble_guard.py``:
-one pair of halves rejected a 5 % test gain on glass that five pairs kept; both rejected the
-losses on breast_cancer_ljubljana and stroke.)
+single model chosen the same way; several pairs, because one pair rejects real gains (the
+study is at tag studies-2026-12-07, ``benchmarks/study_ensemble_guard.py``).
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ runs made on the same machine in the same session: one session's machine ran 1.6
 many trials in 60 s as another's, and its warm runs against the other's cold runs read
 62.5 % wins where the same session's cold runs gave 50 %. ``--seed S``
 gives every fit ``random_state=S`` on the same split: ``--modes cold --seed 1`` against a
-seed-0 run shows, with ``seed_noise.py``, how far apart two cold searches land by chance.
+seed-0 run shows how far apart two cold searches land by chance (``seed_noise.py`` at tag
+studies-2026-12-07 paired them).
 ``--splits 0 1 2`` runs each dataset on three seeded 75/25 splits (the fits keep ``--seed``);
 the summary then compares each mode's test score averaged over the splits both modes ran,
 and gives the single splits' record beside it: on one split, the test score of a 60 s search
@@ -308,8 +309,7 @@ def main() -> None:
     parser.add_argument("--stop-after", type=float, default=None,
                         help="start no fit after this many seconds")
     parser.add_argument("--seed", type=int, default=0,
-                        help="random_state of every fit (the split is --splits'); see "
-                             "seed_noise.py")
+                        help="random_state of every fit (the split is --splits')")
     parser.add_argument("--splits", nargs="+", type=int, default=[0],
                         help="seeds of the 75/25 split: each dataset runs once per split, and "
                              "the summary averages each mode's test score over them")
@@ -349,7 +349,7 @@ def main() -> None:
     frame = pd.read_csv(csv)
     if set(frame["mode"]) != set(MODES):
         print(f"{csv} holds {' and '.join(sorted(set(frame['mode'])))} runs only: no warm "
-              "against cold summary (seed_noise.py compares cold runs of two seeds)")
+              "against cold summary")
         return
     text = summarise(frame)
     csv.with_suffix(".md").write_text(text + "\n")

@@ -24,7 +24,7 @@ from metalearning.build import build, main as build_main
 from metalearning.corpus import near_duplicates
 from metalearning.knowledge import compile_knowledge, queued_anyway, searched_space
 from metalearning.portfolio import greedy_portfolio, normalise
-from metalearning.records import candidate_key, read_records, task_candidates
+from metalearning.records import candidate_key, read_records
 
 
 def test_normalise_rows_and_failures():
@@ -235,14 +235,6 @@ def test_a_corpus_folder_without_a_manifest_is_named(tmp_path):
         build(corpus=tmp_path, work=tmp_path / "work", knowledge=tmp_path / "knowledge")
 
 
-def test_knowledge_fidelity_names_a_work_folder_without_records(tmp_path):
-    script = _knowledge_fidelity_script()
-    done = subprocess.run([sys.executable, str(script), "--work", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0
-    assert f"no search records in {str(tmp_path / 'searches')!r}" in done.stderr
-
-
 @pytest.mark.parametrize("manifest, message", [
     ("{not json", "is not valid JSON"),
     ('{"name": "x"}', "must hold a list of datasets, got dict"),
@@ -289,60 +281,6 @@ def test_the_builder_runs_from_an_installed_wheel_into_folders_it_is_given(insta
     read = subprocess.run([sys.executable, "-c", code, str(installed_wheel)], cwd=tmp_path,
                           env=environment, capture_output=True, text=True, timeout=60)
     assert read.stdout.split(maxsplit=1) == ["True", "['binary_toy']\n"], read.stderr
-
-
-def _knowledge_fidelity_script() -> Path:
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "knowledge_fidelity.py"
-    if not script.exists():
-        pytest.skip("benchmarks/ is not beside an installed wheel")
-    return script
-
-
-def _knowledge_fidelity():
-    script = _knowledge_fidelity_script()
-    sys.path.insert(0, str(script.parent))
-    try:
-        import knowledge_fidelity
-    finally:
-        sys.path.remove(str(script.parent))
-    return knowledge_fidelity
-
-
-def test_knowledge_fidelity_names_no_matrix_best_for_a_half_scored_row():
-    dataset_rows = _knowledge_fidelity().dataset_rows
-    default = task_space("binary").default_config()
-    search = {"task": "binary", "metafeatures": {"log_n_rows": np.log(9000)}, "n_trials": 5,
-              "budget_seconds": 1.0, "configs": [{"config": default, "model": default["model"]}]}
-    keys = sorted(task_candidates("binary", {"a": search}))
-    full = {"max_rows": 1000, "scores": {key: float(i) for i, key in enumerate(keys)}}
-    half = {"max_rows": 1000, "scores": dict(list(full["scores"].items())[:-1])}
-    rows = dataset_rows({"a": search, "b": search}, {"a": full, "b": half})
-    assert rows.set_index("dataset")["matrix_best"].isna().to_dict() == {"a": False, "b": True}
-
-
-def test_knowledge_fidelity_pairs_two_builds_on_the_datasets_both_searched():
-    paired_searches = _knowledge_fidelity().paired_searches
-
-    def record(task, trials, *best):
-        return {"task": task, "n_trials": trials,
-                "configs": [{"model": model, "score": score} for model, score in best]}
-
-    longer = {"a": record("binary", 30, ("lightgbm", 0.9)),
-              "b": record("binary", 20, ("svc", 0.7)),
-              "c": record("regression", 40, ("lightgbm", -2.0)),
-              "d": record("binary", 10),  # no working trial: left out
-              "only_here": record("binary", 5, ("svc", 0.5))}
-    shorter = {"a": record("binary", 10, ("lightgbm", 0.8)),
-               "b": record("binary", 10, ("lightgbm", 0.7)),
-               "c": record("regression", 8, ("svc", -2.5)),
-               "d": record("binary", 10, ("svc", 0.6))}
-    table = paired_searches(longer, shorter).set_index("task")
-    assert table.loc["binary", "datasets in both"] == 2
-    assert table.loc["binary", "best CV higher / equal / lower"] == "1 / 1 / 0"
-    assert table.loc["regression", "median change %"] == pytest.approx(20.0)
-    assert table.loc["all", "median trial ratio"] == pytest.approx(3.0)
-    assert table.loc["all", "same best family"] == 1
-    assert paired_searches(longer, {}).empty
 
 
 def test_the_header_names_the_space_its_searches_ran_in_or_none():
