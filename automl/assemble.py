@@ -323,9 +323,8 @@ def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[
     validation predictions (``unfitted`` pairs such members with those scores).
 
     When the best members' refits run out of time, the survivors can be far weaker than the
-    best trial (fars at 60 s on a crowded machine: test log loss 0.79 against 0.54), and that
-    kept pipeline is the best model there is. Both scores are of pooled validation
-    predictions on the same rows (``automl.evaluate`` scores a trial the same way).
+    best trial, and that kept pipeline is the best model there is. Both scores are of pooled
+    validation predictions on the same rows (``automl.evaluate`` scores a trial the same way).
     """
     for trial, score in unfitted:
         if trial.trial in early_models and score > built_score:
@@ -363,10 +362,7 @@ def _affordable(selected: dict[int, int], by_number: dict[int, Trial], models: R
 
     The fit times are scaled to all rows without a safety margin: each refit runs under a
     hard limit that keeps time for loading its model, so one that runs over is killed, and
-    the least used runs last. With the margin, a random forest on krkopt at 60 s was left out
-    of a two-member ensemble, which fell back to its LightGBM member alone (test log loss
-    0.564); without it, the forest was refit in 4.4 s and loaded in 1.1 s of the 8.9 s left,
-    and the pair scored 0.532.
+    the least used runs last. A margin here would leave out members that do fit.
     """
     members = dict(sorted(selected.items(), key=lambda item: -item[1]))
 

@@ -56,13 +56,12 @@ PREVIEW_ROWS = 2_000
 # The leaderboard's predict time is for a batch of this many rows.
 PREDICT_BATCH_ROWS = 1_000
 PREVIEW_ABOVE_ROWS = 5_000
-# Work in training rows x trees per round. Three folds of 5,000 rows: for binary and regression
-# data the row rule alone decides, as before; an 11-class dataset of 4,000 rows (3 folds of
-# 2,700, 33 trees per round) took over 5 s for its first trial on 2 cores, and now previews.
+# Work in training rows x trees per round, so that data with many classes, whose first trial
+# grows a tree per class a round, previews too; for binary and regression the row rule decides.
 PREVIEW_ABOVE_WORK = 3 * PREVIEW_ABOVE_ROWS
-# The preview's trees in all: 100 rounds of 10 classes on 1,600 rows of 100 hard-to-split
-# columns took 5.5 s on 2 cores. The fewest rounds are the space's lower bound for LightGBM
-# (a config outside the space fails; tests check the preview's config against the space).
+# The preview's trees in all, so that many classes do not make it slow. The fewest rounds are
+# the space's lower bound for LightGBM (a config outside the space fails; tests check the
+# preview's config against the space).
 PREVIEW_TREES = 100
 _PREVIEW_MIN_ROUNDS = 16
 _PREVIEW_MAX_LEARNING_RATE = 0.3
@@ -342,8 +341,7 @@ def predict_raw(pipeline: Pipeline, X: Any, n_classes: int) -> np.ndarray:
     A fold that lacked some class at fit time predicts probability 0 for it. Rows are
     rescaled to sum to one: a model's own can miss by more than rounding (Gaussian naive
     Bayes with its tiny variance floor gives log-likelihoods near -1e10, whose rounding
-    leaves sums like 1 + 2e-7 on soybean), and log loss then warns at every scoring, some
-    900 times in one search.
+    leaves sums like 1 + 2e-7), and log loss then warns at every scoring.
     """
     if n_classes == 0:
         return np.asarray(pipeline.predict(X), dtype=np.float64)
@@ -383,8 +381,8 @@ def _pin_validated_selection(pipeline: Pipeline, context: EvaluationContext) -> 
     def support(rows: np.ndarray | None) -> tuple[np.ndarray, frozenset[str]]:
         """The columns the selector was offered and those it kept, by name: the imputer adds
         a missing-value indicator only for columns with a value missing in the rows it is
-        fitted on, so a fold can offer fewer columns than all rows do (autos_price has two
-        columns with one missing value each) and positions do not line up."""
+        fitted on, so a fold can offer fewer columns than all rows do (a column with one
+        missing value) and positions do not line up."""
         fitted = clone(numeric).fit(X if rows is None else X.iloc[rows],
                                     y if rows is None else y[rows])
         offered = fitted[:-1].get_feature_names_out()

@@ -41,20 +41,14 @@ _RANDOM_STARTUP_TRIALS = 5
 # budget leaves the search too little for what it learns on this data.
 WARM_TRIAL_SHARE = 1 / 6
 # Once a third of the budget (and at least 10 s) has passed, the other families' defaults
-# still queued run before the warm configs still queued. At 60 s a queue of tuned configs
-# could take the whole budget: on hill_valley_noise 11 tuned boosting configs did, and
-# logistic regression's defaults, cold search's best, never ran (test AUC 0.61 against 0.97).
-# The warm configs' estimated seconds run too low on such data (two to three times) to find
-# these queues in advance: a cut by estimates changed nothing measurable. A short budget
-# never reaches the defaults anyway, and there the warm configs are the better use of it: at
-# 10 s on all 117 datasets, that cut without the 10 s floor brought the warm start's wins
-# from 50 % down to 38 %.
+# still queued run before the warm configs still queued: a queue of tuned configs could take
+# the whole budget before a cheap default that would win ever ran. The floor keeps short
+# budgets on the warm configs, their better use (study at tag studies-2026-12-07).
 WARM_QUEUE_SHARE = 1 / 3
 WARM_QUEUE_MIN_SECONDS = 10.0
 # A trial whose fits took less than this share of the budget keeps no fold models: its refit
-# on all rows is quick and fits whenever anything does, and on small data, where trials take
-# tenths of a second, writing every trial's fold models slowed the search (stroke at 20 s:
-# 18 trials against 28 without them).
+# on all rows is quick and fits whenever anything does, and writing every small trial's
+# fold models slows a search of many short trials.
 FOLD_MODELS_MIN_SHARE = 0.01
 
 
@@ -227,8 +221,8 @@ def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
     each other family's defaults. A config already queued is not repeated.
 
     The warm configs come before the family defaults so that a short budget reaches them
-    first; the defaults still follow, because on 93 datasets at 60 s a warm search without
-    them found a worse best pipeline as often as a better one: the defaults' spread of
+    first; the defaults still follow, because a warm search without them found a worse best
+    pipeline as often as a better one (study at tag studies-2026-12-07): the defaults' spread of
     families is what TPE and the ensemble build on later; past a share of the budget, the
     search runs the defaults still queued first (``WARM_QUEUE_SHARE``). On data with many
     classes a cheap version of the fast default (``preview_config``: fewer rounds, a larger

@@ -2,15 +2,13 @@
 
 A refit on all rows is not done when its fit ends: the worker pickles the model to a file and
 this process loads it, and both grow with the model. A forest's fully grown trees grow with
-the rows, so on krkopt (28,056 rows, 18 classes) a 200-tree extra-trees model pickles to
-1.4 GB, which took 3.6 s to write to a file and 4.3 s to load from it on this project's
-2-core machine: longer than its fit. Left out of the refit's estimate, that time came after
-the budget (krkopt at 60 s ended at 61.3 s).
+the rows, and its handover can take longer than its fit; left out of the refit's estimate,
+that time came after the budget (benchmarks/RESULTS.md, "The budget").
 
 Pickling a model to measure it would cost the same time again, so the size is counted from
 the fitted objects instead, in about a millisecond for a 200-tree forest: numpy arrays by their
 bytes, scikit-learn's trees by their nodes, LightGBM's boosters by their leaves.
-The rates below turn that into seconds (see the comments for what they were measured on).
+The rates below, measured on this project's 2-core machine, turn that into seconds.
 """
 
 from __future__ import annotations
@@ -24,17 +22,14 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 _MB = 2**20
-# Arrays and scikit-learn trees, written to a file by a worker and loaded from it by ``fit``:
-# 0.8 to 2.5 ms/MB to write, and 1.0 to 3.2 ms/MB to load with a core to itself (forests on
-# krkopt, 375 MB to 1.4 GB). A load that shares its core with the next refit took 5.3 ms/MB.
-# The load is the part that comes after a refit's time limit, so its rate errs long.
+# Arrays and scikit-learn trees, written to a file by a worker and loaded from it by ``fit``
+# (large forests). The load comes after a refit's time limit, so its rate errs long: a load
+# sharing its core with the next refit.
 _ARRAY_DUMP_SECONDS_PER_MB = 2.0e-3
 _ARRAY_LOAD_SECONDS_PER_MB = 4.5e-3
-# LightGBM pickles its model as text: 22 ms/MB to write and 6.6 ms/MB to read (krkopt, 1,000
-# rounds of 18 trees of 63 leaves, 30 MB), 110 to 118 bytes of text per leaf (five models of
-# 200 to 5,400 trees). A tree has one leaf more than it has splits, and the booster counts
-# its splits by feature in a millisecond; ``num_leaves`` would be a poor bound: on segment's
-# 1,850 training rows a search's config asked for far more leaves than its trees grew.
+# LightGBM pickles its model as text, about 120 bytes a leaf. A tree has one leaf more than
+# it has splits, and the booster counts its splits by feature in a millisecond;
+# ``num_leaves`` would be a poor bound: trees often grow far fewer leaves than it allows.
 _BOOSTER_DUMP_SECONDS_PER_MB = 22e-3
 _BOOSTER_LOAD_SECONDS_PER_MB = 6.6e-3
 _BOOSTER_BYTES_PER_LEAF = 120

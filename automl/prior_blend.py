@@ -4,10 +4,9 @@ is ever given probability 0.
 Under log loss one confident error costs more than a model gains on hundreds of rows: a
 true class predicted at probability 0 costs about 36 (scikit-learn's log loss clips there),
 where the class shares cost about 1. Validation cannot see the risk when the model made no
-error out of fold. On penguins (258 training rows) a 1-nearest-neighbour pipeline with 0/1
-probabilities scored 0.000 log loss out of fold in a 60 s search (0.14 alone, in
-``tests/test_prior_blend.py``), was shipped, and gave 3 of 86 test rows probability 0 for
-their true class: test log loss 1.257, worse than the class shares' 1.05.
+error out of fold: a 1-nearest-neighbour pipeline with 0/1 probabilities can score a
+perfect log loss out of fold and worse than the class shares on test
+(``tests/test_prior_blend.py``; benchmarks/RESULTS.md).
 
 So under log loss the shipped probabilities are ``(1 - w) * model + w * shares``. The weight
 ``w`` is the one that scores best on the final model's out-of-fold predictions, but never

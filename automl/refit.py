@@ -80,8 +80,8 @@ def estimated_handover(trial: Trial, resampling: Resampling) -> Handover:
 class RefitModels:
     """The trials refit on all rows, as pickle files in the run's folder, by trial.
 
-    The workers write them there rather than sending them down the pipe: a 1.4 GB forest
-    took 10.3 s to send that way on krkopt, and it was held twice in this process.
+    The workers write them there rather than sending them down the pipe: a large forest
+    takes longer to send that way, and it would be held twice in this process.
     """
 
     def __init__(self, directory: Path) -> None:

@@ -4,12 +4,9 @@ validation score promised?
 A refit is the validated config fitted again, on the rows of every fold at once. It is scored
 here on a seeded sample of those rows, the rows it was trained on: there it should do at least
 as well as it did out of fold. Some configs do not survive the extra rows. Gradient boosting
-with a large step can diverge on one set of rows and not on another: on car_evaluation a
-HistGradientBoosting config (learning rate 0.71, 599 rounds) scored 0.012 log loss out of
-fold, and its refit on all rows put the probability of the true class at 0 on 45 % of the
-test rows (16.4 log loss against the prior's 0.85) and of its own training rows alike.
-scikit-learn's HistGradientBoosting diverges so on iris, wine and digits with learning rates
-from 0.7 up.
+with a large step can diverge on one set of rows and not on another: a config that
+validated well out of fold can end confidently wrong on the rows it was refit on, and on
+new rows alike (benchmarks/RESULTS.md, "The refit check").
 
 The rule: on at most ``CHECK_ROWS`` of its training rows the refit must keep at least
 ``MIN_KEPT_GAIN`` of the gain over predicting the training prior that its validation score

@@ -93,9 +93,7 @@ class TrialAllowance:
     datasets' sizes; they cannot see what makes a family slow on this data alone (a one-hot
     encoding hundreds of columns wide, a kernel that converges slowly). So each warm trial's
     seconds are compared with its estimate, and a family that ran well over it has the
-    estimates of its configs still queued scaled by the worst ratio seen. On nyc_taxis_fare
-    (one-hot zone columns, 60 s) a portfolio SVR estimated at 2.0 s ran into the 15 s trial
-    limit; the two SVRs queued after it (estimated 2.2 and 1.3 s) are then skipped.
+    estimates of its configs still queued scaled by the worst ratio seen.
     """
 
     fit_rows: int
