@@ -198,3 +198,21 @@ def test_core_pairs_refuses_a_missing_file_and_a_csv_that_is_not_a_run(tmp_path)
     assert missing.returncode == 2 and "no such CSV" in missing.stderr
     wrong = _run("core_pairs.py", [str(other), str(other)])
     assert wrong.returncode == 2 and "is not a run_core.py result file" in wrong.stderr
+
+
+def test_one_entry_point_lists_its_suites_and_passes_options_on():
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the wheel")
+
+    def entry(*args):
+        return subprocess.run([sys.executable, "-m", "benchmarks", *args], capture_output=True,
+                              text=True, timeout=120, cwd=SCRIPT.parents[1])
+
+    listed = entry()
+    assert listed.returncode == 0
+    for suite in ("core", "warmstart", "busy", "threads", "pairs"):
+        assert f"\n  {suite} " in listed.stdout
+    unknown = entry("nope")
+    assert unknown.returncode == 2 and "unknown suite 'nope'" in unknown.stderr
+    passed_on = entry("busy", "--label", "x", "--runs", "0")  # the suite's own check
+    assert passed_on.returncode == 2 and "--runs must be at least 1, got 0" in passed_on.stderr

@@ -1,0 +1,1 @@
+"""The benchmarks behind README.md's and RESULTS.md's figures: ``python -m benchmarks SUITE``."""
