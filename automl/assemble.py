@@ -139,10 +139,9 @@ def selection_deadline(started: float, budget_seconds: float, refit_seconds: flo
 
     The search keeps that much back, but it can overrun it (a trial killed at its limit, a
     replacement worker starting on a busy core). Selection then gets less time, not the
-    refits: on dermatology at 60 s on one core, selection and the check used the last 3.7 s
-    and no trial could be refit on all rows. The refits claim at most half of the time left,
-    though: when they cannot all fit anyway (a best trial found last, whose long refit was
-    never kept back), selection still chooses among the members that can.
+    refits, which it could otherwise crowd out entirely. The refits claim at most half of the
+    time left, though: when they cannot all fit anyway (a best trial found last, whose long
+    refit was never kept back), selection still chooses among the members that can.
     """
     time_left = budget_seconds - end_margin_seconds - started
     return min(started + selection_seconds(budget_seconds),

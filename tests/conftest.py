@@ -93,6 +93,33 @@ def _quick_tier_starts_no_process(request):
     assert not calls and after <= before, f"{request.node.nodeid} starts processes: mark it"
 
 
+@pytest.fixture(autouse=True)
+def _fits_learn_something(request):
+    """Every fit a test runs in its process must leave a model that learnt something: one
+    whose trials all failed, or that fell back to the training prior, fails the test (a test
+    that passes then would pass with nothing working), unless the test is marked
+    ``expects_prior``."""
+    if request.node.get_closest_marker("expects_prior"):
+        yield
+        return
+    from automl.estimator import _AutoMLBase
+    fit = _AutoMLBase.fit
+
+    def checked(self, X, y):
+        fitted = fit(self, X, y)
+        board = self.leaderboard_
+        if self.prior_only_ or not (board["status"] == "ok").any():
+            errors = board["error"].dropna().unique().tolist()[:3]
+            pytest.fail(f"the fit learnt nothing (every trial failed, or the final model is "
+                        f"the training prior; errors: {errors}); mark the test "
+                        f"expects_prior if that is what it tests", pytrace=False)
+        return fitted
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_AutoMLBase, "fit", checked)
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _temporary_folders_under_pytest(tmp_path_factory):
     """Fits without a ``log_dir`` keep their trial log in a new temporary folder, by design;

@@ -54,6 +54,7 @@ def test_a_hanging_trial_cannot_break_the_budget(penguins):
     assert model.best_config_["model"] == "lightgbm"
 
 
+@pytest.mark.expects_prior
 def test_all_trials_failing_still_returns_a_model_with_a_warning(penguins):
     X, y = _data(penguins)
     with pytest.warns(UserWarning, match="trials failed"):
@@ -85,6 +86,7 @@ def test_a_refit_that_hangs_on_all_rows_cannot_break_the_budget(penguins, tmp_pa
     assert (model.predict(X) == y.to_numpy()).mean() > 0.7
 
 
+@pytest.mark.expects_prior
 def test_a_budget_too_short_for_any_trial_says_so(penguins):
     X, y = _data(penguins)
     with pytest.warns(UserWarning, match=r"no trial could run in the 0\.3 s budget.*5 s or more"):

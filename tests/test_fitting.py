@@ -64,6 +64,7 @@ def test_binary_and_regression_defaults_are_not_cut():
         assert initial_configs(space, (), (), n_classes)[0] == (space.default_config(), "default")
 
 
+@pytest.mark.expects_prior
 def test_on_noise_a_model_worse_than_the_training_prior_gives_way_to_it():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(600, 5)), columns=[f"x{i}" for i in range(5)])
