@@ -252,7 +252,11 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         loss they are mixed with the training class shares so that no class gets probability
         0 (``automl.prior_blend``: the weight that scores best out of fold, at least 1 / (n +
         2) for n validated rows); 0.0 for other metrics and regression
-    leaderboard_ : DataFrame, one row per trial, with its ``ensemble_weight``
+    leaderboard_ : DataFrame, one row per trial and, when the final model blends several,
+        one for the blend (``model`` and ``source`` "ensemble", no trial number), best first
+        (``automl.leaderboard``): trial, model, score (the metric's units), status, error,
+        fit_seconds, predict_ms_per_1000_rows, size_mb, finished_at_seconds, source,
+        ensemble_weight, config
     warm_start_neighbours_ : DataFrame, the past datasets of the knowledge base nearest to
         this one by meta-features, nearest first: dataset, distance (scaled L1), best_model
         (the family of the best config its own search found, which the warm start queued

@@ -82,10 +82,12 @@ class FitProgress:
             return
         self._thread.join()
         self._count()
-        if self._bar is not None:
+        if self._metric is None:
+            return  # fit stopped before its log was open: its error says why
+        if self.mode == "bar":
             self._draw(final=True)
             self._bar.close()
-        elif self.mode == "lines" and self._metric is not None:
+        else:
             self._line()
 
     def _run(self) -> None:
@@ -130,8 +132,8 @@ class FitProgress:
         self._bar.n = self._elapsed()
         self._bar.set_description_str(self._status() if not final else
                                       f"trials {self.trials}, best {self._metric.name} "
-                                      f"{'-' if self.best is None else f'{self.best:.4g}'}",
-                                      refresh=False)
+                                      f"{'-' if self.best is None else f'{self.best:.4g}'} "
+                                      f"({_direction(self._metric)})", refresh=False)
         self._bar.refresh()
 
     def _line(self) -> None:

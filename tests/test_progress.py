@@ -119,3 +119,13 @@ def test_a_notebook_kernel_gets_the_bar_though_its_stderr_is_no_terminal(monkeyp
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     monkeypatch.setitem(sys.modules, "IPython", ipython)
     assert display_mode(None) == "bar"
+
+
+def test_a_fit_quicker_than_one_poll_still_shows_its_last_state(tmp_path, monkeypatch):
+    stderr = _Terminal()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    log = TrialLog(tmp_path / "t.jsonl", LOG_LOSS.sign)
+    with FitProgress(budget=5, mode="bar") as progress:
+        progress.watch(log, LOG_LOSS)
+        log.append(_trial(0, loss=0.3))
+    assert "trials 1, best log_loss 0.3 (lower is better)" in stderr.getvalue()
