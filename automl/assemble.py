@@ -41,7 +41,7 @@ from typing import Any, Callable
 import numpy as np
 
 from automl.clock import Clock
-from automl.ensemble import (FoldAverage, WeightedEnsemble, select_ensemble,
+from automl.ensemble import (FoldAverage, WeightedEnsemble, fold_average, select_ensemble,
                              selection_generalises)
 from automl.evaluate import EvaluationContext, Resampling, prior_prediction, prior_score
 from automl.prediction_store import PredictionStore
@@ -169,7 +169,8 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: RefitMod
         logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
                     context.metric.name)
     model, chosen, fitted_on = final_model(log, models, pool, clock, context,
-                                           end_margin_seconds, early_models, store.fold_models)
+                                           end_margin_seconds, early_models,
+                                           averaged_folds(store, context.dataset.n_classes))
     return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen,
                       fitted_on={chosen.trial: fitted_on} if chosen else {})
 
@@ -274,10 +275,11 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
     # The fold models of the members left out are loaded first, so that the refits' time
     # limits leave room for them; those of refits that fail are loaded after.
     loaded: dict[int, Any] = {}
-    _add_fold_models(loaded, [n for n in selected if n not in affordable], store, models)
+    _add_fold_models(loaded, [n for n in selected if n not in affordable], store, models,
+                     context.dataset.n_classes)
     loaded.update(refit_in_workers([by_number[number] for number in affordable], models, pool,
                                    clock, end_margin_seconds, context))
-    _add_fold_models(loaded, list(selected), store, models)
+    _add_fold_models(loaded, list(selected), store, models, context.dataset.n_classes)
     fitted = {number: count for number, count in selected.items() if number in loaded}
     if len(fitted) < len(selected):
         logger.warning("%d of %d ensemble members could not be refit or replaced by their "
@@ -301,14 +303,24 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
     return _or_kept_member(built, built_score, unfitted, early_models)
 
 
+def averaged_folds(store: PredictionStore, n_classes: int) -> Callable[[int], Any | None]:
+    """A trial's fold models as one model (``ensemble.FoldAverage``), where the search kept
+    them; None where it did not."""
+    def averaged(trial: int) -> Any | None:
+        pipelines = store.fold_models(trial)
+        return None if pipelines is None else fold_average(pipelines, n_classes)
+    return averaged
+
+
 def _add_fold_models(loaded: dict[int, Any], members: list[int],
-                     store: PredictionStore, models: RefitModels) -> None:
+                     store: PredictionStore, models: RefitModels, n_classes: int) -> None:
     """Into ``loaded``, for each of the ``members`` not refit (its refit did not fit in the
     time left, failed, was refused by ``automl.refit_check`` or ran out of time), its fold
     models averaged, where the search kept them."""
+    averaged = averaged_folds(store, n_classes)
     for number in members:
         if number not in loaded:
-            folds = store.fold_models(number)
+            folds = averaged(number)
             if folds is not None:
                 why = models.failed.get(number, "not refit on all rows in the time left")
                 logger.info("ensemble member %d uses its fold models: %s", number, why)

@@ -39,8 +39,9 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
+from automl.components import resolve
 from automl.data import Dataset
-from automl.exceptions import InputError
+from automl.exceptions import ComponentError, InputError
 from automl.metrics import Metric
 from automl.model_size import Handover, estimate_handover
 from automl.pipeline import KeepColumns, build_pipeline, numeric_selection
@@ -132,6 +133,18 @@ class EvaluationContext:
     resampling: Resampling
     metric: Metric
     seed: int
+
+    def warm_up(self) -> None:
+        """Import every estimator the space can build, so that no trial's clock pays for it
+        (a worker does this once it holds the context)."""
+        for specs in self.space.slots.values():
+            for spec in specs:
+                path = spec.estimator_path(self.space.task)
+                if path != "passthrough":
+                    try:
+                        resolve(path)
+                    except ComponentError:
+                        pass  # reported by the trial that needs it
 
 
 def make_resampling(y: np.ndarray, task: str, strategy: str = "auto", n_folds: int | None = None,

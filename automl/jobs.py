@@ -1,6 +1,8 @@
-"""The jobs a worker process can run: score a config, or fit one on all rows.
+"""The jobs a worker process runs for the search: score a config, or preview one.
 
-Kept apart from ``runner.py`` so that the runner knows nothing about what it runs.
+Each job is a dataclass that carries its own ``run(context, n_threads)``: the worker
+(``runner.serve``) runs whatever job it is sent and knows nothing about what it runs. The
+final stage's job, the refit on all rows, is ``refit.RefitJob``.
 """
 
 from __future__ import annotations
@@ -13,12 +15,8 @@ from typing import Any
 
 import cloudpickle
 
-from automl.components import resolve
-from automl.ensemble import fold_average
 from automl.evaluate import EvaluationContext, TrialResult, preview, score_and_keep_folds
-from automl.exceptions import ComponentError
-from automl.model_size import estimate_handover
-from automl.refit_check import checked_refit
+from automl.space import Config
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +30,42 @@ MAX_FOLD_MODEL_TIME_SHARE = 0.5
 
 
 @dataclass(frozen=True)
-class RefitFile:
-    """A refit's model, pickled to ``path`` by the worker: its size and the seconds it should
-    take to load (``automl.model_size``)."""
+class EvaluateJob:
+    """Score ``config`` by resampling (``evaluate.score_and_keep_folds``).
 
-    path: str
-    nbytes: int
-    load_seconds: float
+    With ``keep``, also return, pickled, the pipeline fitted on the last fold's training rows,
+    so the first trial leaves a usable model behind without a second fit. With ``folds_to``
+    = (file, threshold, time limit, least fit seconds), a trial that scores above the
+    threshold, and whose fits took at least the least fit seconds and at most
+    ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes its fold models (the list of
+    fitted pipelines) to that file and says so in ``TrialResult.fold_models``.
+    """
+
+    config: Config
+    keep: bool = False
+    folds_to: tuple[str, float, float, float] | None = None
+
+    def run(self, context: EvaluationContext, n_threads: int
+            ) -> tuple[TrialResult, bytes | str | None]:
+        result, pipelines = score_and_keep_folds(self.config, context, n_threads,
+                                                 every=self.folds_to is not None)
+        if self.folds_to is not None and _keeps_folds(result, *self.folds_to[1:]):
+            result = replace(result, fold_models=_save_folds(pipelines, self.folds_to[0]))
+        return result, (_pickled(pipelines[-1]) if self.keep and pipelines else None)
+
+
+@dataclass(frozen=True)
+class PreviewJob:
+    """Fit ``config`` on at most ``rows`` rows of the first split (``evaluate.preview``);
+    its result and its pipeline, pickled."""
+
+    config: Config
+    rows: int
+
+    def run(self, context: EvaluationContext, n_threads: int
+            ) -> tuple[TrialResult, bytes | str | None]:
+        result, pipeline = preview(self.config, context, self.rows, n_threads)
+        return result, (_pickled(pipeline) if pipeline is not None else None)
 
 
 class _TooLarge(Exception):
@@ -59,65 +86,7 @@ class _CappedFile:
         return self.handle.write(data)
 
 
-def handle(request: tuple[str, Any], context: EvaluationContext, n_threads: int) -> Any:
-    """Run one request: ``("evaluate", (config, keep, folds_to))``, ``("preview", (config,
-    rows))`` or ``("refit", (config, path, validated_score))``.
-
-    ``evaluate`` with ``keep`` also returns, pickled, the pipeline fitted on the last fold's
-    training rows, so the first trial leaves a usable model behind without a second fit; a
-    preview always returns its pipeline; a refit writes the pipeline fitted on all rows to
-    ``path`` and returns a :class:`RefitFile`, unless it fails ``automl.refit_check`` against
-    the trial's validation score (then the error, as for any failed refit). With
-    ``folds_to`` = (file, threshold, time limit, least fit seconds), a trial that scores above
-    the threshold, and whose fits took at least the least fit seconds and at most
-    ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes its fold models, averaged, to that
-    file and says so in ``TrialResult.fold_models``.
-    """
-    kind, argument = request
-    if kind == "evaluate":
-        config, keep, folds_to = argument
-        result, pipelines = score_and_keep_folds(config, context, n_threads,
-                                                 every=folds_to is not None)
-        if folds_to is not None and _keeps_folds(result, *folds_to[1:]):
-            result = replace(result, fold_models=_save_folds(pipelines, context, folds_to[0]))
-        return result, (_pickled(pipelines[-1]) if keep and pipelines else None)
-    if kind == "preview":
-        config, rows = argument
-        result, pipeline = preview(config, context, rows, n_threads)
-        return result, (_pickled(pipeline) if pipeline is not None else None)
-    if kind == "refit":
-        return _refit_or_error(*argument, context, n_threads)
-    raise ValueError(f"unknown job kind {kind!r}")
-
-
-def warm_up(context: EvaluationContext) -> None:
-    """Import every estimator the space can build, so that no trial's clock pays for it."""
-    for specs in context.space.slots.values():
-        for spec in specs:
-            path = spec.estimator_path(context.space.task)
-            if path != "passthrough":
-                try:
-                    resolve(path)
-                except ComponentError:
-                    pass  # reported by the trial that needs it
-
-
-def _refit_or_error(config: dict, path: str, validated_score: float | None,
-                    context: EvaluationContext, n_threads: int) -> RefitFile | str:
-    """Fit ``config`` on all rows, check it against ``validated_score`` and pickle it to
-    ``path``; what the parent needs to load it, or the error."""
-    try:
-        model = checked_refit(config, context, n_threads, validated_score)
-        load_seconds = estimate_handover(model).load_seconds
-        _dump(model, path)
-        return RefitFile(path, os.path.getsize(path), load_seconds)
-    except MemoryError as error:
-        return f"MemoryError: {error}"
-    except Exception as error:  # reported to the parent, which falls back
-        return f"{type(error).__name__}: {error}"
-
-
-def _dump(model: Any, path: str, max_bytes: int | None = None) -> None:
+def dump(model: Any, path: str, max_bytes: int | None = None) -> None:
     """Pickle ``model`` to ``path`` (stopping with ``_TooLarge`` past ``max_bytes``), never
     leaving a half-written file under the name the parent reads."""
     temporary = f"{path}.tmp"
@@ -132,16 +101,16 @@ def _dump(model: Any, path: str, max_bytes: int | None = None) -> None:
 
 def _keeps_folds(result: TrialResult, threshold: float, time_limit: float,
                  min_fit_seconds: float) -> bool:
-    """Whether a trial's fold models are worth keeping (see :func:`handle`)."""
+    """Whether a trial's fold models are worth keeping (see :class:`EvaluateJob`)."""
     return result.status == "ok" and result.score > threshold and \
         min_fit_seconds <= result.fit_seconds <= MAX_FOLD_MODEL_TIME_SHARE * time_limit
 
 
-def _save_folds(pipelines: list[Any], context: EvaluationContext, path: str) -> str | None:
-    """Write the fold models, averaged, to ``path``; the path, or None when they were too
-    large or could not be pickled or written."""
+def _save_folds(pipelines: list[Any], path: str) -> str | None:
+    """Write the fold models (the fitted pipelines, a list) to ``path``; the path, or None
+    when they were too large or could not be pickled or written."""
     try:
-        _dump(fold_average(pipelines, context.dataset.n_classes), path, MAX_FOLD_MODEL_BYTES)
+        dump(pipelines, path, MAX_FOLD_MODEL_BYTES)
         return path
     except Exception as error:  # the refit path remains; this is a fallback only
         if not isinstance(error, _TooLarge):
@@ -154,6 +123,3 @@ def _pickled(pipeline: Any) -> bytes | str:
         return cloudpickle.dumps(pipeline)
     except Exception as error:  # reported to the parent, which falls back
         return f"{type(error).__name__}: {error}"
-
-
-__all__ = ["handle", "TrialResult"]

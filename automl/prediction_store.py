@@ -79,9 +79,10 @@ class PredictionStore:
         entry = self._find(trial)
         return entry is not None and entry.fold_models is not None
 
-    def fold_models(self, trial: int) -> Any | None:
-        """A kept trial's fold models, averaged (``ensemble.fold_average``); None when the
-        worker did not keep them or they cannot be read."""
+    def fold_models(self, trial: int) -> list[Any] | None:
+        """A kept trial's fold models, the pipelines fitted on each split (the final stage
+        averages them: ``assemble.averaged_folds``); None when the worker did not keep them or
+        they cannot be read."""
         entry = self._find(trial)
         if entry is None or entry.fold_models is None:
             return None

@@ -18,8 +18,10 @@ and the same fallbacks take over.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,10 +32,11 @@ from sklearn.pipeline import Pipeline
 from automl.clock import Clock
 from automl.data import Dataset
 from automl.evaluate import EvaluationContext, Resampling
-from automl.jobs import RefitFile
+from automl.space import Config
+from automl.jobs import dump
 from automl.metrics import Metric
-from automl.model_size import Handover
-from automl.refit_check import CHECK_ROWS
+from automl.model_size import Handover, estimate_handover
+from automl.refit_check import CHECK_ROWS, checked_refit
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -75,6 +78,38 @@ def estimated_handover(trial: Trial, resampling: Resampling) -> Handover:
     """The handover of this trial's model refit on all rows: its last fold's, grown with the
     rows."""
     return trial.result.handover.scaled(resampling.rows_factor)
+
+
+@dataclass(frozen=True)
+class RefitFile:
+    """A refit's model, pickled to ``path`` by the worker: its size and the seconds it should
+    take to load (``automl.model_size``)."""
+
+    path: str
+    nbytes: int
+    load_seconds: float
+
+
+@dataclass(frozen=True)
+class RefitJob:
+    """Fit ``config`` on all rows in a worker, check it against the trial's
+    ``validated_score`` (``automl.refit_check``) and pickle it to ``path``: what the parent
+    needs to load it, or the error as text (the parent falls back)."""
+
+    config: Config
+    path: str
+    validated_score: float | None
+
+    def run(self, context: EvaluationContext, n_threads: int) -> RefitFile | str:
+        try:
+            model = checked_refit(self.config, context, n_threads, self.validated_score)
+            load_seconds = estimate_handover(model).load_seconds
+            dump(model, self.path)
+            return RefitFile(self.path, os.path.getsize(self.path), load_seconds)
+        except MemoryError as error:
+            return f"MemoryError: {error}"
+        except Exception as error:  # reported to the parent, which falls back
+            return f"{type(error).__name__}: {error}"
 
 
 class RefitModels:
@@ -131,7 +166,7 @@ def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clo
     :func:`kept_model`).
 
     ``fold_models(trial)`` gives a trial's fold models averaged where the search kept them
-    (``PredictionStore.fold_models``): they stand in for a refit that does not fit.
+    (``assemble.averaged_folds``): they stand in for a refit that does not fit.
     """
     resampling, dataset = context.resampling, context.dataset
     early_models = early_models or {}
@@ -270,8 +305,8 @@ def _submit(pending: list[Trial], running: dict[tuple[str, int], Trial], pool: W
             continue
         running[("refit", trial.trial)] = trial
         pool.submit(("refit", trial.trial),
-                    ("refit", (trial.config, str(models.path_for(trial.trial)),
-                               trial.result.score)), limit)
+                    RefitJob(trial.config, str(models.path_for(trial.trial)), trial.result.score),
+                    limit)
 
 
 def _load_refit(trial: Trial, refit: RefitFile, seconds: float, models: RefitModels,

@@ -29,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import cloudpickle
 import psutil
@@ -49,6 +49,13 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _MAX_SPARES = 4
 _SPARE_MAX_BYTES = 768 * 2**20
 
+
+
+class Job(Protocol):
+    """What a worker runs: a picklable object that does its work given the context the
+    worker holds (``jobs.EvaluateJob``, ``jobs.PreviewJob``, ``refit.RefitJob``)."""
+
+    def run(self, context: Any, n_threads: int) -> Any: ...
 
 @dataclass(frozen=True)
 class JobOutcome:
@@ -166,7 +173,7 @@ class WorkerPool:
     def n_busy(self) -> int:
         return sum(1 for worker in self._workers if worker.job_id is not None)
 
-    def submit(self, job_id: Any, request: tuple[str, Any], time_limit: float) -> None:
+    def submit(self, job_id: Any, request: Job, time_limit: float) -> None:
         """Hand a job to an idle worker; it is killed if still running after ``time_limit``."""
         worker = next(w for w in self._workers if w.ready and w.job_id is None)
         worker.connection.send(("job", (self.threads.threads(), request)))
@@ -338,7 +345,9 @@ def serve(fd: int, n_threads: int) -> None:
     connection = multiprocessing.connection.Connection(fd)
     from threadpoolctl import threadpool_limits
 
-    from automl import jobs
+    # The libraries the jobs use load now, while the parent still checks the input, not in
+    # the first trial's time; the jobs themselves come with each request.
+    import automl.jobs  # noqa: F401
 
     try:
         while True:
@@ -346,12 +355,12 @@ def serve(fd: int, n_threads: int) -> None:
             with open(payload_path, "rb") as file:
                 context = cloudpickle.load(file)
             threadpool_limits(n_threads)
-            jobs.warm_up(context)
+            context.warm_up()
             connection.send(("ready", None))
             while (message := connection.recv())[0] != "reset":
                 threads, request = message[1]
                 with threadpool_limits(threads):
-                    connection.send(("result", jobs.handle(request, context, threads)))
+                    connection.send(("result", request.run(context, threads)))
             del context, message
             gc.collect()
     except (EOFError, OSError):

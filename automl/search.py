@@ -25,6 +25,7 @@ from hyperopt.base import Domain
 
 from automl.clock import Clock
 from automl.evaluate import TrialResult
+from automl.jobs import EvaluateJob, PreviewJob
 from automl.prediction_store import PredictionStore
 from automl.runner import WorkerPool
 from automl.space import CompiledSpace, Config
@@ -145,8 +146,8 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                 limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
                 folds_to = None if store is None else store.fold_models_request(
                     trial_id, limit, settings.fold_models_min_seconds)
-                request = ("preview", (config, settings.preview_rows)) if source == PREVIEW else \
-                    ("evaluate", (config, n_submitted == 0, folds_to))
+                request = PreviewJob(config, settings.preview_rows) if source == PREVIEW else \
+                    EvaluateJob(config, n_submitted == 0, folds_to)
                 pool.submit(trial_id, request, limit)
                 running[trial_id] = (config, source, clock.elapsed())
                 n_submitted += 1

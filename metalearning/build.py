@@ -46,6 +46,7 @@ import automl
 from automl.components import load_components, space_version
 from automl.data import validate_input
 from automl.evaluate import EvaluationContext, make_resampling
+from automl.jobs import EvaluateJob
 from automl.metafeatures import compute_metafeatures
 from automl.metrics import get_metric
 from automl.runner import WorkerPool, default_memory_limit_mb
@@ -142,7 +143,7 @@ def _score_one(pool: WorkerPool, space: CompiledSpace, config: Config,
         return None, 0.0
     while not pool.n_idle:
         pool.poll()
-    pool.submit("candidate", ("evaluate", (config, False, None)), limit)
+    pool.submit("candidate", EvaluateJob(config), limit)
     while True:
         for _, outcome in pool.poll():
             if outcome.status != "done":

@@ -160,7 +160,7 @@ def test_members_without_fold_models_are_left_out(searched):
     first, second = store.trials[:2]
     store._entries[1].fold_models.unlink()  # e.g. too large to keep
     loaded = {}
-    _add_fold_models(loaded, [first, second], store, models)
+    _add_fold_models(loaded, [first, second], store, models, context.dataset.n_classes)
     assert list(loaded) == [first] and isinstance(loaded[first], FoldAverage)
 
 

@@ -1,13 +1,13 @@
-"""The worker's jobs: scoring a config keeps its fold models when asked."""
+"""The search's worker jobs: scoring a config keeps its fold models when asked."""
 
 from __future__ import annotations
 
 import cloudpickle
 import numpy as np
 
-from automl.ensemble import FoldAverage
+from automl.ensemble import fold_average
 from automl.evaluate import predict_raw
-from automl.jobs import handle
+from automl.jobs import EvaluateJob
 from conftest import context_of
 
 
@@ -20,11 +20,12 @@ def test_fold_models_are_written_for_a_trial_above_the_threshold(penguins, tmp_p
     context = _context(penguins, "cv")
     path = tmp_path / "trial-0-folds.pkl"
     config = context.space.default_config()
-    result, early = handle(("evaluate", (config, True, (str(path), -np.inf, 60.0, 0.0))), context, 1)
+    result, early = EvaluateJob(config, True, (str(path), -np.inf, 60.0, 0.0)).run(context, 1)
     assert result.status == "ok" and result.fold_models == str(path)
     assert isinstance(early, bytes)  # the last fold's pipeline, for the first trial
-    folds = cloudpickle.loads(path.read_bytes())
-    assert isinstance(folds, FoldAverage) and len(folds.members) == len(context.resampling.folds)
+    pipelines = cloudpickle.loads(path.read_bytes())  # the final stage averages them
+    assert isinstance(pipelines, list) and len(pipelines) == len(context.resampling.folds)
+    folds = fold_average(pipelines, 3)
     # each fold model predicts its own validation rows as the trial's out-of-fold predictions
     for member, (_, validation) in zip(folds.members, context.resampling.folds):
         X = context.dataset.X.iloc[validation]
@@ -37,9 +38,9 @@ def test_on_a_holdout_split_the_fold_model_is_the_validated_model(penguins, tmp_
     context = _context(penguins, "holdout")
     path = tmp_path / "trial-3-folds.pkl"
     config = context.space.default_config()
-    result, _ = handle(("evaluate", (config, False, (str(path), -1.0, 60.0, 0.0))), context, 1)
+    result, _ = EvaluateJob(config, False, (str(path), -1.0, 60.0, 0.0)).run(context, 1)
     (_, validation), = context.resampling.folds
-    folds = cloudpickle.loads(path.read_bytes())
+    folds = fold_average(cloudpickle.loads(path.read_bytes()), 3)
     np.testing.assert_allclose(folds.predict_proba(context.dataset.X.iloc[validation]),
                                result.predictions[validation])
 
@@ -48,16 +49,16 @@ def test_no_fold_models_below_the_threshold_or_unasked(penguins, tmp_path):
     context = _context(penguins, "cv")
     path = tmp_path / "trial-1-folds.pkl"
     config = context.space.default_config()
-    result, early = handle(("evaluate", (config, False, (str(path), 0.0, 60.0, 0.0))), context, 1)
+    result, early = EvaluateJob(config, False, (str(path), 0.0, 60.0, 0.0)).run(context, 1)
     assert result.status == "ok" and result.score < 0  # negated log loss: below 0.0
     assert result.fold_models is None and not path.exists() and early is None
-    result, _ = handle(("evaluate", (config, False, None)), context, 1)
+    result, _ = EvaluateJob(config, False, None).run(context, 1)
     assert result.fold_models is None and not list(tmp_path.iterdir())
     # fits that took over half the trial's time limit: pickling could push it past the limit
-    result, _ = handle(("evaluate", (config, False, (str(path), -np.inf, 1e-6, 0.0))), context, 1)
+    result, _ = EvaluateJob(config, False, (str(path), -np.inf, 1e-6, 0.0)).run(context, 1)
     assert result.status == "ok" and result.fold_models is None and not path.exists()
     # fits quicker than the least fit time: their refit fits whenever anything does
-    result, _ = handle(("evaluate", (config, False, (str(path), -np.inf, 60.0, 1e6))), context, 1)
+    result, _ = EvaluateJob(config, False, (str(path), -np.inf, 60.0, 1e6)).run(context, 1)
     assert result.status == "ok" and result.fold_models is None and not path.exists()
 
 
@@ -66,7 +67,7 @@ def test_fold_models_over_the_size_cap_are_not_written(penguins, tmp_path, monke
     context = _context(penguins, "cv")
     path = tmp_path / "trial-2-folds.pkl"
     monkeypatch.setattr(automl.jobs, "MAX_FOLD_MODEL_BYTES", 1000)  # pickling stops there
-    result, _ = handle(("evaluate", (context.space.default_config(), False,
-                                     (str(path), -np.inf, 60.0, 0.0))), context, 1)
+    result, _ = EvaluateJob(context.space.default_config(), False,
+                            (str(path), -np.inf, 60.0, 0.0)).run(context, 1)
     assert result.status == "ok" and result.fold_models is None
     assert not list(tmp_path.iterdir())  # no file, no half-written temporary

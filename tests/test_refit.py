@@ -182,14 +182,13 @@ def test_the_refit_estimate_counts_the_models_handover():
 
 def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species, tmp_path,
                                                                          caplog):
-    from automl.jobs import RefitFile, handle
-    from automl.refit import _load_refit
+    from automl.refit import RefitFile, RefitJob, _load_refit
 
     context, space = species
     trial = _fitted_trial(space.default_config("random_forest"))
     path = tmp_path / "trial-0-refit.pkl"
     # a real fit, pickled
-    refit = handle(("refit", (trial.config, str(path), trial.result.score)), context, 1)
+    refit = RefitJob(trial.config, str(path), trial.result.score).run(context, 1)
     assert isinstance(refit, RefitFile) and refit.nbytes == path.stat().st_size > 0
     assert refit.load_seconds > 0
     models, loaded = RefitModels(tmp_path), {}
@@ -197,7 +196,7 @@ def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species
         _load_refit(trial, refit, 1.0, models, loaded, refit.load_seconds / 2)
     assert not loaded and 0 not in models and not path.exists()
     assert "trial 0 was refit in 1.0 s, but loading its" in caplog.text
-    refit = handle(("refit", (trial.config, str(path), trial.result.score)), context, 1)
+    refit = RefitJob(trial.config, str(path), trial.result.score).run(context, 1)
     _load_refit(trial, refit, 1.0, models, loaded, 60.0)
     assert 0 in models and loaded[0].predict(context.dataset.X).shape == (
         context.dataset.n_rows,)

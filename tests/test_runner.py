@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from automl import runner
+from automl.jobs import EvaluateJob
 from automl.runner import WorkerPool, discard_spares
 from conftest import context_of
 
@@ -39,14 +40,14 @@ def test_a_closed_pools_idle_worker_serves_the_next_pool_with_its_context(pengui
     species = _context(frame.drop(columns="species"), frame["species"])
     sex = _context(frame.drop(columns="sex"), frame["sex"])
     with WorkerPool(species, 1, 1, 4000) as pool:
-        first = _run(pool, ("evaluate", (species.space.default_config(), False, None)))
+        first = _run(pool, EvaluateJob(species.space.default_config()))
         pids = _pids(pool)
     assert first.status == "done" and first.value[0].predictions.shape[1] == 3
     assert [worker.process.pid for worker in runner._spares] == pids
     with WorkerPool(None, 1, 1, 4000) as pool:
         assert _pids(pool) == pids and not runner._spares  # taken, not started
         pool.load(sex)
-        second = _run(pool, ("evaluate", (sex.space.default_config(), False, None)))
+        second = _run(pool, EvaluateJob(sex.space.default_config()))
     assert second.status == "done" and second.value[0].predictions.shape[1] == 2
     with WorkerPool(species, 1, 2, 4000) as pool:  # other threads: a new worker
         assert _pids(pool) != pids
@@ -67,7 +68,7 @@ def test_a_worker_started_beside_another_automl_imports_this_one(penguins, no_sp
     frame = penguins.dropna(subset=["species"])
     context = _context(frame.drop(columns="species"), frame["species"])
     with WorkerPool(context, 1, 1, 4000) as pool:
-        outcome = _run(pool, ("evaluate", (context.space.default_config(), False, None)))
+        outcome = _run(pool, EvaluateJob(context.space.default_config()))
     assert outcome.status == "done", outcome.error
 
 
@@ -75,7 +76,7 @@ def test_a_worker_killed_at_its_time_limit_is_never_parked(penguins, no_spares):
     frame = penguins.dropna(subset=["species"])
     context = _context(frame.drop(columns="species"), frame["species"])
     with WorkerPool(context, 1, 1, 4000) as pool:
-        outcome = _run(pool, ("evaluate", (context.space.default_config(), False, None)), 0.01)
+        outcome = _run(pool, EvaluateJob(context.space.default_config()), 0.01)
         killed = _pids(pool)
     assert outcome.status == "timeout"
     assert not runner._spares  # the killed one is gone; its replacement was still starting
