@@ -20,6 +20,7 @@ from sklearn import inspection
 
 from automl.exceptions import InputError
 from automl.leaderboard import ENSEMBLE, trials_only
+from automl import metrics
 from automl.metrics import Metric, get_metric
 from automl.trial_log import PREVIEW
 from automl.warmstart import WARM_SOURCES
@@ -64,7 +65,7 @@ def sign(model: Any) -> float:
 
 def direction(model: Any) -> str:
     """"higher is better" or "lower is better", for the model's metric."""
-    return "higher is better" if model.higher_is_better_ else "lower is better"
+    return metrics.direction(model.higher_is_better_)
 
 
 def summarise_data(X: pd.DataFrame, y: pd.Series, model: Any, source: str = "",

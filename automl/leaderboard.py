@@ -64,13 +64,8 @@ def _trial_row(trial: Trial, sign: float, final: FinalModel, member: Any) -> dic
     if member is not None:  # as the final model holds it: refit on all rows, or its folds
         nbytes = estimated_pickle_bytes(member)
         per_1000 *= len(member.members) if isinstance(member, FoldAverage) else 1
-    return {"trial": trial.trial, "model": trial.config.get("model"),
-            "score": None if result.score is None else sign * result.score,
-            "status": result.status, "error": result.error,
-            "fit_seconds": round(result.fit_seconds, 4), "predict_ms_per_1000_rows": per_1000,
-            "size_mb": nbytes / _MB, "finished_at_seconds": round(trial.finished_at_seconds, 4),
-            "source": trial.source, "ensemble_weight": final.weights.get(trial.trial, 0.0),
-            "config": trial.config}
+    return dict(trial.record(sign), predict_ms_per_1000_rows=per_1000, size_mb=nbytes / _MB,
+                ensemble_weight=final.weights.get(trial.trial, 0.0))
 
 
 def _ensemble_row(final: FinalModel, rows: list[dict[str, Any]], sign: float

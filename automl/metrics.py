@@ -40,6 +40,11 @@ class Metric:
         scorers always are: their losses come negated, as ``neg_log_loss``)."""
         return self.sign > 0
 
+    @property
+    def direction(self) -> str:
+        """How a person is told which end is best: "higher is better" or "lower is better"."""
+        return direction(self.higher_is_better)
+
     def in_units(self, score: float | None) -> float | None:
         """A search score (higher is better) in the metric's own units; None stays None."""
         return None if score is None else self.sign * float(score)
@@ -48,6 +53,11 @@ class Metric:
         """Higher-is-better score of out-of-fold predictions (class probabilities or values)."""
         assert self.function is not None, "scorer metrics are scored per fold"
         return self.sign * float(self.function(y_true, predictions, n_classes))
+
+
+def direction(higher_is_better: bool) -> str:
+    """"higher is better" or "lower is better"."""
+    return "higher is better" if higher_is_better else "lower is better"
 
 
 def _roc_auc(y: np.ndarray, proba: np.ndarray, n_classes: int) -> float:

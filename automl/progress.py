@@ -128,19 +128,15 @@ class FitProgress:
         if self._bar is None:
             self._bar = tqdm(total=max(round(self.budget), 1), unit="s", file=sys.stderr,
                              leave=True, bar_format="{n:>4.0f}/{total:.0f} s |{bar:24}| {desc}",
-                             desc=f"{self._metric.name}, {_direction(self._metric)}")
+                             desc=f"{self._metric.name}, {self._metric.direction}")
         self._bar.n = self._elapsed()
         self._bar.set_description_str(self._status() if not final else
                                       f"trials {self.trials}, best {self._metric.name} "
                                       f"{'-' if self.best is None else f'{self.best:.4g}'} "
-                                      f"({_direction(self._metric)})", refresh=False)
+                                      f"({self._metric.direction})", refresh=False)
         self._bar.refresh()
 
     def _line(self) -> None:
         self._shown = time.monotonic()
         print(f"automl: {self._elapsed():.0f}/{self.budget:g} s, {self._status()} "
-              f"({_direction(self._metric)})", file=sys.stderr, flush=True)
-
-
-def _direction(metric: Metric) -> str:
-    return "higher is better" if metric.higher_is_better else "lower is better"
+              f"({self._metric.direction})", file=sys.stderr, flush=True)

@@ -71,11 +71,12 @@ def _overview(saved: SavedModel, held_out: HeldOut | None) -> str:
     model, summary = saved.model, saved.data_summary
     board = diagnostics.trials_only(model.leaderboard_)
     members = len(model.ensemble_)
+    fit_time, over_budget = _fit_time(model)
     facts = {
         "task": model.task_, "metric": f"{model.metric_} ({diagnostics.direction(model)})",
         "training rows": summary.get("rows"), "features": summary.get("features"),
         "target": saved.target, "id column": saved.id_column,
-        "fit time": _fit_time(model),
+        "fit time": fit_time,
         "trials": f"{len(board)} ({int(board['status'].eq('ok').sum())} succeeded)",
         "final model": (f"ensemble of {members} pipelines" if members > 1 else
                         f"one pipeline ({model.ensemble_['model'].iloc[0]})" if members else
@@ -89,23 +90,26 @@ def _overview(saved: SavedModel, held_out: HeldOut | None) -> str:
     if held_out is not None:
         facts["held-out score"] = (f"{_fmt(held_out.score)} on {held_out.n_rows} rows "
                                    f"(dummy: {_fmt(held_out.dummy_score)})")
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td class=\"text\">{_cell(k, v)}</td></tr>"
+    flagged = {"fit time"} if over_budget else set()
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td class=\"text\">"
+                   f"{_cell(v, warn=k in flagged)}</td></tr>"
                    for k, v in facts.items() if v not in (None, ""))
     return f"<h2>Summary</h2><table>{rows}</table>"
 
 
-def _fit_time(model: Any) -> str:
-    """The fit's seconds against its budget, flagged when it ran over what ``fit`` promises."""
+def _fit_time(model: Any) -> tuple[str, bool]:
+    """The fit's seconds against its budget, and whether it ran over what ``fit`` promises
+    (then the text says by how much)."""
     text = f"{model.fit_seconds_:.1f} s of a {model.time_budget:g} s budget"
-    if model.fit_seconds_ > budget_limit(model.time_budget):
-        over = model.fit_seconds_ - model.time_budget
-        text += f" (OVER BUDGET by {over:.1f} s)"
-    return text
+    over = model.fit_seconds_ > budget_limit(model.time_budget)
+    if over:
+        text += f" (OVER BUDGET by {model.fit_seconds_ - model.time_budget:.1f} s)"
+    return text, over
 
 
-def _cell(key: str, value: Any) -> str:
+def _cell(value: Any, warn: bool = False) -> str:
     text = html.escape(str(value))
-    return f"<span class=\"warn\">{text}</span>" if "OVER BUDGET" in str(value) else text
+    return f"<span class=\"warn\">{text}</span>" if warn else text
 
 
 def _data_section(summary: dict[str, Any]) -> str:

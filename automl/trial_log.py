@@ -1,9 +1,9 @@
 """The trial log: every finished trial, appended to a JSON-lines file as it ends.
 
 The file is the record of a run that survives a crash of the process that ran it; the
-in-memory list is what the final model and ``automl.leaderboard`` are built from. Trials hold the
-search's higher-is-better scores; the file and the leaderboard, which people read, hold the
-metric's own units (a log loss of 0.3 is 0.3 there).
+in-memory list is what the final model and ``automl.leaderboard`` are built from. Trials
+hold the search's higher-is-better scores; the file and the leaderboard, which people read,
+hold the metric's own units (a log loss of 0.3 is 0.3 there).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from automl.evaluate import TrialResult
 # The source of a preview (``automl.evaluate``): scored on a row sample, so never ranked
 # against the trials, but a usable model seconds into the search.
 PREVIEW = "preview"
+
 
 @dataclass(frozen=True)
 class Trial:

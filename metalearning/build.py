@@ -88,7 +88,8 @@ def search_dataset(entry: dict[str, Any], corpus: Path, budget: float, work: Pat
     write_json(work / "searches" / f"{entry['name']}.json", {
         "name": entry["name"], "task": entry["task"], "target": entry["target"],
         "features": [str(column) for column in X.columns], "metric": model.metric_,
-        "budget_seconds": budget, "n_trials": len(model.leaderboard_),  # ensemble=False: no ensemble row
+        # ensemble=False: the leaderboard has no ensemble row, only trials
+        "budget_seconds": budget, "n_trials": len(model.leaderboard_),
         "metafeatures": metafeatures,
         # Stored in the search's form (larger is better), as the matrix's scores are.
         "configs": [{"config": row.config, "score": sign * row.score, "model": row.model}
@@ -223,6 +224,10 @@ def build(corpus: Path = DEFAULT_CORPUS, work: Path = WORK_DIR, knowledge: Path 
     unknown = sorted(set(names or ()) - set(manifest))
     if unknown:
         raise CorpusError(f"datasets not in the corpus manifest: {unknown}.")
+    # The demo tables are left out wherever they are; a name given besides must be a dataset.
+    unknown = sorted(set(exclude) - set(DEMO_DATASETS) - set(manifest))
+    if unknown:
+        raise CorpusError(f"--exclude names datasets not in the corpus manifest: {unknown}.")
     entries = [manifest[name] for name in (names or sorted(manifest)) if name not in exclude]
     if "search" in stages:  # a search recorded at a smaller budget is run again
         done = {name for name, record in read_records(work / "searches").items()

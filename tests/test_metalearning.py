@@ -216,6 +216,10 @@ def _cmdline(process: psutil.Process) -> list[str]:
 def test_unknown_dataset_names_are_refused(tiny_corpus, tmp_path):
     with pytest.raises(ValueError, match="not in the corpus manifest: \\['nope'\\]"):
         build(corpus=tiny_corpus, work=tmp_path, knowledge=tmp_path, names=["nope"])
+    # a mistyped --exclude would leave the dataset in: refused (the demo tables need no check)
+    with pytest.raises(ValueError, match="--exclude names datasets not in the corpus manifest: "
+                                         "\\['nope'\\]"):
+        build(corpus=tiny_corpus, work=tmp_path, knowledge=tmp_path, exclude=("nope",))
 
 
 @pytest.mark.parametrize("option, value", [("--budget", "0"), ("--budget", "nan"),

@@ -70,15 +70,20 @@ def test_lines_come_every_few_seconds_not_every_poll(tmp_path, monkeypatch):
     assert 2 <= len(stderr.getvalue().splitlines()) <= 4  # two timed lines and the last
 
 
-def test_off_writes_nothing(tmp_path, monkeypatch):
+def _one_trial_shown(monkeypatch, tmp_path, mode, loss, wait=0.0) -> str:
+    """What a terminal shows of a fit in ``mode`` whose one trial scored ``loss``."""
     stderr = _Terminal()
     monkeypatch.setattr(sys, "stderr", stderr)
     log = TrialLog(tmp_path / "t.jsonl", LOG_LOSS.sign)
-    with FitProgress(budget=1, mode="off") as progress:
+    with FitProgress(budget=5, mode=mode) as progress:
         progress.watch(log, LOG_LOSS)
-        log.append(_trial(0, loss=3.0))
-        time.sleep(0.6)
-    assert stderr.getvalue() == ""
+        log.append(_trial(0, loss=loss))
+        time.sleep(wait)
+    return stderr.getvalue()
+
+
+def test_off_writes_nothing(tmp_path, monkeypatch):
+    assert _one_trial_shown(monkeypatch, tmp_path, "off", 3.0, wait=0.6) == ""
 
 
 def test_display_mode_follows_where_stderr_goes(monkeypatch):
@@ -122,10 +127,5 @@ def test_a_notebook_kernel_gets_the_bar_though_its_stderr_is_no_terminal(monkeyp
 
 
 def test_a_fit_quicker_than_one_poll_still_shows_its_last_state(tmp_path, monkeypatch):
-    stderr = _Terminal()
-    monkeypatch.setattr(sys, "stderr", stderr)
-    log = TrialLog(tmp_path / "t.jsonl", LOG_LOSS.sign)
-    with FitProgress(budget=5, mode="bar") as progress:
-        progress.watch(log, LOG_LOSS)
-        log.append(_trial(0, loss=0.3))
-    assert "trials 1, best log_loss 0.3 (lower is better)" in stderr.getvalue()
+    shown = _one_trial_shown(monkeypatch, tmp_path, "bar", 0.3)
+    assert "trials 1, best log_loss 0.3 (lower is better)" in shown
