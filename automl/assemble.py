@@ -32,7 +32,6 @@ So when time is short the ensemble degrades to fold models first, then to fewer 
 
 from __future__ import annotations
 
-import heapq
 import logging
 import warnings
 from dataclasses import dataclass, field, replace
@@ -40,32 +39,26 @@ from typing import Any, Callable
 
 import numpy as np
 
+from automl.budget import (BudgetPlan, estimated_refit_seconds, incumbent_refit_seconds,
+                           refits_seconds)
 from automl.clock import Clock
 from automl.ensemble import (FoldAverage, WeightedEnsemble, fold_average, select_ensemble,
                              selection_generalises)
 from automl.evaluate import EvaluationContext, Resampling, prior_prediction, prior_score
 from automl.prediction_store import PredictionStore
 from automl.prior_blend import PriorBlend, blend_weight, minimum_weight
-from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, REFIT_SAFETY_FACTOR, RefitModels,
-                          dummy_model, estimated_fit_seconds, estimated_handover,
-                          estimated_refit_seconds, final_model, kept_model, refit_in_workers,
-                          refit_reserve)
+from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, RefitModels, dummy_model, final_model,
+                          kept_model, refit_in_workers)
 from automl.runner import WorkerPool
-from automl.trial_log import Trial, TrialLog
+from automl.search_result import SearchResult
+from automl.trial_log import Trial
 
 logger = logging.getLogger(__name__)
 
-# Ensemble selection may use this share of the budget (plus a quarter second); the rounds
-# stop early when it is spent and the best prefix so far is kept.
-_SELECTION_SHARE = 0.05
 # Below this many validation rows, selection must pass the two-fold check, repeated this
 # many times on fresh halves: one split is a coin flip on a few hundred rows.
 _CHECK_BELOW_ROWS = 5000
 _CHECK_REPEATS = 5
-# During the search, time is kept back for refitting this many members beyond the best one,
-# at most this share of the budget.
-_RESERVED_EXTRA_MEMBERS = 4
-_RESERVED_SHARE = 0.1
 # The least weight of the class shares searched for when the out-of-fold predictions alone
 # choose it (``PriorBlend.fitted``): below it, a mixture changes no log loss that matters.
 _LEAST_FITTED_WEIGHT = 1e-9
@@ -95,69 +88,14 @@ class FinalModel:
     prior_weight: float = 0.0  # the class shares' part of the probabilities (prior_blend)
 
 
-def selection_seconds(budget_seconds: float) -> float:
-    """Time ensemble selection may take."""
-    return 0.25 + _SELECTION_SHARE * budget_seconds
-
-
-def ensemble_reserve(log: TrialLog, models: RefitModels, resampling: Resampling,
-                     budget_seconds: float, n_workers: int) -> float:
-    """Time to keep back during the search for selection and the extra members' refits."""
-    return selection_seconds(budget_seconds) + _extra_refit_seconds(
-        log, models, resampling, budget_seconds, n_workers)
-
-
-def _extra_refit_seconds(log: TrialLog, models: RefitModels, resampling: Resampling,
-                         budget_seconds: float, n_workers: int) -> float:
-    """Time the refits of members beyond the best trial should take.
-
-    The members are not known before selection; the next best trials stand in for them.
-    """
-    extra = [trial for trial in log.ranked()[1:] if trial.trial not in models]
-    return min(refits_seconds(extra[:_RESERVED_EXTRA_MEMBERS], resampling, n_workers),
-               _RESERVED_SHARE * budget_seconds)
-
-
-def refits_seconds(trials: list[Trial], resampling: Resampling, n_workers: int,
-                   safety: float = REFIT_SAFETY_FACTOR) -> float:
-    """Wall time the refits of ``trials`` should take on ``n_workers`` workers (``safety`` as
-    in ``estimated_fit_seconds``).
-
-    ``automl.refit`` loads each model while the workers go on with the next refits, so only
-    one load, at most the longest, comes after the last refit.
-    """
-    handovers = [estimated_handover(trial, resampling) for trial in trials]
-    work = [estimated_fit_seconds(trial, resampling, safety) + handover.dump_seconds
-            for trial, handover in zip(trials, handovers)]
-    return _makespan(work, n_workers) + max((h.load_seconds for h in handovers), default=0.0)
-
-
-def selection_deadline(started: float, budget_seconds: float, refit_seconds: float,
-                       end_margin_seconds: float) -> float:
-    """When selection and its held-out check must stop: after their share of the budget, or
-    earlier, so that ``refit_seconds`` of refits still fit before the end margin.
-
-    The search keeps that much back, but it can overrun it (a trial killed at its limit, a
-    replacement worker starting on a busy core). Selection then gets less time, not the
-    refits, which it could otherwise crowd out entirely. The refits claim at most half of the
-    time left, though: when they cannot all fit anyway (a best trial found last, whose long
-    refit was never kept back), selection still chooses among the members that can.
-    """
-    time_left = budget_seconds - end_margin_seconds - started
-    return min(started + selection_seconds(budget_seconds),
-               started + max(time_left - refit_seconds, time_left / 2))
-
-
-def assemble_final_model(log: TrialLog, store: PredictionStore, models: RefitModels,
-                         pool: WorkerPool, clock: Clock, context: EvaluationContext,
-                         end_margin_seconds: float,
-                         settings: EnsembleSettings,
-                         early_models: dict[int, bytes] | None = None) -> FinalModel:
-    """The ensemble when it can be built in the time left, else the best single pipeline."""
+def assemble_final_model(search: SearchResult, models: RefitModels, pool: WorkerPool,
+                         clock: Clock, context: EvaluationContext, plan: BudgetPlan,
+                         settings: EnsembleSettings) -> FinalModel:
+    """The ensemble when it can be built in the time left, else the best single pipeline.
+    ``models`` receives the refits on all rows."""
     if settings.enabled and context.metric.needs != "scorer":
         try:
-            built = _build_ensemble(log, store, models, pool, clock, context,
-                                    end_margin_seconds, settings, early_models or {})
+            built = _build_ensemble(search, models, pool, clock, context, plan, settings)
         except Exception as error:  # any failure here falls back to the single best
             warnings.warn(f"building the ensemble failed ({type(error).__name__}: {error}); "
                           "the final model is the best single pipeline.", UserWarning,
@@ -168,9 +106,9 @@ def assemble_final_model(log: TrialLog, store: PredictionStore, models: RefitMod
     elif settings.enabled:
         logger.info("metric %s scores fitted pipelines, not predictions: no ensemble",
                     context.metric.name)
-    model, chosen, fitted_on = final_model(log, models, pool, clock, context,
-                                           end_margin_seconds, early_models,
-                                           averaged_folds(store, context.dataset.n_classes))
+    model, chosen, fitted_on = final_model(
+        search.log, models, pool, clock, context, plan.end_margin_seconds, search.early_models,
+        averaged_folds(search.store, context.dataset.n_classes))
     return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen,
                       fitted_on={chosen.trial: fitted_on} if chosen else {})
 
@@ -241,21 +179,21 @@ def _fitted_on(loaded: dict[int, Any]) -> dict[int, str]:
             for number, model in loaded.items()}
 
 
-def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
-                    pool: WorkerPool, clock: Clock, context: EvaluationContext,
-                    end_margin_seconds: float, settings: EnsembleSettings,
-                    early_models: dict[int, bytes]) -> FinalModel | None:
+def _build_ensemble(search: SearchResult, models: RefitModels, pool: WorkerPool,
+                    clock: Clock, context: EvaluationContext, plan: BudgetPlan,
+                    settings: EnsembleSettings) -> FinalModel | None:
     """None when the single-best path should decide: fewer than two members selected or
     affordable, a failed held-out check, or no member refit."""
+    log, store, end_margin_seconds = search.log, search.store, plan.end_margin_seconds
     by_number = {trial.trial: trial for trial in log.trials}
     candidates = [by_number[number] for number in store.trials]
     if len(candidates) < 2:
         return None
     predictions, y = _validation_predictions(store, candidates, context)
     n_classes, started = context.dataset.n_classes, clock.elapsed()
-    refits = refit_reserve(log, models, context.resampling) + _extra_refit_seconds(
-        log, models, context.resampling, clock.budget_seconds, pool.n_workers)
-    deadline = selection_deadline(started, clock.budget_seconds, refits, end_margin_seconds)
+    refits = incumbent_refit_seconds(log, context.resampling) + plan.extra_refit_seconds(
+        log, context.resampling)
+    deadline = plan.selection_deadline(started, refits)
     halfway = started + (deadline - started) / 2
     if settings.deterministic:  # only running out of time cuts selection short
         deadline = halfway = started + max(0.0, clock.remaining() - end_margin_seconds - refits)
@@ -295,12 +233,12 @@ def _build_ensemble(log: TrialLog, store: PredictionStore, models: RefitModels,
         return context.metric.score(y, predictions[positions[number]], n_classes)
 
     unfitted = [(by_number[n], score(n)) for n in selected
-                if n not in fitted and n in early_models]
+                if n not in fitted and n in search.early_models]
     if not unfitted:
         return built
     built_score = built.ensemble_score if built.ensemble_score is not None \
         else score(built.chosen.trial)
-    return _or_kept_member(built, built_score, unfitted, early_models)
+    return _or_kept_member(built, built_score, unfitted, search.early_models)
 
 
 def averaged_folds(store: PredictionStore, n_classes: int) -> Callable[[int], Any | None]:
@@ -395,14 +333,6 @@ def _affordable(selected: dict[int, int], by_number: dict[int, Trial], models: R
                     time_left)
         del members[drop]
     return members
-
-
-def _makespan(seconds: list[float], n_workers: int) -> float:
-    """Wall time of running these jobs on ``n_workers`` workers, longest first."""
-    loads = [0.0] * max(1, n_workers)
-    for duration in sorted(seconds, reverse=True):
-        heapq.heapreplace(loads, loads[0] + duration)
-    return max(loads)
 
 
 def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], loaded: dict[int, Any],

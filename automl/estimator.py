@@ -23,8 +23,8 @@ from automl.data import _as_target, infer_task, validate_input
 from automl.evaluate import predict_raw
 from automl.exceptions import InputError
 from automl.first_trials import NEIGHBOUR_COLUMNS, FirstTrials, first_trials
-from automl.fitting import (FitOptions, fit_automl, plan_start, space_and_resampling,
-                            start_workers)
+from automl.fitting import (FitOptions, budget_plan, fit_automl, plan_start,
+                            space_and_resampling, start_workers)
 from automl.leaderboard import build_leaderboard
 from automl.progress import FitProgress, display_mode
 from automl.trial_log import TrialLog
@@ -132,8 +132,8 @@ class _AutoMLBase(BaseEstimator):
         options = self._options()
         dataset = validate_input(X, y, task=self._check_task())
         space, resampling = space_and_resampling(dataset, options)
-        return first_trials(plan_start(dataset, space, resampling, options, budget),
-                            dataset.task)
+        return first_trials(plan_start(dataset, space, resampling, options,
+                                       budget_plan(options, budget)), dataset.task)
 
     def _prepare(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "model_")

@@ -49,7 +49,8 @@ from automl.space import CompiledSpace, Config
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["ok", "failed", "timeout", "memout", "crashed"]
+# "running": a submitted trial's result until it ends (never in the log).
+Status = Literal["ok", "failed", "timeout", "memout", "crashed", "running"]
 
 # The preview (see the module docstring): default LightGBM fits 2,000 rows of 100 columns in
 # under a second; below 5,000 training rows the first trial itself takes about that long.

@@ -9,7 +9,7 @@ estimated to cost here, and which past datasets were found nearest. It is read f
 
 While a search runs it may still depart from the queue: a family whose warm trials run well
 over their estimates has its queued warm configs skipped, and once a third of the budget has
-passed the defaults still queued run first (``fitting.WARM_QUEUE_SHARE``).
+passed the defaults still queued run first (``budget.WARM_QUEUE_SHARE``).
 """
 
 from __future__ import annotations

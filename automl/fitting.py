@@ -7,14 +7,14 @@ from the estimator classes so that they stay a thin scikit-learn face.
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-from automl.assemble import (EnsembleSettings, FinalModel, assemble_final_model, ensemble_reserve,
+from automl.assemble import (EnsembleSettings, FinalModel, assemble_final_model,
                              unless_the_prior_scores_higher, with_prior_blend)
+from automl.budget import BudgetPlan, plan_budget
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import Dataset
@@ -22,8 +22,7 @@ from automl.evaluate import (PREVIEW_ROWS, EvaluationContext, Resampling, has_pr
                              make_resampling, preview_config, prior_score)
 from automl.exceptions import InputError
 from automl.metrics import Metric, get_metric
-from automl.prediction_store import PredictionStore
-from automl.refit import RefitModels, refit_reserve
+from automl.refit import RefitModels
 from automl.run_dirs import new_run_dir
 from automl.runner import WorkerPool, default_memory_limit_mb
 from automl.search import SearchSettings, run_search
@@ -36,20 +35,6 @@ logger = logging.getLogger(__name__)
 
 # TPE's random start-up trials after the initial configs; warm-start configs replace them.
 _RANDOM_STARTUP_TRIALS = 5
-# The share of the budget one warm-start trial may be estimated to take (never more than the
-# trial limit): a config tuned elsewhere is a guess, and a guess that costs a sixth of the
-# budget leaves the search too little for what it learns on this data.
-WARM_TRIAL_SHARE = 1 / 6
-# Once a third of the budget (and at least 10 s) has passed, the other families' defaults
-# still queued run before the warm configs still queued: a queue of tuned configs could take
-# the whole budget before a cheap default that would win ever ran. The floor keeps short
-# budgets on the warm configs, their better use (study at tag studies-2026-12-07).
-WARM_QUEUE_SHARE = 1 / 3
-WARM_QUEUE_MIN_SECONDS = 10.0
-# A trial whose fits took less than this share of the budget keeps no fold models: its refit
-# on all rows is quick and fits whenever anything does, and writing every small trial's
-# fold models slows a search of many short trials.
-FOLD_MODELS_MIN_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -86,11 +71,6 @@ class FitOutcome:
     warm: WarmStart = WarmStart()  # where the search started, and why
 
 
-def end_margin_seconds(budget_seconds: float) -> float:
-    """Time kept at the end of the budget for stopping workers and returning."""
-    return 0.2 + 0.005 * budget_seconds
-
-
 def start_workers(options: FitOptions) -> WorkerPool:
     """The worker processes ``fit_automl`` will use, started before the input is checked:
     their interpreter start and imports (about 2 s) overlap the checking.
@@ -123,57 +103,44 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
     metric = get_metric(options.metric, dataset.task)
     space, resampling = space_and_resampling(dataset, options)
     context = EvaluationContext(dataset, space, resampling, metric, options.seed)
-    n_workers = parallelism(options.n_jobs)[0]
+    budget = budget_plan(options, clock.budget_seconds)
     log = TrialLog(_new_log_path(_log_dir(options.log_dir)), metric.sign)
     if on_log is not None:
         on_log(log, metric)
-    margin = end_margin_seconds(clock.budget_seconds)
-    store = PredictionStore(options.ensemble.nbest, log.path.parent / f"{log.path.stem}-oof")
-    models = RefitModels(store.spill_dir)  # full-data models, by trial
-    early: dict[int, bytes] = {}  # the preview's or first trial's model: the last resort
-
-    def reserve(log: TrialLog) -> float:
-        seconds = margin + refit_reserve(log, models, resampling)
-        if options.ensemble.enabled:
-            seconds += ensemble_reserve(log, models, resampling, clock.budget_seconds, n_workers)
-        return seconds
-
-    pool = pool or start_workers(options)
+    pool, search = pool or start_workers(options), None
     try:
         pool.load(context)
         # The meta-features are computed while the workers load the context.
-        plan = plan_start(dataset, space, resampling, options, clock.budget_seconds)
+        plan = plan_start(dataset, space, resampling, options, budget)
         settings = SearchSettings(
             algorithm=options.search, seed=options.seed, max_trials=options.max_trials,
-            per_trial_seconds=plan.trial_seconds,
             n_startup_trials=len(plan.initial) + max(0, _RANDOM_STARTUP_TRIALS
                                                      - len(plan.warm.configs)),
             initial_configs=tuple(plan.initial),
             preview_rows=plan.preview_rows,
             preview_config=preview_config(plan.initial[0][0], dataset.n_classes),
-            fold_models_min_seconds=FOLD_MODELS_MIN_SHARE * clock.budget_seconds,
-            **_queue_rules(options, plan, clock.budget_seconds))
-        run_search(space, pool, clock, settings, log, reserve, early, store)
-        final = assemble_final_model(log, store, models, pool, clock, context, margin,
+            # In the deterministic mode no warm config is re-checked against measured seconds.
+            warm_allowance=None if deterministic(options) else plan.allowance,
+            nbest=options.ensemble.nbest)
+        search = run_search(space, pool, clock, settings, budget, resampling, log)
+        models = RefitModels(search.store.spill_dir)  # full-data models, by trial
+        final = assemble_final_model(search, models, pool, clock, context, budget,
                                      replace(options.ensemble,
-                                             deterministic=deterministic(options)), early)
-        final = with_prior_blend(unless_the_prior_scores_higher(final, context), store, context)
+                                             deterministic=deterministic(options)))
+        final = with_prior_blend(unless_the_prior_scores_higher(final, context), search.store,
+                                 context)
     finally:
         pool.close()
-        store.clear()
+        if search is not None:
+            search.store.clear()
     return FitOutcome(final, log, metric, space, prior_score(context), plan.warm)
 
 
-def _queue_rules(options: FitOptions, plan: "StartPlan", budget_seconds: float
-                 ) -> dict[str, Any]:
-    """When the queued family defaults go before the queued warm configs, and whether warm
-    configs are re-checked against their families' measured seconds: by the clock, or, in
-    the deterministic mode, by trial counts and never."""
-    if deterministic(options):
-        return {"defaults_after_trials": math.ceil(WARM_QUEUE_SHARE * options.max_trials)}
-    return {"warm_allowance": plan.allowance,
-            "defaults_after_seconds": max(WARM_QUEUE_MIN_SECONDS,
-                                          WARM_QUEUE_SHARE * budget_seconds)}
+def budget_plan(options: FitOptions, budget_seconds: float) -> BudgetPlan:
+    """How a fit with ``options`` shares ``budget_seconds`` (``automl.budget``)."""
+    return plan_budget(budget_seconds, options.per_trial_time_limit, options.max_trials,
+                       deterministic(options), parallelism(options.n_jobs)[0],
+                       options.ensemble.enabled)
 
 
 @dataclass(frozen=True)
@@ -192,16 +159,14 @@ class StartPlan:
 
 
 def plan_start(dataset: Dataset, space: CompiledSpace, resampling: Resampling,
-               options: FitOptions, budget_seconds: float) -> StartPlan:
-    """The search's start on ``dataset`` within ``budget_seconds`` (see :class:`StartPlan`)."""
-    trial_seconds = options.per_trial_time_limit or max(10.0, budget_seconds / 4)
-    allowance = TrialAllowance(resampling.train_rows,
-                               min(trial_seconds, WARM_TRIAL_SHARE * budget_seconds))
+               options: FitOptions, budget: BudgetPlan) -> StartPlan:
+    """The search's start on ``dataset`` within ``budget`` (see :class:`StartPlan`)."""
+    allowance = TrialAllowance(resampling.train_rows, budget.warm_trial_seconds)
     warm = warm_start_for(dataset, space, options.warm_start, options.seed, allowance)
     preview_rows = PREVIEW_ROWS if has_preview(resampling, dataset.n_classes) else None
     initial = initial_configs(space, options.initial_configs, warm.configs,
                               dataset.n_classes if preview_rows else 0)
-    return StartPlan(trial_seconds, allowance, warm, initial, preview_rows, space)
+    return StartPlan(budget.trial_seconds, allowance, warm, initial, preview_rows, space)
 
 
 def space_and_resampling(dataset: Dataset, options: FitOptions
@@ -224,7 +189,7 @@ def initial_configs(space: CompiledSpace, user_configs: Sequence[Config],
     first; the defaults still follow, because a warm search without them found a worse best
     pipeline as often as a better one (study at tag studies-2026-12-07): the defaults' spread of
     families is what TPE and the ensemble build on later; past a share of the budget, the
-    search runs the defaults still queued first (``WARM_QUEUE_SHARE``). On data with many
+    search runs the defaults still queued first (``budget.WARM_QUEUE_SHARE``). On data with many
     classes a cheap version of the fast default (``preview_config``: fewer rounds, a larger
     learning rate) comes first of all, when it differs: LightGBM's defaults grow a tree per
     class a round, and on one core their first trial could take longer than the trial

@@ -15,6 +15,7 @@ from typing import Any
 
 import cloudpickle
 
+from automl.budget import FOLD_MODELS_MAX_LIMIT_SHARE
 from automl.evaluate import EvaluationContext, TrialResult, preview, score_and_keep_folds
 from automl.space import Config
 
@@ -24,9 +25,6 @@ logger = logging.getLogger(__name__)
 # would eat into the trial's time (a forest on 80,000 rows pickles to gigabytes), and so
 # would loading it at the end of the budget.
 MAX_FOLD_MODEL_BYTES = 128 * 2**20
-# Nor are they kept by a trial whose fits took more than this share of its time limit: their
-# pickling must not push it past the limit (it would lose the trial's score with them).
-MAX_FOLD_MODEL_TIME_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class EvaluateJob:
     so the first trial leaves a usable model behind without a second fit. With ``folds_to``
     = (file, threshold, time limit, least fit seconds), a trial that scores above the
     threshold, and whose fits took at least the least fit seconds and at most
-    ``MAX_FOLD_MODEL_TIME_SHARE`` of its time limit, writes its fold models (the list of
+    ``FOLD_MODELS_MAX_LIMIT_SHARE`` of its time limit, writes its fold models (the list of
     fitted pipelines) to that file and says so in ``TrialResult.fold_models``.
     """
 
@@ -103,7 +101,7 @@ def _keeps_folds(result: TrialResult, threshold: float, time_limit: float,
                  min_fit_seconds: float) -> bool:
     """Whether a trial's fold models are worth keeping (see :class:`EvaluateJob`)."""
     return result.status == "ok" and result.score > threshold and \
-        min_fit_seconds <= result.fit_seconds <= MAX_FOLD_MODEL_TIME_SHARE * time_limit
+        min_fit_seconds <= result.fit_seconds <= FOLD_MODELS_MAX_LIMIT_SHARE * time_limit
 
 
 def _save_folds(pipelines: list[Any], path: str) -> str | None:

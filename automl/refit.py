@@ -29,55 +29,23 @@ import cloudpickle
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
 
+from automl.budget import (SHORTEST_USEFUL_BUDGET, WORKER_START_SECONDS, estimated_handover,
+                           estimated_refit_seconds)
 from automl.clock import Clock
 from automl.data import Dataset
-from automl.evaluate import EvaluationContext, Resampling
+from automl.evaluate import EvaluationContext
 from automl.space import Config
 from automl.jobs import dump
 from automl.metrics import Metric
-from automl.model_size import Handover, estimate_handover
-from automl.refit_check import CHECK_ROWS, checked_refit
+from automl.model_size import estimate_handover
+from automl.refit_check import checked_refit
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
 logger = logging.getLogger(__name__)
 
-# Fit time grows a little faster than linearly in rows for most models: keep a margin over
-# the linear estimate where a refit that runs over would cost the fallbacks their time.
-REFIT_SAFETY_FACTOR = 1.3
-_REFIT_OVERHEAD_SECONDS = 0.3
-_REFIT_BUFFER_SECONDS = 0.5
 # What a final model (or member) was fitted on: ``ensemble_["fitted_on"]``.
 ALL_ROWS, FOLDS, ONE_FOLD = "all rows", "folds", "one fold"
-# A fresh worker's interpreter start and imports, measured on 2 cores; a budget shorter than
-# that runs no trial in a fit's first pool, and a few seconds more give the first trial room.
-WORKER_START_SECONDS = 2
-SHORTEST_USEFUL_BUDGET = 5
-
-
-def estimated_refit_seconds(trial: Trial, resampling: Resampling,
-                            safety: float = REFIT_SAFETY_FACTOR) -> float:
-    """Seconds a full-data fit of this trial's config should take, with the handover of its
-    model (pickled in the worker, loaded here; ``automl.model_size``)."""
-    return (estimated_fit_seconds(trial, resampling, safety)
-            + estimated_handover(trial, resampling).seconds)
-
-
-def estimated_fit_seconds(trial: Trial, resampling: Resampling,
-                          safety: float = REFIT_SAFETY_FACTOR) -> float:
-    """Seconds the fit alone of a full-data refit should take: the trial's fit time scaled
-    linearly to all rows, times ``safety``, and its check (``automl.refit_check``: predicting
-    at most ``CHECK_ROWS`` rows, at the trial's measured speed on its validation rows)."""
-    share = min(1.0, CHECK_ROWS / max(resampling.validation_rows, 1))
-    check = trial.result.predict_seconds * share
-    return (trial.result.fit_seconds * resampling.refit_factor * safety
-            + check + _REFIT_OVERHEAD_SECONDS)
-
-
-def estimated_handover(trial: Trial, resampling: Resampling) -> Handover:
-    """The handover of this trial's model refit on all rows: its last fold's, grown with the
-    rows."""
-    return trial.result.handover.scaled(resampling.rows_factor)
 
 
 @dataclass(frozen=True)
@@ -142,18 +110,6 @@ class RefitModels:
     def load(self, trial: int) -> Any:
         with self._paths[trial].open("rb") as handle:
             return cloudpickle.load(handle)
-
-
-def refit_reserve(log: TrialLog, models: RefitModels, resampling: Resampling) -> float:
-    """Time to keep back during the search for refitting the incumbent.
-
-    Beyond the estimate, a buffer covers the gap between the search stopping and the refit
-    starting, so that the estimate still fits when the refit is due.
-    """
-    best = log.best()
-    if best is None or best.trial in models:
-        return 0.0
-    return estimated_refit_seconds(best, resampling) + _REFIT_BUFFER_SECONDS
 
 
 def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clock,

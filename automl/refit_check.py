@@ -24,15 +24,13 @@ import math
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from automl.budget import CHECK_ROWS
 from automl.evaluate import (EvaluationContext, fit_final, predict_raw, prior_prediction,
                              prior_score, split_rows)
 from automl.space import Config
 
 logger = logging.getLogger(__name__)
 
-# Enough rows to tell a diverged model from a working one, few enough to predict in well
-# under a second with any model of the space.
-CHECK_ROWS = 2_000
 # A refit scored on its own training rows should keep all of its out-of-fold gain and more;
 # a quarter is allowed for the sample's noise and for models whose fits vary from run to run.
 MIN_KEPT_GAIN = 0.75

@@ -3,9 +3,10 @@
 hyperopt is used ask-and-tell style: ``Proposer.ask`` inserts a new trial document and
 decodes it into a readable config, ``Proposer.tell`` reports its score. Initial configs
 (the fast default first) are inserted as documents too, so TPE learns from them. Trials run
-in a :class:`~automl.runner.WorkerPool`; none starts unless it can end before the time
-reserved for the final refit. Once ``defaults_after_seconds`` have passed (or, in the
-deterministic mode, ``defaults_after_trials`` have started), the family defaults still queued
+in a :class:`~automl.runner.WorkerPool`; none starts unless it can end before the time the
+fit's :class:`~automl.budget.BudgetPlan` keeps back for the final stage. Once the plan's
+``defaults_after_seconds`` have passed (or, in the deterministic mode, its
+``defaults_after_trials`` have started), the family defaults still queued
 go before the warm-start configs still queued. On large data a
 preview of the first config (fitted on a row sample, see ``automl.evaluate``) runs before
 everything else; TPE is not told of it.
@@ -14,56 +15,54 @@ everything else; TPE is not told of it.
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Trials, rand, tpe
 from hyperopt.base import Domain
 
+from automl.budget import MIN_TRIAL_SECONDS, BudgetPlan
 from automl.clock import Clock
-from automl.evaluate import TrialResult
+from automl.evaluate import Resampling, TrialResult
 from automl.jobs import EvaluateJob, PreviewJob
-from automl.prediction_store import PredictionStore
-from automl.runner import WorkerPool
+from automl.prediction_store import DEFAULT_MEMORY_BYTES, PredictionStore
+from automl.runner import JobOutcome, WorkerPool
+from automl.search_result import SearchResult
 from automl.space import CompiledSpace, Config
 from automl.trial_log import PREVIEW, Trial, TrialLog
 from automl.warmstart import WARM_SOURCES, TrialAllowance
 
 logger = logging.getLogger(__name__)
 
-# A trial given less time than this is not worth starting.
-MIN_TRIAL_SECONDS = 0.5
-
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """How to search: the algorithm, the limits and the configs to try first."""
+    """How to search: the algorithm, the limits and the configs to try first. How long
+    (the trial limit, what to keep back, when the defaults go first) is the fit's
+    :class:`~automl.budget.BudgetPlan`."""
 
     algorithm: Literal["tpe", "random"] = "tpe"
     seed: int = 0
     max_trials: int | None = None
-    per_trial_seconds: float = 60.0
     n_startup_trials: int = 10
     initial_configs: tuple[tuple[Config, str], ...] = field(default_factory=tuple)
     preview_rows: int | None = None  # start with a preview of the first config on this many rows
     preview_config: Config | None = None  # the preview's config, if not the first config
     # Re-checks queued warm-start configs against what their families' trials took here.
     warm_allowance: TrialAllowance | None = None
-    # Trials whose fits took less keep no fold models (``automl.jobs``): their refits are cheap.
-    fold_models_min_seconds: float = 0.0
-    # Seconds into fit, or trials started, after which the queued family defaults go before
-    # the queued warm configs (trials in the deterministic mode, which reads no clock).
-    defaults_after_seconds: float | None = None
-    defaults_after_trials: int | None = None
+    nbest: int = 20  # trials whose out-of-fold predictions are kept for the ensemble
+    predictions_memory_bytes: int = DEFAULT_MEMORY_BYTES  # held in memory; more spill to disk
 
 
 class Proposer:
     """hyperopt's suggestion algorithms behind an ask/tell interface of readable configs."""
 
-    def __init__(self, space: CompiledSpace, algorithm: str, seed: int, n_startup_trials: int) -> None:
+    def __init__(self, space: CompiledSpace, algorithm: str, seed: int,
+                 n_startup_trials: int) -> None:
         self._space = space
         self._domain = Domain(lambda _: 0.0, space.expression)
         self._trials = Trials()
@@ -113,65 +112,80 @@ class Proposer:
 
 
 def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: SearchSettings,
-               log: TrialLog, reserve_seconds: Callable[[TrialLog], float],
-               early_models: dict[int, bytes], store: PredictionStore | None = None) -> None:
-    """Run trials until the budget, ``max_trials`` or the user (Ctrl-C) says stop.
+               plan: BudgetPlan, resampling: Resampling, log: TrialLog) -> SearchResult:
+    """Run trials until the budget, ``max_trials`` or the user (Ctrl-C) says stop, appending
+    each finished trial to ``log`` (a progress display may be reading it).
 
-    ``reserve_seconds(log)`` is the time kept back for what follows the search (the final
-    refit). ``early_models`` receives the first job's pipeline (the preview's, or the first
-    trial's as fitted on its last fold's training rows): a model that exists seconds into
-    the search, for when no trial can be refit on all rows. ``store`` receives successful
-    trials' out-of-fold predictions, and the fold models that their workers were asked to
-    keep; the log keeps none, so memory stays bounded. The preview does not count towards
-    ``max_trials``.
+    No trial starts unless it can end before what ``plan`` keeps back for the final stage,
+    given the trials so far. Successful trials' out-of-fold predictions go to the result's
+    store, with the fold models their workers were asked to keep; the log keeps none, so
+    memory stays bounded. The preview does not count towards ``max_trials``.
     """
+    store = PredictionStore(settings.nbest, log.path.parent / f"{log.path.stem}-oof",
+                            settings.predictions_memory_bytes)
+    early_models: dict[int, bytes] = {}
     proposer = Proposer(space, settings.algorithm, settings.seed, settings.n_startup_trials)
     queue = deque(settings.initial_configs)
     if settings.preview_rows and queue:
         queue.appendleft((settings.preview_config or queue[0][0], PREVIEW))
-    running: dict[int, tuple[Config, str, float]] = {}
-    n_started, n_submitted, stopping = 0, 0, False
+    running: dict[int, Trial] = {}  # submitted, by trial: the record the log will keep
+    n_started, n_submitted, stopping, interrupted = 0, 0, False, False
+
+    def limit() -> float:
+        kept_back = plan.kept_back_seconds(log, resampling)
+        return min(plan.trial_seconds, clock.remaining() - kept_back)
+
     try:
         while True:
             while not stopping:
-                limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
-                if (settings.max_trials is not None and n_started >= settings.max_trials) \
-                        or limit < MIN_TRIAL_SECONDS:
-                    stopping = True
+                stopping = (settings.max_trials is not None
+                            and n_started >= settings.max_trials) or limit() < MIN_TRIAL_SECONDS
                 if stopping or not pool.n_idle:
                     break
-                if _defaults_due(settings, clock, n_started):
+                if _defaults_due(plan, clock, n_started):
                     queue = _defaults_first(queue)
                 trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
-                limit = min(settings.per_trial_seconds, clock.remaining() - reserve_seconds(log))
-                folds_to = None if store is None else store.fold_models_request(
-                    trial_id, limit, settings.fold_models_min_seconds)
-                request = PreviewJob(config, settings.preview_rows) if source == PREVIEW else \
-                    EvaluateJob(config, n_submitted == 0, folds_to)
-                pool.submit(trial_id, request, limit)
-                running[trial_id] = (config, source, clock.elapsed())
+                seconds = limit()
+                job = PreviewJob(config, settings.preview_rows) if source == PREVIEW else \
+                    EvaluateJob(config, n_submitted == 0, store.fold_models_request(
+                        trial_id, seconds, plan.fold_models_min_seconds))
+                pool.submit(trial_id, job, seconds)
+                running[trial_id] = Trial(trial_id, config, source, TrialResult("running"),
+                                          clock.elapsed(), math.nan)
                 n_submitted += 1
                 n_started += source != PREVIEW
             if stopping and not running:
                 break
             for trial_id, outcome in pool.poll():
-                config, source, started = running.pop(trial_id)
-                result, model = _result_of(outcome)
-                if settings.warm_allowance is not None and source in WARM_SOURCES:
-                    settings.warm_allowance.observe(config, outcome.seconds)
-                if isinstance(model, bytes):
-                    early_models[trial_id] = model
-                if result.predictions is not None:
-                    if store is not None and result.status == "ok" and source != PREVIEW:
-                        store.add(trial_id, result.score, result.predictions,
-                                  result.fold_models)
-                    result = replace(result, predictions=None)
-                if source != PREVIEW:
-                    proposer.tell(trial_id, result.score if result.status == "ok" else None)
-                log.append(Trial(trial_id, config, source, result, started, clock.elapsed()))
-                _log_progress(log, log.trials[-1])
+                trial = _finished(running.pop(trial_id), outcome, clock.elapsed(), settings,
+                                  store, early_models)
+                if not trial.preview:
+                    proposer.tell(trial.trial, trial.result.score if trial.ok else None)
+                log.append(trial)
+                _log_progress(log, trial)
     except KeyboardInterrupt:
         logger.warning("search interrupted: keeping the %d finished trials", len(log.trials))
+        interrupted = True
+    except BaseException:
+        store.clear()
+        raise
+    return SearchResult(log, store, early_models, interrupted)
+
+
+def _finished(trial: Trial, outcome: JobOutcome, finished: float, settings: SearchSettings,
+              store: PredictionStore, early_models: dict[int, bytes]) -> Trial:
+    """``trial`` with its result; its predictions and fold models go to ``store``, the
+    pipeline the first job kept to ``early_models``."""
+    result, model = _result_of(outcome)
+    if settings.warm_allowance is not None and trial.source in WARM_SOURCES:
+        settings.warm_allowance.observe(trial.config, outcome.seconds)
+    if isinstance(model, bytes):
+        early_models[trial.trial] = model
+    if result.predictions is not None:
+        if result.status == "ok" and not trial.preview:
+            store.add(trial.trial, result.score, result.predictions, result.fold_models)
+        result = replace(result, predictions=None)
+    return replace(trial, result=result, finished_at_seconds=finished)
 
 
 def _next(proposer: Proposer, queue: deque, allowance: TrialAllowance | None = None
@@ -194,12 +208,12 @@ def _next(proposer: Proposer, queue: deque, allowance: TrialAllowance | None = N
     return trial_id, config, proposer.source
 
 
-def _defaults_due(settings: SearchSettings, clock: Clock, n_started: int) -> bool:
+def _defaults_due(plan: BudgetPlan, clock: Clock, n_started: int) -> bool:
     """Whether the queued family defaults now go before the queued warm configs."""
-    if settings.defaults_after_trials is not None:
-        return n_started >= settings.defaults_after_trials
-    return settings.defaults_after_seconds is not None \
-        and clock.elapsed() >= settings.defaults_after_seconds
+    if plan.defaults_after_trials is not None:
+        return n_started >= plan.defaults_after_trials
+    return plan.defaults_after_seconds is not None \
+        and clock.elapsed() >= plan.defaults_after_seconds
 
 
 def _defaults_first(queue: deque) -> deque:
@@ -207,7 +221,7 @@ def _defaults_first(queue: deque) -> deque:
     return deque(sorted(queue, key=lambda item: item[1] in WARM_SOURCES))
 
 
-def _result_of(outcome: Any) -> tuple[TrialResult, Any]:
+def _result_of(outcome: JobOutcome) -> tuple[TrialResult, Any]:
     if outcome.status == "done":
         return outcome.value
     return TrialResult(outcome.status, error=outcome.error, fit_seconds=outcome.seconds), None

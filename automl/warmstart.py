@@ -35,6 +35,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from automl.budget import SLOWDOWN_SLACK_SECONDS
 from automl.components import shipped_folder, space_version
 from automl.data import TASKS, Dataset
 from automl.metafeatures import compute_metafeatures
@@ -47,8 +48,6 @@ FORMAT_VERSION = 1
 N_NEIGHBOURS = 5
 # The leaderboard's sources of warm-start configs.
 WARM_SOURCES = ("portfolio", "warmstart")
-# How far a warm trial must run over its estimate before its family counts as slow here.
-SLOWDOWN_SLACK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,19 +13,18 @@ from sklearn.pipeline import Pipeline
 
 import automl
 from automl.assemble import (EnsembleSettings, FinalModel, _add_fold_models, _affordable,
-                             _makespan, assemble_final_model, ensemble_reserve, refits_seconds,
-                             selection_deadline, selection_seconds,
-                             unless_the_prior_scores_higher)
+                             assemble_final_model, unless_the_prior_scores_higher)
+from automl.budget import incumbent_refit_seconds, plan_budget
 from automl.clock import Clock
 from automl.ensemble import FoldAverage, WeightedEnsemble
 from automl.evaluate import Resampling, TrialResult, prior_score
 from automl.fitting import initial_configs
 from automl.leaderboard import trials_only
 from automl.model_size import Handover
-from automl.prediction_store import PredictionStore
-from automl.refit import RefitModels, refit_reserve
+from automl.refit import RefitModels
 from automl.runner import WorkerPool
 from automl.search import SearchSettings, run_search
+from automl.search_result import SearchResult
 from automl.trial_log import Trial, TrialLog
 from conftest import FAULTY_COMPONENTS, context_of
 
@@ -40,24 +40,31 @@ def searched(penguins, tmp_path):
     X, y = _data(penguins)
     context, space = context_of(X, y, task="classification")
     pool = WorkerPool(context, 1, 2, 4000)
-    log, early = TrialLog(tmp_path / "trials.jsonl"), {}
-    store = PredictionStore(20, tmp_path / "oof", memory_bytes=0)
-    models = RefitModels(store.spill_dir)
-    settings = SearchSettings(max_trials=6, initial_configs=tuple(initial_configs(space, ())))
+    log = TrialLog(tmp_path / "trials.jsonl")
+    settings = SearchSettings(max_trials=6, initial_configs=tuple(initial_configs(space, ())),
+                              predictions_memory_bytes=0)
     clock = Clock(120)
     try:
-        run_search(space, pool, clock, settings, log, lambda log: 1.0, early, store)
-        assert list(early) == [log.trials[0].trial]  # the first trial's last-fold model
-        yield log, store, models, pool, clock, context
+        search = run_search(space, pool, clock, settings, plan_budget(120), context.resampling,
+                            log)
+        store = search.store
+        assert list(search.early_models) == [log.trials[0].trial]  # the first's last fold's
+        yield log, store, RefitModels(store.spill_dir), pool, clock, context
     finally:
         pool.close()
+
+
+def _assemble(log, store, models, pool, clock, context):
+    """The final model of a search, with an end margin of 0.5 s."""
+    plan = replace(plan_budget(clock.budget_seconds), end_margin_seconds=0.5)
+    return assemble_final_model(SearchResult(log, store), models, pool, clock, context, plan,
+                                EnsembleSettings())
 
 
 def test_real_search_gives_an_ensemble_never_worse_than_its_best_member(searched):
     log, store, models, pool, clock, context = searched
     assert len(store.trials) == sum(t.ok for t in log.trials) >= 4
-    final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
-                                 EnsembleSettings())
+    final = _assemble(log, store, models, pool, clock, context)
     assert sum(final.weights.values()) == pytest.approx(1.0)
     assert log.best().trial in final.weights
     assert final.chosen is log.best()
@@ -85,34 +92,23 @@ class _BusyClock(Clock):
 def test_a_search_that_ran_into_the_refit_time_shortens_selection_not_the_refits(searched):
     log, store, models, pool, _, context = searched
     best = log.best()
-    refit = refit_reserve(log, models, context.resampling)  # the best trial's, with a buffer
+    refit = incumbent_refit_seconds(log, context.resampling)  # the best trial's, with a buffer
     # Left: the end margin, the best trial's refit and a second more; selection's share of a
     # 100 s budget is 5.25 s, and every clock reading costs 20 ms (a round of selection is
     # one reading, so the full share would run it and its check to the end of the budget).
     clock = _BusyClock(100.0, 100.0 - 0.5 - refit - 1.0, 0.02)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "no better trial could be refit" warning
-        final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
-                                     EnsembleSettings())
+        final = _assemble(log, store, models, pool, clock, context)
     assert best.trial in final.weights and best.trial in models  # refit on all rows
     assert clock.remaining() > 0
-
-
-def test_selection_gives_way_to_the_refits():
-    # on time: its share of the budget (0.25 s + 5 %)
-    assert selection_deadline(50.0, 60.0, 3.0, 0.5) == pytest.approx(53.25)
-    # the search overran: selection gets what the refits leave
-    assert selection_deadline(55.0, 60.0, 2.0, 0.5) == pytest.approx(57.5)
-    # ... but at least half of the time left, when the refits cannot all fit anyway
-    assert selection_deadline(55.0, 60.0, 20.0, 0.5) == pytest.approx(57.25)
 
 
 def test_lost_predictions_fall_back_to_the_best_single_pipeline(searched):
     log, store, models, pool, clock, context = searched
     shutil.rmtree(store.spill_dir)  # e.g. a temp-folder cleaner ran during the search
     with pytest.warns(UserWarning, match="building the ensemble failed"):
-        final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
-                                     EnsembleSettings())
+        final = _assemble(log, store, models, pool, clock, context)
     assert final.weights == {log.best().trial: 1.0} and final.chosen is log.best()
     assert isinstance(final.model, Pipeline)
 
@@ -144,8 +140,7 @@ def test_with_no_time_for_refits_the_final_model_is_fold_models(searched):
     clock = _BusyClock(100.0, 100.0 - 0.5 - 0.2, 0.0)  # 0.2 s before the end margin
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the single path warns that nothing was refit
-        final = assemble_final_model(log, store, models, pool, clock, context, 0.5,
-                                     EnsembleSettings())
+        final = _assemble(log, store, models, pool, clock, context)
     assert not models  # nothing was refit on all rows
     assert set(final.fitted_on.values()) == {"folds"} and set(final.fitted_on) == set(
         final.weights) and log.best().trial in final.weights
@@ -234,29 +229,6 @@ def test_a_kept_first_trial_that_was_not_refit_replaces_weaker_survivors(tmp_pat
     # a member that was not refit and has no kept pipeline changes nothing
     assert _or_kept_member(survivors, 0.65, [(second, 0.9)], early) is survivors
     assert _or_kept_member(survivors, 0.65, [], early) is survivors
-
-
-def test_only_the_longest_load_comes_after_the_refits():
-    # refits of 1.6 and 2.9 s (fold time / 4 x 1.3 + 0.3) and loads of 4 x 1.25 and 2 x 1.25 s
-    # (each model grows with the rows): one load overlaps the other refit
-    trials = [_trial(0, 4.0, 0.9, Handover(1.0, 4.0)), _trial(1, 8.0, 0.8, Handover(0.0, 2.0))]
-    assert refits_seconds(trials, _cv(), 1) == pytest.approx(1.6 + 1.25 + 2.9 + 5.0)
-    assert refits_seconds(trials, _cv(), 2) == pytest.approx(2.9 + 5.0)
-    assert refits_seconds([], _cv(), 2) == 0.0
-
-
-def test_makespan_uses_every_worker():
-    assert _makespan([3.0, 2.0, 2.0, 1.0], 1) == 8.0
-    assert _makespan([3.0, 2.0, 2.0, 1.0], 2) == 4.0
-    assert _makespan([], 4) == 0.0
-
-
-def test_reserve_covers_selection_and_is_bounded(tmp_path):
-    log = TrialLog(tmp_path / "t.jsonl")
-    assert ensemble_reserve(log, {}, _cv(), 60, 1) == selection_seconds(60)
-    for number in range(6):
-        log.append(_trial(number, 400.0, 0.5 + number / 100))
-    assert ensemble_reserve(log, {}, _cv(), 60, 1) == pytest.approx(selection_seconds(60) + 6.0)
 
 
 def test_a_final_model_worse_than_the_training_prior_gives_way_to_it(penguins):

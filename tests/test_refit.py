@@ -10,8 +10,7 @@ import pytest
 from automl.clock import Clock
 from automl.evaluate import Resampling, TrialResult
 from automl.model_size import Handover
-from automl.refit import (RefitModels, estimated_refit_seconds, refit_in_workers,
-                          refit_reserve)
+from automl.refit import RefitModels, refit_in_workers
 from automl.runner import WorkerPool
 from automl.trial_log import Trial, TrialLog
 
@@ -27,35 +26,6 @@ def _trial(number, fit_seconds, score=0.8, source="tpe"):
     return Trial(number, {"model": "lightgbm"}, source,
                  TrialResult("ok", score=score, fit_seconds=fit_seconds), 0.0, 1.0)
 
-
-def test_refit_estimate_scales_fold_time_to_all_rows():
-    cv = estimated_refit_seconds(_trial(0, 8.0), _resampling("cv"))
-    holdout = estimated_refit_seconds(_trial(0, 8.0), _resampling("holdout"))
-    assert cv == pytest.approx(8.0 / 4 * 1.3 + 0.3)  # five folds of 4/5 of the rows
-    assert holdout == pytest.approx(8.0 * 1.25 * 1.3 + 0.3)
-
-
-def test_refit_estimate_counts_the_check_at_the_trials_predict_speed():
-    from automl.refit_check import CHECK_ROWS
-
-    trial = Trial(0, {"model": "k_nearest_neighbors"}, "tpe",
-                  TrialResult("ok", score=0.8, fit_seconds=0.0, predict_seconds=4.0), 0.0, 1.0)
-    small = _resampling("cv")  # 100 validated rows: the check predicts all of them
-    assert estimated_refit_seconds(trial, small) == pytest.approx(4.0 + 0.3)
-    rows = 10 * CHECK_ROWS
-    large = Resampling("holdout", ((np.arange(rows), np.arange(rows, 2 * rows)),))
-    assert estimated_refit_seconds(trial, large) == pytest.approx(0.4 + 0.3)
-
-
-def test_reserve_is_zero_when_the_incumbent_is_already_fitted(tmp_path):
-    log = TrialLog(tmp_path / "t.jsonl")
-    models = RefitModels(tmp_path)
-    assert refit_reserve(log, models, _resampling("cv")) == 0.0
-    log.append(_trial(0, 2.0, score=0.7))
-    models.add(0, tmp_path / "trial-0-refit.pkl")
-    assert refit_reserve(log, models, _resampling("cv")) == 0.0
-    log.append(_trial(1, 4.0, score=0.9))
-    assert refit_reserve(log, models, _resampling("cv")) > 4.0 / 4
 
 
 def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tmp_path):
@@ -169,15 +139,6 @@ def test_with_every_worker_still_starting_the_refit_waits_for_one(species, tmp_p
     # it never refits in this process, where nothing could stop it at the budget
     assert loaded == {} and clock.elapsed() < 2.0
     assert "no time left to refit 1 trials" in caplog.text
-
-
-def test_the_refit_estimate_counts_the_models_handover():
-    trial = Trial(0, {"model": "random_forest"}, "tpe",
-                  TrialResult("ok", score=0.8, fit_seconds=8.0, handover=Handover(1.0, 2.0)),
-                  0.0, 1.0)
-    # the last fold's model, grown by all rows over its 80 training rows
-    assert estimated_refit_seconds(trial, _resampling("cv")) == pytest.approx(
-        8.0 / 4 * 1.3 + 0.3 + 3.0 * 100 / 80)
 
 
 def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species, tmp_path,

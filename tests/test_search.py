@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 import automl
+from automl.budget import plan_budget
 from automl.clock import Clock
 from automl.components import load_components
 from automl.data import validate_input
@@ -103,8 +105,10 @@ def test_large_data_gets_a_preview_first_that_nothing_ranks(tmp_path):
     assert model.higher_is_better_ and model.best_score_ == trials["score"].max()  # ROC AUC
 
 
-def _search_with_one_worker(dataset, space, settings, tmp_path) -> list[tuple[str, str, str]]:
-    """Run ``settings``' search on one worker and return (model, source, status) per trial.
+def _search_with_one_worker(dataset, space, settings, tmp_path, **plan
+                            ) -> list[tuple[str, str, str]]:
+    """Run ``settings``' search on one worker, with trials limited to 2 s and ``plan``'s
+    changes to a 120 s budget plan, and return (model, source, status) per trial.
     The clock starts once the worker has (its start takes about 2 s), so that the trials'
     times, not the start-up's, decide what the search does."""
     context = EvaluationContext(dataset, space, make_resampling(dataset.y, dataset.task),
@@ -114,7 +118,9 @@ def _search_with_one_worker(dataset, space, settings, tmp_path) -> list[tuple[st
     try:
         while not pool.n_idle:
             pool.poll()
-        run_search(space, pool, Clock(120), settings, log, lambda log: 1.0, {})
+        budget = replace(plan_budget(120, per_trial_time_limit=2.0), **plan)
+        result = run_search(space, pool, Clock(120), settings, budget, context.resampling, log)
+        result.store.clear()
     finally:
         pool.close()
     return [(trial.config["model"], trial.source, trial.result.status) for trial in log.trials]
@@ -136,7 +142,7 @@ def test_a_warm_family_that_overran_its_estimate_is_not_queued_again(penguins, t
         assert allowance.admits(space.validate(config), 0.1)
     queue = [(space.default_config(), "default"), (space.validate(sleeper), "portfolio"),
              (tuned, "warmstart"), (space.validate(other_sleeper), "portfolio")]
-    settings = SearchSettings(max_trials=4, per_trial_seconds=2.0, initial_configs=tuple(queue),
+    settings = SearchSettings(max_trials=4, initial_configs=tuple(queue),
                               warm_allowance=allowance)
     with caplog.at_level(logging.INFO, logger="automl.search"):
         ran = _search_with_one_worker(dataset, space, settings, tmp_path)
@@ -159,8 +165,7 @@ def test_family_defaults_go_before_warm_configs_once_their_time_has_come(penguin
     tuned = {**space.default_config("lightgbm"), "model.lightgbm.num_leaves": 7}
     queue = [(sleeper, "portfolio"), (tuned, "warmstart"),
              (space.default_config("logistic_regression"), "default")]
-    settings = SearchSettings(max_trials=3, per_trial_seconds=2.0, initial_configs=tuple(queue),
-                              defaults_after_seconds=1.5)
-    ran = _search_with_one_worker(dataset, space, settings, tmp_path)
+    settings = SearchSettings(max_trials=3, initial_configs=tuple(queue))
+    ran = _search_with_one_worker(dataset, space, settings, tmp_path, defaults_after_seconds=1.5)
     assert ran == [("sleeper", "portfolio", "timeout"), ("logistic_regression", "default", "ok"),
                    ("lightgbm", "warmstart", "ok")]
