@@ -5,8 +5,10 @@
 >>> model.predict(X_test), model.leaderboard_         # doctest: +SKIP
 """
 
+from automl.base.exceptions import ComponentError, ConfigError, InputError, SchemaError
 from automl.estimator import AutoMLClassifier, AutoMLRegressor, fit
 from automl.persistence import SavedModel, load_model, save_model
 
-__all__ = ["AutoMLClassifier", "AutoMLRegressor", "SavedModel", "fit", "load_model", "save_model"]
+__all__ = ["AutoMLClassifier", "AutoMLRegressor", "SavedModel", "fit", "load_model", "save_model",
+           "InputError", "SchemaError", "ComponentError", "ConfigError"]
 __version__ = "0.1.0"

@@ -25,10 +25,10 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from automl import __version__, diagnostics
-from automl.data import TASKS
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
+from automl.input.data import TASKS
+from automl.input.tables import SUPPORTED, read_table, split_table
 from automl.persistence import SavedModel, load_model, save_model
-from automl.tables import SUPPORTED, read_table, split_table
 
 LEADERBOARD_COLUMNS = ["trial", "model", "score", "status", "fit_seconds",
                        "predict_ms_per_1000_rows", "size_mb", "source", "ensemble_weight"]
@@ -130,7 +130,7 @@ def _prior_only_status(saved: SavedModel) -> int:
 
 
 def run_knowledge(args: argparse.Namespace) -> int:
-    from automl.warmstart import knowledge_dir, knowledge_summary
+    from automl.search.warmstart import knowledge_dir, knowledge_summary
     folder = Path(args.knowledge) if args.knowledge else knowledge_dir()
     if not folder.is_dir():
         raise InputError(f"--knowledge {str(folder)!r}: no such folder; give the --knowledge "

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 from sklearn import inspection
 
-from automl.exceptions import InputError
+from automl.base import metrics
+from automl.base.exceptions import InputError
+from automl.base.metrics import Metric, get_metric
 from automl.leaderboard import ENSEMBLE, trials_only
-from automl import metrics
-from automl.metrics import Metric, get_metric
-from automl.trial_log import PREVIEW
-from automl.warmstart import WARM_SOURCES
+from automl.search.warmstart import WARM_SOURCES
+from automl.trials.trial_log import PREVIEW
 
 logger = logging.getLogger(__name__)
 

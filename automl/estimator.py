@@ -17,17 +17,17 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from automl.assemble import EnsembleSettings
-from automl.clock import Clock
-from automl.data import _as_target, infer_task, validate_input
-from automl.evaluate import predict_raw
-from automl.exceptions import InputError
+from automl.base.clock import Clock
+from automl.base.exceptions import InputError
+from automl.final.assemble import EnsembleSettings
 from automl.first_trials import NEIGHBOUR_COLUMNS, FirstTrials, first_trials
-from automl.fitting import (FitOptions, budget_plan, fit_automl, plan_start,
-                            space_and_resampling, start_workers)
+from automl.fitting import (FitOptions, budget_plan, fit_automl, plan_start, space_and_resampling,
+                            start_workers)
+from automl.input.data import _as_target, infer_task, validate_input
 from automl.leaderboard import build_leaderboard
 from automl.progress import FitProgress, display_mode
-from automl.trial_log import TrialLog
+from automl.trials.evaluate import predict_raw
+from automl.trials.trial_log import TrialLog
 
 _SEARCHES = ("tpe", "random")
 # Overflow, underflow and log(0) inside a model's sums (a sigmoid's exp of a large margin, a
@@ -231,7 +231,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         under log loss wrapped in a ``prior_blend.PriorBlend``)
     ensemble_ : DataFrame, one row per member: trial, model, weight, score, source, fitted_on
         ("all rows"; for a member whose refit did not fit in the budget, failed, or lost
-        what its validation score promised on its own training rows (``automl.refit_check``),
+        what its validation score promised on its own training rows (``automl.final.refit_check``),
         "folds": its fold models averaged, or "one fold": the model the search kept from the
         first trial), config
     metric_ : str, the metric searched on; every score below is in its own units (a log loss
@@ -250,7 +250,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         warns saying which). Such a model has learnt nothing from ``X``.
     prior_weight_ : float, the class shares' part of the predicted probabilities: under log
         loss they are mixed with the training class shares so that no class gets probability
-        0 (``automl.prior_blend``: the weight that scores best out of fold, at least 1 / (n +
+        0 (``automl.final.prior_blend``: the weight that scores best out of fold, at least 1 / (n +
         2) for n validated rows); 0.0 for other metrics and regression
     leaderboard_ : DataFrame, one row per trial and, when the final model blends several,
         one for the blend (``model`` and ``source`` "ensemble", no trial number), best first

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from automl.fitting import StartPlan
-from automl.space import config_key
+from automl.space.compiled import config_key
 
 TRIAL_COLUMNS = ("order", "source", "model", "from_dataset", "estimated_seconds", "config")
 NEIGHBOUR_COLUMNS = ("dataset", "distance", "best_model")

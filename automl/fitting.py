@@ -12,24 +12,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from automl.assemble import (EnsembleSettings, FinalModel, assemble_final_model,
-                             unless_the_prior_scores_higher, with_prior_blend)
-from automl.budget import BudgetPlan, plan_budget
-from automl.clock import Clock
-from automl.components import load_components
-from automl.data import Dataset
-from automl.evaluate import (PREVIEW_ROWS, EvaluationContext, Resampling, has_preview,
-                             make_resampling, preview_config, prior_score)
-from automl.exceptions import InputError
-from automl.metrics import Metric, get_metric
-from automl.refit import RefitModels
-from automl.run_dirs import new_run_dir
-from automl.runner import WorkerPool, default_memory_limit_mb
-from automl.search import SearchSettings, run_search
-from automl.space import CompiledSpace, Config, compile_space, config_key
-from automl.threads import usable_cores
-from automl.trial_log import TrialLog
-from automl.warmstart import TrialAllowance, WarmStart, warm_start_for
+from automl.base.clock import Clock
+from automl.base.exceptions import InputError
+from automl.base.metrics import Metric, get_metric
+from automl.final.assemble import (EnsembleSettings, FinalModel, assemble_final_model,
+                                   unless_the_prior_scores_higher, with_prior_blend)
+from automl.final.refit import RefitModels
+from automl.input.data import Dataset
+from automl.search.loop import SearchSettings, run_search
+from automl.search.warmstart import TrialAllowance, WarmStart, warm_start_for
+from automl.space.compiled import CompiledSpace, Config, compile_space, config_key
+from automl.space.components import load_components
+from automl.trials.budget import BudgetPlan, plan_budget
+from automl.trials.evaluate import EvaluationContext, Resampling, make_resampling, prior_score
+from automl.trials.preview import PREVIEW_ROWS, has_preview, preview_config
+from automl.trials.run_dirs import new_run_dir
+from automl.trials.runner import WorkerPool, default_memory_limit_mb
+from automl.trials.threads import usable_cores
+from automl.trials.trial_log import TrialLog
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def start_workers(options: FitOptions) -> WorkerPool:
     """The worker processes ``fit_automl`` will use, started before the input is checked:
     their interpreter start and imports (about 2 s) overlap the checking.
 
-    Each job's model gets the threads that other processes leave free (``automl.threads``);
+    Each job's model gets the threads that other processes leave free (``automl.trials.threads``);
     in the deterministic mode, always one, so that a busy machine cannot change the models."""
     n_workers, n_threads = parallelism(options.n_jobs)
     fixed = deterministic(options)
@@ -137,7 +137,7 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
 
 
 def budget_plan(options: FitOptions, budget_seconds: float) -> BudgetPlan:
-    """How a fit with ``options`` shares ``budget_seconds`` (``automl.budget``)."""
+    """How a fit with ``options`` shares ``budget_seconds`` (``automl.trials.budget``)."""
     return plan_budget(budget_seconds, options.per_trial_time_limit, options.max_trials,
                        deterministic(options), parallelism(options.n_jobs)[0],
                        options.ensemble.enabled)
@@ -231,7 +231,7 @@ def parallelism(n_jobs: int | None) -> tuple[int, int]:
 
 def _log_dir(log_dir: str | os.PathLike | None) -> Path:
     if log_dir is None:
-        return new_run_dir()  # bounded: the newest runs are kept (automl.run_dirs)
+        return new_run_dir()  # bounded: the newest runs are kept (automl.trials.run_dirs)
     path = Path(log_dir)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -4,7 +4,7 @@ Scores are in the metric's own units (the model's ``higher_is_better_`` says whi
 best). Beside the score, what people choose between models on: seconds to fit, milliseconds
 to predict a batch of 1,000 rows and megabytes of model. A trial's predict time is measured
 in the worker on its last fold model (``evaluate.batch_predict_ms``); its size is the
-estimate ``automl.model_size`` makes from the fitted arrays and trees, for the model as the
+estimate ``automl.trials.model_size`` makes from the fitted arrays and trees, for the model as the
 final model holds it when it is a member, else for one fold model.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.assemble import FinalModel
-from automl.ensemble import FoldAverage, WeightedEnsemble
-from automl.model_size import estimated_pickle_bytes
-from automl.prior_blend import PriorBlend
-from automl.trial_log import PREVIEW, Trial, TrialLog
+from automl.final.assemble import FinalModel
+from automl.final.ensemble import FoldAverage, WeightedEnsemble
+from automl.final.prior_blend import PriorBlend
+from automl.trials.model_size import estimated_pickle_bytes
+from automl.trials.trial_log import PREVIEW, Trial, TrialLog
 
 COLUMNS = ["trial", "model", "score", "status", "error", "fit_seconds",
            "predict_ms_per_1000_rows", "size_mb", "finished_at_seconds", "source",

@@ -21,13 +21,28 @@ from typing import Any
 
 import pandas as pd
 
-from automl.exceptions import InputError
-from automl.metrics import get_metric
+from automl.base.exceptions import InputError
+from automl.base.metrics import get_metric
 
 FORMAT = "automl-model"
 # 2: scores in the metric's own units (1 kept the search's form, losses negated).
 FORMAT_VERSION = 2
 _LIBRARIES = ("automl", "scikit-learn", "lightgbm", "numpy", "pandas")
+# Where the modules of the flat package (file formats 1 and 2 before the stage sub-packages)
+# live now: a model saved then names its classes by their old modules.
+_MOVED = {old: f"automl.{new}" for old, new in {
+    "exceptions": "base.exceptions", "clock": "base.clock", "metrics": "base.metrics",
+    "data": "input.data", "tables": "input.tables", "metafeatures": "input.metafeatures",
+    "components": "space.components", "space": "space.compiled", "pipeline": "space.pipeline",
+    "models": "space.models", "runner": "trials.runner", "jobs": "trials.jobs",
+    "evaluate": "trials.evaluate", "threads": "trials.threads",
+    "model_size": "trials.model_size", "trial_log": "trials.trial_log",
+    "prediction_store": "trials.prediction_store", "run_dirs": "trials.run_dirs",
+    "search": "search.loop", "warmstart": "search.warmstart", "assemble": "final.assemble",
+    "ensemble": "final.ensemble",
+    "refit": "final.refit", "refit_check": "final.refit_check",
+    "prior_blend": "final.prior_blend",
+}.items()}
 
 
 @dataclass
@@ -96,7 +111,7 @@ def load_model(path: str | os.PathLike) -> SavedModel:
         raise InputError(f"model file {str(path)!r} does not exist.")
     try:
         with path.open("rb") as stream:
-            saved = pickle.load(stream)
+            saved = _Unpickler(stream).load()
     except Exception as error:  # unpickling raises many types on a foreign or broken file
         raise InputError(f"model file {str(path)!r} is not a model saved by automl, or it is "
                          f"damaged ({type(error).__name__}: {error}).") from error
@@ -137,3 +152,12 @@ def _warn_on_version_change(path: Path, saved: dict[str, str]) -> None:
         warnings.warn(f"model file {str(path)!r} was saved with other library versions "
                       f"({', '.join(changed)}); it may predict differently or fail. Refit "
                       f"it with the installed versions to be sure.", UserWarning, stacklevel=3)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads a model saved before the package's modules moved into their stages."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith("automl."):
+            module = _MOVED.get(module.removeprefix("automl."), module)
+        return super().find_class(module, name)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from automl import diagnostics
 from automl.diagnostics import HeldOut
-from automl.trial_log import PREVIEW
+from automl.trials.trial_log import PREVIEW
 
 # A score this many times further from the best than the median trial's is drawn on the
 # axis's edge instead of widening the axis to it.

@@ -17,8 +17,8 @@ from typing import Literal
 
 from tqdm.auto import tqdm
 
-from automl.metrics import Metric
-from automl.trial_log import TrialLog
+from automl.base.metrics import Metric
+from automl.trials.trial_log import TrialLog
 
 Mode = Literal["bar", "lines", "off"]
 POLL_SECONDS = 0.5

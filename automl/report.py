@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from automl import diagnostics, plots
-from automl.clock import budget_limit
+from automl.base.clock import budget_limit
 from automl.diagnostics import HeldOut
 from automl.leaderboard import ENSEMBLE
 from automl.persistence import SavedModel

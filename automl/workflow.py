@@ -17,13 +17,13 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from automl import diagnostics
-from automl.data import _as_target, infer_task
+from automl.base.exceptions import InputError
 from automl.diagnostics import HeldOut
 from automl.estimator import estimator_for, fit
-from automl.exceptions import InputError
 from automl.first_trials import FirstTrials
+from automl.input.data import _as_target, infer_task
+from automl.input.tables import split_table
 from automl.persistence import SavedModel
-from automl.tables import split_table
 
 
 def fit_table(frame: pd.DataFrame, target: str, *, time_budget: float,

@@ -43,10 +43,10 @@ from sklearn import metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import automl  # noqa: E402
-from automl.ensemble import WeightedEnsemble  # noqa: E402
-from automl.evaluate import predict_raw  # noqa: E402
+from automl.final.ensemble import WeightedEnsemble  # noqa: E402
+from automl.trials.evaluate import predict_raw  # noqa: E402
 from automl.leaderboard import ENSEMBLE  # noqa: E402
-from automl.prior_blend import PriorBlend  # noqa: E402
+from automl.final.prior_blend import PriorBlend  # noqa: E402
 from datasets import CORE_SELECTION, LONG_SELECTION, load_split, manifest  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -115,7 +115,7 @@ def search_form(frame: pd.DataFrame, model) -> pd.DataFrame:
 
 def unblended(model):
     """The fitted estimator with its final model's probabilities not mixed with the class
-    shares (``automl.prior_blend``): what the blend changes on the test split."""
+    shares (``automl.final.prior_blend``): what the blend changes on the test split."""
     plain = copy.copy(model)
     if isinstance(model.model_, PriorBlend):
         plain.model_ = model.model_.model

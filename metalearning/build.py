@@ -43,14 +43,15 @@ import psutil
 from sklearn.model_selection import train_test_split
 
 import automl
-from automl.components import load_components, space_version
-from automl.data import validate_input
-from automl.evaluate import EvaluationContext, make_resampling
-from automl.jobs import EvaluateJob
-from automl.metafeatures import compute_metafeatures
-from automl.metrics import get_metric
-from automl.runner import WorkerPool, default_memory_limit_mb
-from automl.space import CompiledSpace, Config, compile_space
+from automl.base.metrics import get_metric
+from automl.input.data import validate_input
+from automl.input.metafeatures import compute_metafeatures
+from automl.space.compiled import CompiledSpace, Config, compile_space
+from automl.space.components import load_components, space_version
+from automl.trials.evaluate import EvaluationContext, make_resampling
+from automl.trials.jobs import EvaluateJob
+from automl.trials.runner import WorkerPool, default_memory_limit_mb
+
 from .corpus import DEFAULT_CORPUS, CorpusError, load_dataset, read_manifest
 from .knowledge import MATRIX_FOLDS, compile_knowledge
 from .records import read_records, task_candidates, write_json

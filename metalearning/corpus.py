@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from automl.data import TASKS
+from automl.input.data import TASKS
 
 # ../shared/datasets beside a checkout of the repository.
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "datasets"

@@ -7,7 +7,7 @@ names, then the past datasets (meta-features and best configs, best first) and t
 normalised score the portfolio reached with it). Each config the warm start may queue (the
 portfolio's, each dataset's best) carries its matrix seconds on every dataset of the task
 (null where it failed or ran out of time), and each dataset the rows its matrix fits trained
-on, so that ``automl.warmstart`` can tell a config too slow for the data at hand.
+on, so that ``automl.search.warmstart`` can tell a config too slow for the data at hand.
 
 ``exclude`` leaves datasets out entirely (their searches, their configs as candidates and
 their columns of the matrix): leave-one-dataset-out evaluation compiles one such knowledge
@@ -25,12 +25,12 @@ from typing import Any, Iterable
 import numpy as np
 
 import automl
-from automl.data import TASKS
-from automl.metafeatures import NAMES
-from automl.warmstart import FORMAT_VERSION
+from automl.input.data import TASKS
+from automl.input.metafeatures import NAMES
+from automl.search.warmstart import FORMAT_VERSION
+
 from .portfolio import greedy_portfolio
-from .records import (candidate_key, family_defaults, scored_for_all, task_candidates,
-                      write_json)
+from .records import candidate_key, family_defaults, scored_for_all, task_candidates, write_json
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from automl.space import Config, config_key, task_space
+from automl.space.compiled import Config, config_key, task_space
 
 
 def candidate_key(config: Config) -> str:

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.clock import budget_limit  # noqa: F401 (the promise the tests hold fit to)
-from automl.warmstart import FORMAT_VERSION
+from automl.base.clock import budget_limit  # noqa: F401 (the promise the tests hold fit to)
+from automl.search.warmstart import FORMAT_VERSION
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -77,7 +77,7 @@ def _quick_tier_starts_no_process(request):
             request.node.get_closest_marker("workers"):
         yield
         return
-    from automl import runner
+    from automl.trials import runner
     before = {child.pid for child in psutil.Process().children(recursive=True)}
     started = runner.WorkerPool.__init__
     calls = []
@@ -134,11 +134,11 @@ def _temporary_folders_under_pytest(tmp_path_factory):
 def context_of(X, y, *, task=None, metric="auto", strategy="auto", include_models=None):
     """The evaluation context (seed 0) of ``X, y`` and its compiled search space: what a
     search builds before its first trial, for tests that score, refit or assemble by hand."""
-    from automl.components import load_components
-    from automl.data import validate_input
-    from automl.evaluate import EvaluationContext, make_resampling
-    from automl.metrics import get_metric
-    from automl.space import compile_space
+    from automl.base.metrics import get_metric
+    from automl.input.data import validate_input
+    from automl.space.compiled import compile_space
+    from automl.space.components import load_components
+    from automl.trials.evaluate import EvaluationContext, make_resampling
 
     dataset = validate_input(X, y, task=task)
     space = compile_space(load_components(), dataset.task, dataset.n_rows, include_models)

@@ -1,4 +1,5 @@
-"""The package's layering (docs/architecture.md): no module imports from a stage above its own."""
+"""The package's layering (docs/architecture.md): each stage is a sub-package, and no module
+imports from a stage above its own. The modules at the top of the package are its faces."""
 
 import ast
 from pathlib import Path
@@ -8,24 +9,22 @@ import pytest
 import automl
 
 PACKAGE = Path(automl.__file__).resolve().parent
-# The stages, bottom first; the search and the final model stand side by side.
-STAGES = {
-    "base": (0, {"exceptions", "clock", "metrics"}),
-    "input": (1, {"data", "tables", "metafeatures"}),
-    "space": (2, {"components", "space", "pipeline", "models"}),
-    "trials": (3, {"runner", "jobs", "evaluate", "threads", "model_size", "trial_log",
-                   "prediction_store", "run_dirs"}),
-    "search": (4, {"search", "warmstart"}),
-    "final model": (4, {"assemble", "ensemble", "refit", "refit_check", "prior_blend"}),
-    "faces": (5, {"first_trials", "fitting", "estimator", "leaderboard", "progress",
-                  "persistence", "workflow", "diagnostics", "plots", "report", "cli",
-                  "__init__", "__main__"}),
-}
-STAGE_OF = {module: stage for stage, (_, modules) in STAGES.items() for module in modules}
+# The stages, bottom first; the search and the final model stand side by side, and the
+# faces (the package's top level) stand on everything.
+LEVELS = {"base": 0, "input": 1, "space": 2, "trials": 3, "search": 4, "final": 4, "faces": 5}
 
 
-def _imported(path: Path) -> set[str]:
-    """The package's modules that ``path`` imports, at any depth of its code."""
+def _stage(path: Path) -> str:
+    relative = path.relative_to(PACKAGE)
+    return "faces" if len(relative.parts) == 1 else relative.parts[0]
+
+
+def _modules() -> list[Path]:
+    return sorted(path for path in PACKAGE.rglob("*.py") if "__pycache__" not in path.parts)
+
+
+def _imported_stages(path: Path) -> set[str]:
+    """The stages whose modules ``path`` imports, at any depth of its code."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("automl"):
@@ -34,26 +33,23 @@ def _imported(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             names |= {alias.name.split(".")[1] for alias in node.names
                       if alias.name.startswith("automl.")}
-    return names & set(STAGE_OF)
+    return {name if name in LEVELS else "faces" for name in names}
 
 
-def test_every_module_has_a_stage():
-    modules = {path.stem for path in PACKAGE.glob("*.py")}
-    assert modules - set(STAGE_OF) == set(), "place the new module in a stage (and the docs)"
+def test_every_folder_of_the_package_is_a_stage():
+    folders = {path.name for path in PACKAGE.iterdir()
+               if path.is_dir() and path.name != "__pycache__" and (path / "__init__.py").exists()}
+    assert folders == set(LEVELS) - {"faces"}, "a new folder is a new stage: add it here and " \
+                                               "to docs/architecture.md"
 
 
 def test_no_import_runs_up_a_stage():
     upward = []
-    for path in sorted(PACKAGE.glob("*.py")):
-        stage = STAGE_OF.get(path.stem)
-        if stage is None:
-            continue
-        level = STAGES[stage][0]
-        for other in _imported(path):
-            other_stage = STAGE_OF[other]
-            if STAGES[other_stage][0] > level or \
-                    (STAGES[other_stage][0] == level and other_stage != stage):
-                upward.append(f"{path.stem} ({stage}) imports {other} ({other_stage})")
+    for path in _modules():
+        stage = _stage(path)
+        for other in _imported_stages(path) - {stage}:
+            if LEVELS[other] >= LEVELS[stage]:
+                upward.append(f"{path.relative_to(PACKAGE)} ({stage}) imports from {other}")
     assert upward == []
 
 
@@ -62,5 +58,6 @@ def test_the_architecture_document_names_every_module():
     if not document.exists():
         pytest.skip("docs/ is not shipped in the wheel")
     text = document.read_text(encoding="utf-8")
-    missing = [module for module in STAGE_OF if f"`{module}.py`" not in text]
+    missing = [str(path.relative_to(PACKAGE)) for path in _modules()
+               if path.name != "__init__.py" and f"`{path.relative_to(PACKAGE)}`" not in text]
     assert missing == []

@@ -12,20 +12,21 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 import automl
-from automl.assemble import (EnsembleSettings, FinalModel, _add_fold_models, _affordable,
-                             assemble_final_model, unless_the_prior_scores_higher)
-from automl.budget import incumbent_refit_seconds, plan_budget
-from automl.clock import Clock
-from automl.ensemble import FoldAverage, WeightedEnsemble
-from automl.evaluate import Resampling, TrialResult, prior_score
+from automl.base.clock import Clock
+from automl.final.assemble import (EnsembleSettings, FinalModel, _add_fold_models, _affordable,
+                                   assemble_final_model, unless_the_prior_scores_higher)
+from automl.final.ensemble import FoldAverage, WeightedEnsemble
+from automl.final.refit import RefitModels
 from automl.fitting import initial_configs
 from automl.leaderboard import trials_only
-from automl.model_size import Handover
-from automl.refit import RefitModels
-from automl.runner import WorkerPool
-from automl.search import SearchSettings, run_search
-from automl.search_result import SearchResult
-from automl.trial_log import Trial, TrialLog
+from automl.search.loop import SearchSettings, run_search
+from automl.trials.budget import incumbent_refit_seconds, plan_budget
+from automl.trials.evaluate import Resampling, TrialResult, prior_score
+from automl.trials.model_size import Handover
+from automl.trials.runner import WorkerPool
+from automl.trials.search_result import SearchResult
+from automl.trials.trial_log import Trial, TrialLog
+
 from conftest import FAULTY_COMPONENTS, context_of
 
 
@@ -115,7 +116,7 @@ def test_lost_predictions_fall_back_to_the_best_single_pipeline(searched):
 
 def test_members_whose_refit_fails_use_their_fold_models(penguins, caplog):
     X, y = _data(penguins)
-    with caplog.at_level(logging.INFO, logger="automl.assemble"):
+    with caplog.at_level(logging.INFO, logger="automl.final.assemble"):
         model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=8,
                            include_models=["refit_raiser", "lightgbm", "logistic_regression"],
                            extra_components=[FAULTY_COMPONENTS],
@@ -215,7 +216,7 @@ def test_a_kept_first_trial_that_was_not_refit_replaces_weaker_survivors(tmp_pat
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.assemble import FinalModel, _or_kept_member
+    from automl.final.assemble import FinalModel, _or_kept_member
     first, second = _trial(0, 1.0, 0.9), _trial(1, 1.0, 0.6)
     kept = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     early = {0: cloudpickle.dumps(kept)}

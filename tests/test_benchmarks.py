@@ -46,8 +46,8 @@ def test_run_warmstart_refuses_bad_options(options, message):
 def test_warmstart_summary_averages_each_mode_over_the_splits_both_ran():
     import pandas as pd
 
-    script = _benchmark("run_warmstart")
-    compare, summarise = script.compare, script.summarise
+    summary = _benchmark("warmstart_summary")
+    compare, summarise = summary.compare, summary.summarise
 
     def row(mode, split, test, validation):
         return {"dataset": "a", "task": "regression", "budget": 60.0, "mode": mode,
@@ -122,7 +122,7 @@ def test_warmstart_keeps_each_runs_trials_and_sums_the_time_lost_to_cut_off_ones
                                       ["svc", "portfolio", "timeout", 15.0, None]]
     cold = json.dumps([["mlp", "tpe", "timeout", 4.0, None], ["svc", "tpe", "ok", 1.0, -1.0]])
     frame = pd.DataFrame({"mode": ["warm", "cold", "cold"], "trials": [record, cold, None]})
-    assert script.lost_line(frame).endswith(
+    assert _benchmark("warmstart_summary").lost_line(frame).endswith(
         "cold (1 runs) mean 4.0 s, most 4.0 s, 1 trials, warm configs' 0.0 s in all; "
         "warm (1 runs) mean 17.0 s, most 17.0 s, 2 trials, warm configs' 15.0 s in all")
 
@@ -136,7 +136,7 @@ def _runs(path, rows):
 def test_warmstart_summary_says_what_the_prior_blend_changed():
     import pandas as pd
 
-    script = _benchmark("run_warmstart")
+    script = _benchmark("warmstart_summary")
 
     def row(dataset, mode, test, unblended):
         return {"dataset": dataset, "task": "multiclass", "budget": 60.0, "mode": mode,

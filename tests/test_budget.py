@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from automl.budget import (CHECK_ROWS, estimated_refit_seconds, incumbent_refit_seconds,
-                           makespan, plan_budget, refits_seconds)
-from automl.evaluate import Resampling, TrialResult
-from automl.model_size import Handover
-from automl.trial_log import Trial, TrialLog
+from automl.trials.budget import (CHECK_ROWS, estimated_refit_seconds, incumbent_refit_seconds,
+                                  makespan, plan_budget, refits_seconds)
+from automl.trials.evaluate import Resampling, TrialResult
+from automl.trials.model_size import Handover
+from automl.trials.trial_log import Trial, TrialLog
 
 
 def _resampling(kind="cv", n_folds=5):

@@ -175,7 +175,7 @@ def test_warm_start_off_gives_a_cold_search(tmp_path):
 
 
 def test_knowledge_describes_the_shipped_knowledge_base():
-    from automl.warmstart import knowledge_dir
+    from automl.search.warmstart import knowledge_dir
     done = automl("knowledge")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -203,7 +203,7 @@ def test_knowledge_of_a_data_file_shows_where_a_fit_would_start():
 
 
 def test_knowledge_without_past_datasets_of_the_task_says_so(tmp_path):
-    from automl.warmstart import FORMAT_VERSION
+    from automl.search.warmstart import FORMAT_VERSION
     (tmp_path / "multiclass.json").write_text(json.dumps({
         "format_version": FORMAT_VERSION, "task": "multiclass", "datasets": [],
         "portfolio": []}))

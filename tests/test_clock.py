@@ -1,4 +1,4 @@
-from automl.clock import Clock
+from automl.base.clock import Clock
 
 
 def test_clock_counts_from_creation_with_an_injected_time():

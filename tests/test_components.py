@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from automl.components import SLOTS, builtin_component_dir, load_components, read_component
-from automl.exceptions import ComponentError
-from automl.space import compile_space
+from automl.base.exceptions import ComponentError
+from automl.space.compiled import compile_space
+from automl.space.components import SLOTS, builtin_component_dir, load_components, read_component
 
 
 @pytest.mark.parametrize("component", load_components(), ids=lambda c: f"{c.slot}.{c.name}")

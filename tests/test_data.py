@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.data import infer_task, validate_input
-from automl.exceptions import InputError, SchemaError
+from automl.base.exceptions import InputError, SchemaError
+from automl.input.data import infer_task, validate_input
 
 
 def test_every_dtype_is_read(mixed_frame):

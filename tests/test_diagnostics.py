@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from automl import diagnostics
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
 
 
 def test_held_out_score_beats_the_dummy_in_the_metric_units(saved_classifier):

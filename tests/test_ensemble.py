@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.ensemble import (WeightedEnsemble, held_out_gains, select_ensemble,
-                             selection_generalises, weights_from_counts)
-from automl.metrics import get_metric
+from automl.base.metrics import get_metric
+from automl.final.ensemble import (WeightedEnsemble, held_out_gains, select_ensemble,
+                                   selection_generalises, weights_from_counts)
 
 
 def naive_selection(predictions, y, metric, n_classes, ensemble_size):

@@ -16,7 +16,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import automl
 from automl import AutoMLClassifier, AutoMLRegressor
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
+
 from conftest import budget_limit
 
 
@@ -125,7 +126,7 @@ def test_params_clone_and_not_fitted():
 def test_bad_arguments_fail_before_any_search(mixed_frame, params, message):
     X, y = mixed_frame
     started = time.monotonic()
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(automl.InputError, match=message):
         AutoMLClassifier(**params).fit(X, y)
     assert time.monotonic() - started < 5
 

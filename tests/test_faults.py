@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import automl
+
 from conftest import FAULTY_COMPONENTS, budget_limit
 
 

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 import automl
-from automl.components import load_components
-from automl.data import validate_input
-from automl.evaluate import PREVIEW_ROWS
-from automl.exceptions import InputError
-from automl.metafeatures import compute_metafeatures
-from automl.space import compile_space
+from automl.base.exceptions import InputError
+from automl.input.data import validate_input
+from automl.input.metafeatures import compute_metafeatures
+from automl.space.compiled import compile_space
+from automl.space.components import load_components
+from automl.trials.preview import PREVIEW_ROWS
+
 from conftest import write_knowledge_base
 
 

@@ -9,10 +9,10 @@ import pytest
 
 import automl
 from automl import diagnostics
-from automl.components import load_components
-from automl.evaluate import preview_config
 from automl.fitting import initial_configs
-from automl.space import compile_space
+from automl.space.compiled import compile_space
+from automl.space.components import load_components
+from automl.trials.preview import preview_config
 
 
 def _space(task: str = "multiclass"):

@@ -10,6 +10,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 import automl
+
 from conftest import SHARED_DATASETS
 
 pytestmark = [pytest.mark.slow,

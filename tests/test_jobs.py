@@ -5,9 +5,10 @@ from __future__ import annotations
 import cloudpickle
 import numpy as np
 
-from automl.ensemble import fold_average
-from automl.evaluate import predict_raw
-from automl.jobs import EvaluateJob
+from automl.final.ensemble import fold_average
+from automl.trials.evaluate import predict_raw
+from automl.trials.jobs import EvaluateJob
+
 from conftest import context_of
 
 
@@ -63,10 +64,10 @@ def test_no_fold_models_below_the_threshold_or_unasked(penguins, tmp_path):
 
 
 def test_fold_models_over_the_size_cap_are_not_written(penguins, tmp_path, monkeypatch):
-    import automl.jobs
+    import automl.trials.jobs
     context = _context(penguins, "cv")
     path = tmp_path / "trial-2-folds.pkl"
-    monkeypatch.setattr(automl.jobs, "MAX_FOLD_MODEL_BYTES", 1000)  # pickling stops there
+    monkeypatch.setattr(automl.trials.jobs, "MAX_FOLD_MODEL_BYTES", 1000)  # pickling stops there
     result, _ = EvaluateJob(context.space.default_config(), False,
                             (str(path), -np.inf, 60.0, 0.0)).run(context, 1)
     assert result.status == "ok" and result.fold_models is None

@@ -5,13 +5,13 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from automl.assemble import FinalModel
-from automl.ensemble import WeightedEnsemble, fold_average
-from automl.evaluate import TrialResult
+from automl.final.assemble import FinalModel
+from automl.final.ensemble import WeightedEnsemble, fold_average
+from automl.final.prior_blend import PriorBlend
 from automl.leaderboard import COLUMNS, ENSEMBLE, build_leaderboard, trials_only
-from automl.model_size import Handover, estimated_pickle_bytes
-from automl.prior_blend import PriorBlend
-from automl.trial_log import Trial, TrialLog
+from automl.trials.evaluate import TrialResult
+from automl.trials.model_size import Handover, estimated_pickle_bytes
+from automl.trials.trial_log import Trial, TrialLog
 
 _MB = 2**20
 

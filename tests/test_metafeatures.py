@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.data import validate_input
-from automl.metafeatures import NAMES, compute_metafeatures
+from automl.input.data import validate_input
+from automl.input.metafeatures import NAMES, compute_metafeatures
 
 
 def _check(values: dict[str, float]) -> None:

@@ -17,10 +17,11 @@ import pandas as pd
 import psutil
 import pytest
 
-from automl.components import space_version
-from automl.space import config_key, task_space
-from automl.warmstart import load_knowledge_base
-from metalearning.build import build, main as build_main
+from automl.search.warmstart import load_knowledge_base
+from automl.space.compiled import config_key, task_space
+from automl.space.components import space_version
+from metalearning.build import build
+from metalearning.build import main as build_main
 from metalearning.corpus import near_duplicates
 from metalearning.knowledge import compile_knowledge, queued_anyway, searched_space
 from metalearning.portfolio import greedy_portfolio, normalise
@@ -280,7 +281,7 @@ def test_the_builder_runs_from_an_installed_wheel_into_folders_it_is_given(insta
     built = subprocess.run(command + ["--work", "work", "--knowledge", "kb"], cwd=tmp_path,
                            env=environment, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
-    code = ("import sys, automl.warmstart as w; kb = w.load_knowledge_base('binary', 'kb'); "
+    code = ("import sys, automl.search.warmstart as w; kb = w.load_knowledge_base('binary', 'kb'); "
             "print(w.knowledge_dir().is_relative_to(sys.argv[1]), [d.name for d in kb.datasets])")
     read = subprocess.run([sys.executable, "-c", code, str(installed_wheel)], cwd=tmp_path,
                           env=environment, capture_output=True, text=True, timeout=60)

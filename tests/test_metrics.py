@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import make_scorer, mean_absolute_error
 
-from automl.exceptions import InputError
-from automl.metrics import get_metric
+from automl.base.exceptions import InputError
+from automl.base.metrics import get_metric
 
 
 def test_defaults_follow_the_automl_benchmark():

@@ -12,7 +12,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from automl.model_size import Handover, estimate_handover, estimated_pickle_bytes
+from automl.trials.model_size import Handover, estimate_handover, estimated_pickle_bytes
 
 
 @pytest.fixture(scope="module")

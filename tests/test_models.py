@@ -11,7 +11,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from automl.models import PlattSVC, _couple
+from automl.space.models import PlattSVC, _couple
 
 
 def _wine():

@@ -4,7 +4,7 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from automl import persistence
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
 from automl.persistence import SavedModel, load_model, save_model
 
 
@@ -91,3 +91,25 @@ def test_a_format_1_model_gets_its_scores_in_the_metrics_units(saved_classifier,
     assert loaded.model.prior_score_ == new.prior_score_
     assert loaded.model.leaderboard_["score"].equals(new.leaderboard_["score"])
     assert loaded.model.ensemble_["score"].equals(new.ensemble_["score"])
+
+
+def test_a_model_saved_before_the_stage_packages_loads(saved_classifier, tmp_path):
+    """A model saved by the flat package names its classes by the old modules
+    (``automl.ensemble``, ``automl.pipeline``, ...): it is pickled here under those names."""
+    import inspect
+    import sys
+
+    with pytest.MonkeyPatch.context() as patch:
+        for old, new in persistence._MOVED.items():
+            module = sys.modules.get(new)
+            if module is None:
+                continue
+            patch.setitem(sys.modules, f"automl.{old}", module)
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ == new:
+                    patch.setattr(cls, "__module__", f"automl.{old}")
+        path = save_model(saved_classifier, tmp_path / "flat.pkl")
+        assert b"automl.final" not in path.read_bytes()
+    loaded = load_model(path)
+    X = saved_classifier.holdout[0]
+    assert (loaded.model.predict(X) == saved_classifier.model.predict(X)).all()

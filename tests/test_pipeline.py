@@ -8,11 +8,11 @@ import pytest
 from sklearn.base import clone
 from sklearn.feature_selection import SelectPercentile, f_classif
 
-from automl.components import load_components
-from automl.data import validate_input
-from automl.evaluate import predict_raw
-from automl.pipeline import KeepColumns, SelectPercentileKeepOne, build_pipeline
-from automl.space import compile_space
+from automl.input.data import validate_input
+from automl.space.compiled import compile_space
+from automl.space.components import load_components
+from automl.space.pipeline import KeepColumns, SelectPercentileKeepOne, build_pipeline
+from automl.trials.evaluate import predict_raw
 
 CLASSIFIERS = compile_space(load_components(), "multiclass", 100).model_names
 REGRESSORS = compile_space(load_components(), "regression", 100).model_names
@@ -76,7 +76,7 @@ def test_level_codes_give_the_encoders_the_same_encoding_as_strings():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-    from automl.pipeline import LevelCodes
+    from automl.space.pipeline import LevelCodes
     rng = np.random.default_rng(0)
     levels = np.array(["b", "a", "c", "zz", "d10", "d9"], dtype=object)
     train = pd.DataFrame({"c0": rng.choice(levels, 300, p=[.4, .3, .1, .1, .05, .05]),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.prediction_store import PredictionStore
+from automl.trials.prediction_store import PredictionStore
 
 
 def _predictions(seed, n=100):

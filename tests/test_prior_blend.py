@@ -14,11 +14,11 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 import automl
-from automl.assemble import FinalModel, with_prior_blend
-from automl.evaluate import predict_raw
-from automl.metrics import get_metric
-from automl.prediction_store import PredictionStore
-from automl.prior_blend import PriorBlend, blend_weight, minimum_weight
+from automl.base.metrics import get_metric
+from automl.final.assemble import FinalModel, with_prior_blend
+from automl.final.prior_blend import PriorBlend, blend_weight, minimum_weight
+from automl.trials.evaluate import predict_raw
+from automl.trials.prediction_store import PredictionStore
 
 from conftest import EXAMPLES, evaluation_context
 

@@ -6,12 +6,12 @@ import time
 import pytest
 
 import automl
-from automl.evaluate import TrialResult
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
+from automl.base.metrics import get_metric
 from automl.leaderboard import trials_only
-from automl.metrics import get_metric
 from automl.progress import FitProgress, display_mode
-from automl.trial_log import Trial, TrialLog
+from automl.trials.evaluate import TrialResult
+from automl.trials.trial_log import Trial, TrialLog
 
 LOG_LOSS = get_metric("log_loss", "multiclass")
 

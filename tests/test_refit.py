@@ -7,12 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from automl.clock import Clock
-from automl.evaluate import Resampling, TrialResult
-from automl.model_size import Handover
-from automl.refit import RefitModels, refit_in_workers
-from automl.runner import WorkerPool
-from automl.trial_log import Trial, TrialLog
+from automl.base.clock import Clock
+from automl.final.refit import RefitModels, refit_in_workers
+from automl.trials.evaluate import Resampling, TrialResult
+from automl.trials.model_size import Handover
+from automl.trials.runner import WorkerPool
+from automl.trials.trial_log import Trial, TrialLog
 
 from conftest import boosting, evaluation_context
 
@@ -34,7 +34,7 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.refit import final_model
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 50.0, score=0.7))
     log.append(_trial(1, 80.0, score=0.9))  # better, but neither refits in 1 s
@@ -54,7 +54,7 @@ def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.refit import final_model
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 80.0, score=0.9))  # the best, kept from its last fold, no time to refit
     log.append(_trial(1, 0.1, score=0.6))  # weaker, already fitted on all rows
@@ -75,8 +75,8 @@ def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.ensemble import fold_average
-    from automl.refit import final_model
+    from automl.final.ensemble import fold_average
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 50.0, score=0.7))  # the first trial: its last-fold model is kept
     log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, fold models kept
@@ -100,7 +100,7 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     import cloudpickle
     from sklearn.dummy import DummyClassifier
 
-    from automl.refit import final_model
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.5, score=0.95, source="preview"))
     log.append(_trial(1, 80.0, score=0.9))  # does not refit in 1 s
@@ -134,7 +134,7 @@ def test_with_every_worker_still_starting_the_refit_waits_for_one(species, tmp_p
     assert loaded[0].predict(context.dataset.X).shape == (context.dataset.n_rows,)
     with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
         clock = Clock(2.0)
-        with caplog.at_level(logging.INFO, logger="automl.refit"):
+        with caplog.at_level(logging.INFO, logger="automl.final.refit"):
             loaded = refit_in_workers([trial], RefitModels(tmp_path), pool, clock, 0.5, context)
     # it never refits in this process, where nothing could stop it at the budget
     assert loaded == {} and clock.elapsed() < 2.0
@@ -143,7 +143,7 @@ def test_with_every_worker_still_starting_the_refit_waits_for_one(species, tmp_p
 
 def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species, tmp_path,
                                                                          caplog):
-    from automl.refit import RefitFile, RefitJob, _load_refit
+    from automl.final.refit import RefitFile, RefitJob, _load_refit
 
     context, space = species
     trial = _fitted_trial(space.default_config("random_forest"))
@@ -153,7 +153,7 @@ def test_a_refit_whose_model_would_not_load_in_the_time_left_is_not_used(species
     assert isinstance(refit, RefitFile) and refit.nbytes == path.stat().st_size > 0
     assert refit.load_seconds > 0
     models, loaded = RefitModels(tmp_path), {}
-    with caplog.at_level(logging.WARNING, logger="automl.refit"):
+    with caplog.at_level(logging.WARNING, logger="automl.final.refit"):
         _load_refit(trial, refit, 1.0, models, loaded, refit.load_seconds / 2)
     assert not loaded and 0 not in models and not path.exists()
     assert "trial 0 was refit in 1.0 s, but loading its" in caplog.text
@@ -171,7 +171,7 @@ def test_a_refit_whose_model_alone_would_not_load_in_time_is_not_started(species
         started = time.monotonic()
         while not pool.n_idle and time.monotonic() - started < 60:
             pool.poll()  # a ready worker, so that the refit would go to it
-        with caplog.at_level(logging.INFO, logger="automl.refit"):
+        with caplog.at_level(logging.INFO, logger="automl.final.refit"):
             loaded = refit_in_workers([trial], RefitModels(tmp_path), pool, Clock(60), 0.5,
                                       context)
     assert loaded == {} and "loading its model alone would not fit" in caplog.text
@@ -182,7 +182,7 @@ def test_a_refit_too_long_to_run_unbounded_here_waits_for_a_worker(species, tmp_
     slow = Trial(0, space.default_config(), "default", TrialResult("ok", -0.1, fit_seconds=100.0),
                  0.0, 1.0)
     with WorkerPool(None, 1, 1, 4000) as pool:  # never given a context: never ready
-        with caplog.at_level(logging.INFO, logger="automl.refit"):
+        with caplog.at_level(logging.INFO, logger="automl.final.refit"):
             loaded = refit_in_workers([slow], RefitModels(tmp_path), pool, Clock(2.0), 0.5,
                                       context)
     assert loaded == {} and "in this process" not in caplog.text
@@ -196,7 +196,7 @@ def iris_boosting():
     default config's validation score, as if that config had validated so."""
     from sklearn.datasets import load_iris
 
-    from automl.evaluate import score_config
+    from automl.trials.evaluate import score_config
 
     context, space = evaluation_context(load_iris(as_frame=True).frame, "target")
     validated = score_config(space.default_config("hist_gradient_boosting"), context).score
@@ -222,8 +222,8 @@ def test_fold_models_standing_in_for_a_diverged_refit_say_why(tmp_path):
 
     from sklearn.dummy import DummyClassifier
 
-    from automl.ensemble import fold_average
-    from automl.refit import final_model
+    from automl.final.ensemble import fold_average
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 80.0, score=0.9))  # its refit diverged; no time for another
     ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
@@ -244,8 +244,8 @@ def test_fold_models_of_a_weaker_trial_name_the_better_trials_passed_over(tmp_pa
 
     from sklearn.dummy import DummyClassifier
 
-    from automl.ensemble import fold_average
-    from automl.refit import final_model
+    from automl.final.ensemble import fold_average
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 80.0, score=0.7))  # weaker: its fold models were kept
     log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, nothing kept
@@ -275,7 +275,7 @@ def _refit_on_all_rows(models, number):
 def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_path):
     import types
 
-    from automl.refit import final_model
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.1, score=0.6))  # weaker, already fitted on all rows
     log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, nothing kept
@@ -297,7 +297,7 @@ def test_the_best_trial_shipped_as_refit_raises_no_warning(tmp_path):
     import types
     import warnings
 
-    from automl.refit import final_model
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.1, score=0.9))
     models = _refit_on_all_rows(RefitModels(tmp_path), 0)
@@ -311,7 +311,7 @@ def test_the_best_trial_shipped_as_refit_raises_no_warning(tmp_path):
 def test_a_trial_set_aside_only_for_a_failed_refit_gives_no_budget_advice(tmp_path):
     import types
 
-    from automl.refit import final_model
+    from automl.final.refit import final_model
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.1, score=0.6))
     log.append(_trial(1, 80.0, score=0.9))

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from automl.evaluate import fit_final, score_config
-from automl.refit_check import RefitDiverged, check_refit, checked_refit
+from automl.final.refit_check import RefitDiverged, check_refit, checked_refit
+from automl.trials.evaluate import fit_final, score_config
 
 from conftest import EXAMPLES, SHARED_DATASETS, boosting
 from conftest import evaluation_context as _context
@@ -53,7 +53,7 @@ def test_a_diverged_refit_is_refused_with_its_scores(iris):
 
 
 def test_no_check_without_a_gain_to_keep(iris):
-    from automl.evaluate import prior_score
+    from automl.trials.evaluate import prior_score
 
     context, _, diverged = iris
     # the diverged refit passes unchecked: validated no better than the prior, or no score
@@ -77,7 +77,7 @@ def test_a_label_metric_is_checked_and_a_scorer_is_not():
 
 
 def test_the_check_samples_rows_of_large_data_seeded_and_stratified():
-    from automl.refit_check import CHECK_ROWS, _sample
+    from automl.final.refit_check import CHECK_ROWS, _sample
 
     y = np.r_[np.zeros(10 * CHECK_ROWS - 20, dtype=int), np.ones(20, dtype=int)]  # 0.1 % ones
     rows = _sample(y, "binary", 3)
@@ -130,10 +130,11 @@ def test_fit_ships_the_fold_models_of_a_refused_refit_and_says_why():
     which validates best; its fold models are the final model.
 
     A trial keeps its fold models only when its fits took at most half its time limit
-    (``automl.jobs``), so the limit is set well above the 2 to 6 s these fits take on 2
+    (``automl.trials.jobs``), so the limit is set well above the 2 to 6 s these fits take on 2
     cores: at 30 s the limit was 10 s, and a slow run lost the fold models and the test."""
-    import automl
     from sklearn.metrics import log_loss
+
+    import automl
 
     X_train, X_test, y_train, y_test = _car_split_4()
     with pytest.warns(UserWarning, match=r"could not be refit on all rows \(RefitDiverged"):

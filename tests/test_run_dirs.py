@@ -1,4 +1,4 @@
-"""The bounded run folders and the leftovers of killed runs (``automl.run_dirs``)."""
+"""The bounded run folders and the leftovers of killed runs (``automl.trials.run_dirs``)."""
 
 import os
 import subprocess
@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from automl import run_dirs
+from automl.trials import run_dirs
 
 
 def _dead_pid() -> int:

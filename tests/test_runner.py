@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from automl import runner
-from automl.jobs import EvaluateJob
-from automl.runner import WorkerPool, discard_spares
+from automl.trials import runner
+from automl.trials.jobs import EvaluateJob
+from automl.trials.runner import WorkerPool, discard_spares
+
 from conftest import context_of
 
 
@@ -88,7 +89,7 @@ def test_input_refused_after_the_workers_started_leaves_no_worker_behind(no_spar
     import psutil
 
     import automl
-    from automl.exceptions import InputError
+    from automl.base.exceptions import InputError
 
     before = {child.pid for child in psutil.Process().children()}
     with pytest.raises(InputError, match="y"):

@@ -8,18 +8,19 @@ import pandas as pd
 import pytest
 
 import automl
-from automl.budget import plan_budget
-from automl.clock import Clock
-from automl.components import load_components
-from automl.data import validate_input
-from automl.evaluate import EvaluationContext, make_resampling
+from automl.base.clock import Clock
+from automl.base.metrics import get_metric
+from automl.input.data import validate_input
 from automl.leaderboard import trials_only
-from automl.metrics import get_metric
-from automl.runner import WorkerPool
-from automl.search import SearchSettings, run_search
-from automl.space import compile_space
-from automl.trial_log import TrialLog, read_log
-from automl.warmstart import TrialAllowance
+from automl.search.loop import SearchSettings, run_search
+from automl.search.warmstart import TrialAllowance
+from automl.space.compiled import compile_space
+from automl.space.components import load_components
+from automl.trials.budget import plan_budget
+from automl.trials.evaluate import EvaluationContext, make_resampling
+from automl.trials.runner import WorkerPool
+from automl.trials.trial_log import TrialLog, read_log
+
 from conftest import FAULTY_COMPONENTS
 
 
@@ -144,7 +145,7 @@ def test_a_warm_family_that_overran_its_estimate_is_not_queued_again(penguins, t
              (tuned, "warmstart"), (space.validate(other_sleeper), "portfolio")]
     settings = SearchSettings(max_trials=4, initial_configs=tuple(queue),
                               warm_allowance=allowance)
-    with caplog.at_level(logging.INFO, logger="automl.search"):
+    with caplog.at_level(logging.INFO, logger="automl.search.loop"):
         ran = _search_with_one_worker(dataset, space, settings, tmp_path)
     assert ran[:3] == [("lightgbm", "default", "ok"), ("sleeper", "portfolio", "timeout"),
                        ("lightgbm", "warmstart", "ok")]

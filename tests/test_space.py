@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from automl.components import load_components
-from automl.exceptions import ConfigError, InputError
-from automl.search import Proposer
-from automl.space import compile_space
+from automl.base.exceptions import ConfigError, InputError
+from automl.search.loop import Proposer
+from automl.space.compiled import compile_space
+from automl.space.components import load_components
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from automl.exceptions import InputError
-from automl.tables import read_table, split_table
+from automl.base.exceptions import InputError
+from automl.input.tables import read_table, split_table
 
 
 @pytest.fixture()

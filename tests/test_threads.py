@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from automl.threads import ThreadPolicy, free_threads, usable_cores
+from automl.trials.threads import ThreadPolicy, free_threads, usable_cores
 
 _SPIN = "import time\nend = time.monotonic() + 30\nwhile time.monotonic() < end: pass"
 
@@ -67,6 +67,7 @@ def test_a_fit_beside_two_multi_threaded_neighbours_keeps_its_promises(penguins)
     import warnings
 
     import automl
+
     from conftest import budget_limit
 
     frame = penguins.dropna(subset=["species"])

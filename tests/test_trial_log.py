@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from automl.evaluate import TrialResult
 from automl.leaderboard import build_leaderboard
-from automl.trial_log import Trial, TrialLog, read_log
+from automl.trials.evaluate import TrialResult
+from automl.trials.trial_log import Trial, TrialLog, read_log
 
 
 def _trial(number, status="ok", score=None, source="tpe"):

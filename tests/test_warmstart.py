@@ -12,17 +12,18 @@ import numpy as np
 import pytest
 
 import automl
-from conftest import write_knowledge_base
 from automl import AutoMLClassifier
-from automl.components import load_components
-from automl.data import validate_input
+from automl.input.data import validate_input
+from automl.input.metafeatures import compute_metafeatures
 from automl.leaderboard import trials_only
-from automl.metafeatures import compute_metafeatures
-from automl.space import compile_space, config_key
-from automl.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
-                              WarmStart, estimated_seconds, knowledge_dir, knowledge_summary,
-                              load_knowledge_base, nearest_datasets, nearest_with_distances,
-                              warm_start_configs, warm_start_for)
+from automl.search.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
+                                     WarmStart, estimated_seconds, knowledge_dir, knowledge_summary,
+                                     load_knowledge_base, nearest_datasets, nearest_with_distances,
+                                     warm_start_configs, warm_start_for)
+from automl.space.compiled import compile_space, config_key
+from automl.space.components import load_components
+
+from conftest import write_knowledge_base
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_stale_configs_are_dropped_with_one_warning(space, caplog):
              {"model": "xgboost_from_the_past"},                          # a removed model
              {**good, "model.lightgbm.renamed_option": 1}]                # an unknown key
     knowledge = KnowledgeBase("binary", {}, (), tuple(stale) + (good,))
-    with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
+    with caplog.at_level(logging.WARNING, logger="automl.search.warmstart"):
         configs = warm_start_configs(knowledge, space, {})
     assert configs == [(good, "portfolio")]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -84,7 +85,7 @@ def test_configs_of_models_left_out_are_skipped_quietly(caplog):
     knowledge = KnowledgeBase("binary", {}, (), (space.default_config("lightgbm"),
                               compile_space(load_components(), "binary", 200)
                               .default_config("random_forest")))
-    with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
+    with caplog.at_level(logging.WARNING, logger="automl.search.warmstart"):
         configs = warm_start_configs(knowledge, space, {})
     assert [config["model"] for config, _ in configs] == ["lightgbm"]
     assert not caplog.records
@@ -99,7 +100,7 @@ def test_reading_a_knowledge_base_folder(tmp_path, space, mixed_frame, caplog):
                                   [space.default_config("lightgbm")])
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.header["library_version"] == "test" and len(knowledge.datasets) == 1
-    with caplog.at_level(logging.INFO, logger="automl.warmstart"):
+    with caplog.at_level(logging.INFO, logger="automl.search.warmstart"):
         warm = warm_start_for(dataset, space, folder)
     assert "built for search space test, this library's is" in caplog.text
     assert [source for _, source in warm.configs] == ["portfolio", "warmstart"]
@@ -143,7 +144,7 @@ def test_configs_estimated_over_the_allowance_are_skipped(tmp_path, space, mixed
                                            "svc": {"twin": None}})
     knowledge = load_knowledge_base("binary", folder)
     assert knowledge.costs[config_key(svc)] == {"twin": math.inf}
-    with caplog.at_level(logging.INFO, logger="automl.warmstart"):
+    with caplog.at_level(logging.INFO, logger="automl.search.warmstart"):
         warm = warm_start_for(dataset, space, folder, allowance=TrialAllowance(2_000, 5.0))
     assert warm.configs == ((lightgbm, "portfolio"),)  # the forest would take 80 s, the SVC failed
     assert "2 config(s) skipped, estimated to take over 5.0 s" in caplog.text
@@ -188,7 +189,7 @@ def test_a_family_that_overran_its_estimates_has_its_queued_configs_checked_agai
                                                                "matrix_fit_rows": "many"}]})])
 def test_an_unusable_knowledge_base_means_a_cold_start(tmp_path, caplog, content):
     (tmp_path / "binary.json").write_text(content)
-    with caplog.at_level(logging.WARNING, logger="automl.warmstart"):
+    with caplog.at_level(logging.WARNING, logger="automl.search.warmstart"):
         assert load_knowledge_base("binary", tmp_path) is None
     assert "starts cold" in caplog.text
 
@@ -237,7 +238,7 @@ def test_the_summary_says_what_each_knowledge_base_was_learned_from(tmp_path, sp
 def test_the_knowledge_base_is_found_from_an_installed_wheel(installed_wheel, tmp_path):
     """Read the knowledge base from the installed wheel, in a process that does not see the
     checkout."""
-    code = ("import automl, automl.warmstart as w; print(automl.__file__); "
+    code = ("import automl, automl.search.warmstart as w; print(automl.__file__); "
             "print(all(w.load_knowledge_base(t) for t in ('binary', 'multiclass', 'regression')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                             text=True, env={**os.environ, "PYTHONPATH": str(installed_wheel)})

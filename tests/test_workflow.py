@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
 from automl.workflow import baseline_summary, fit_table, predict_table
+
 from conftest import EXAMPLES
 
 

@@ -32,7 +32,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from automl.data import Dataset
+from automl.input.data import Dataset
 
 # Rows and columns the statistical and information-theoretic features read, and the rows
 # the landmarkers fit on: enough for stable summaries, cheap on 100k x 100.

@@ -16,8 +16,8 @@ from typing import Any, Iterable, Sequence
 
 from hyperopt import hp
 
-from automl.components import SLOTS, ComponentSpec, Hyperparameter, load_components
-from automl.exceptions import ConfigError, InputError
+from automl.base.exceptions import ConfigError, InputError
+from automl.space.components import SLOTS, ComponentSpec, Hyperparameter, load_components
 
 Config = dict[str, Any]
 

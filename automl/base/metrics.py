@@ -15,7 +15,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 from sklearn import metrics as sk_metrics
 
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
 
 DEFAULT_METRICS = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 

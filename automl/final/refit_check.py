@@ -11,8 +11,8 @@ new rows alike (benchmarks/RESULTS.md, "The refit check").
 The rule: on at most ``CHECK_ROWS`` of its training rows the refit must keep at least
 ``MIN_KEPT_GAIN`` of the gain over predicting the training prior that its validation score
 showed, and predict finite values. A refit that fails it is not used, as if it had failed:
-its fold models, or the next best trial, take its place (``automl.refit``,
-``automl.assemble``). A scorer metric has no prior score to measure gains from, and a trial
+its fold models, or the next best trial, take its place (``automl.final.refit``,
+``automl.final.assemble``). A scorer metric has no prior score to measure gains from, and a trial
 that validated no better than the prior has no gain to keep; their refits are not checked.
 """
 
@@ -24,10 +24,10 @@ import math
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from automl.budget import CHECK_ROWS
-from automl.evaluate import (EvaluationContext, fit_final, predict_raw, prior_prediction,
-                             prior_score, split_rows)
-from automl.space import Config
+from automl.space.compiled import Config
+from automl.trials.budget import CHECK_ROWS
+from automl.trials.evaluate import (EvaluationContext, fit_final, predict_raw, prior_prediction,
+                                    prior_score, split_rows)
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from automl.evaluate import predict_raw
+from automl.trials.evaluate import predict_raw
 
 
 def minimum_weight(n_rows: int) -> float:

@@ -1,6 +1,6 @@
 """Turn a finished search into the final model: an ensemble of the best trials, or one.
 
-1. Ensemble selection (``automl.ensemble``) runs over the kept out-of-fold predictions on the
+1. Ensemble selection (``automl.final.ensemble``) runs over the kept out-of-fold predictions on the
    search's own metric, for at most a few per cent of the budget, and less when the search
    ran into the time kept back for the refits (they come first). On fewer than 5,000
    validation rows, a two-fold check repeated on five pairs of halves (select on one half,
@@ -11,7 +11,7 @@
    left is short, a member whose refit alone would not fit is left out of the refits, then the
    members with the fewest selection rounds until the rest fit.
    A member not refit (left out, its refit failed or ran out of time, or it lost on its own
-   training rows what validation promised: ``automl.refit_check``) is replaced
+   training rows what validation promised: ``automl.final.refit_check``) is replaced
    by its fold models averaged (``ensemble.FoldAverage``) where the search kept them (the
    workers write them for the trials among the best ``nbest``, up to a size); otherwise it is
    dropped, and the weights of the others renormalised.
@@ -20,12 +20,12 @@
    that was not refit is the first trial and alone scores better on those predictions than
    what survived, its last-fold pipeline (kept by the search) is used instead, with a
    warning. If anything goes wrong, ``fit`` falls back to the best single pipeline
-   (``automl.refit``) with a warning.
+   (``automl.final.refit``) with a warning.
 4. Whatever was built must score higher on validation than predicting the training prior
    (class shares, or the mean); else the final model predicts the prior, with a warning.
 5. Under log loss its class probabilities are mixed with the class shares, at the weight that
    scores best on its out-of-fold predictions and never below the rule of succession's
-   (``automl.prior_blend``): no class is given probability 0.
+   (``automl.final.prior_blend``): no class is given probability 0.
 
 So when time is short the ensemble degrades to fold models first, then to fewer members.
 """
@@ -39,19 +39,19 @@ from typing import Any, Callable
 
 import numpy as np
 
-from automl.budget import (BudgetPlan, estimated_refit_seconds, incumbent_refit_seconds,
-                           refits_seconds)
-from automl.clock import Clock
-from automl.ensemble import (FoldAverage, WeightedEnsemble, fold_average, select_ensemble,
-                             selection_generalises)
-from automl.evaluate import EvaluationContext, Resampling, prior_prediction, prior_score
-from automl.prediction_store import PredictionStore
-from automl.prior_blend import PriorBlend, blend_weight, minimum_weight
-from automl.refit import (ALL_ROWS, FOLDS, ONE_FOLD, RefitModels, dummy_model, final_model,
-                          kept_model, refit_in_workers)
-from automl.runner import WorkerPool
-from automl.search_result import SearchResult
-from automl.trial_log import Trial
+from automl.base.clock import Clock
+from automl.final.ensemble import (FoldAverage, WeightedEnsemble, fold_average, select_ensemble,
+                                   selection_generalises)
+from automl.final.prior_blend import PriorBlend, blend_weight, minimum_weight
+from automl.final.refit import (ALL_ROWS, FOLDS, ONE_FOLD, RefitModels, dummy_model, final_model,
+                                kept_model, refit_in_workers)
+from automl.trials.budget import (BudgetPlan, estimated_refit_seconds, incumbent_refit_seconds,
+                                  refits_seconds)
+from automl.trials.evaluate import EvaluationContext, Resampling, prior_prediction, prior_score
+from automl.trials.prediction_store import PredictionStore
+from automl.trials.runner import WorkerPool
+from automl.trials.search_result import SearchResult
+from automl.trials.trial_log import Trial
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def unless_the_prior_scores_higher(final: FinalModel, context: EvaluationContext
 def with_prior_blend(final: FinalModel, store: PredictionStore,
                      context: EvaluationContext) -> FinalModel:
     """``final`` with its class probabilities mixed with the training class shares
-    (``automl.prior_blend``), under log loss; as it is otherwise, and for the prior itself.
+    (``automl.final.prior_blend``), under log loss; as it is otherwise, and for the prior itself.
 
     The weight is fitted on the final model's out-of-fold predictions: its members' kept
     predictions, weighted as in the model. A member whose predictions were not kept (a
@@ -253,7 +253,7 @@ def averaged_folds(store: PredictionStore, n_classes: int) -> Callable[[int], An
 def _add_fold_models(loaded: dict[int, Any], members: list[int],
                      store: PredictionStore, models: RefitModels, n_classes: int) -> None:
     """Into ``loaded``, for each of the ``members`` not refit (its refit did not fit in the
-    time left, failed, was refused by ``automl.refit_check`` or ran out of time), its fold
+    time left, failed, was refused by ``automl.final.refit_check`` or ran out of time), its fold
     models averaged, where the search kept them."""
     averaged = averaged_folds(store, n_classes)
     for number in members:
@@ -273,7 +273,7 @@ def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[
 
     When the best members' refits run out of time, the survivors can be far weaker than the
     best trial, and that kept pipeline is the best model there is. Both scores are of pooled
-    validation predictions on the same rows (``automl.evaluate`` scores a trial the same way).
+    validation predictions on the same rows (``automl.trials.evaluate`` scores a trial the same way).
     """
     for trial, score in unfitted:
         if trial.trial in early_models and score > built_score:
@@ -284,7 +284,7 @@ def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[
 
 def _generalises(predictions: list[np.ndarray], y: np.ndarray, context: EvaluationContext,
                  settings: EnsembleSettings, stop: Callable[[], bool]) -> bool:
-    """The held-out check of ``automl.ensemble``; False when it cannot be computed."""
+    """The held-out check of ``automl.final.ensemble``; False when it cannot be computed."""
     try:
         return selection_generalises(predictions, y, context.metric, context.dataset.n_classes,
                                      settings.size, context.seed, _CHECK_REPEATS, stop)

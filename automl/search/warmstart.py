@@ -35,11 +35,11 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from automl.budget import SLOWDOWN_SLACK_SECONDS
-from automl.components import shipped_folder, space_version
-from automl.data import TASKS, Dataset
-from automl.metafeatures import compute_metafeatures
-from automl.space import CompiledSpace, Config, config_key, task_space
+from automl.input.data import TASKS, Dataset
+from automl.input.metafeatures import compute_metafeatures
+from automl.space.compiled import CompiledSpace, Config, config_key, task_space
+from automl.space.components import shipped_folder, space_version
+from automl.trials.budget import SLOWDOWN_SLACK_SECONDS
 
 logger = logging.getLogger(__name__)
 

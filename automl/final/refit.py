@@ -1,17 +1,17 @@
 """Choose and fit the final model inside what is left of the budget.
 
 The best trial is refit on all rows when its measured fit time, with the time to hand its
-model over from the worker (``automl.model_size``), says that fits in the time left;
+model over from the worker (``automl.trials.model_size``), says that fits in the time left;
 otherwise the next best that fits; a trial whose full-data model already exists is used as
 it is. A trial that cannot be refit in time but whose fold models the search kept
-(``automl.prediction_store``) is used as those models averaged, with a warning. If nothing
+(``automl.trials.prediction_store``) is used as those models averaged, with a warning. If nothing
 can be refit, the first job's model (the preview's, or the first trial's as fitted on its
 last fold, kept by the search) is used, with a warning; so is the first trial's when it
 scored better than every trial that could be refit (a model trained on a fold's rows beats
 a weaker one trained on all of them); if every trial failed, a prior-predicting dummy
 model, with a warning. ``refit_in_workers`` is the one way trials are refit, for one
 pipeline or an ensemble's members. Every refit is checked against its trial's validation
-score (``automl.refit_check``); one that lost what validation promised counts as failed,
+score (``automl.final.refit_check``); one that lost what validation promised counts as failed,
 and the same fallbacks take over.
 """
 
@@ -29,18 +29,18 @@ import cloudpickle
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.pipeline import Pipeline
 
-from automl.budget import (SHORTEST_USEFUL_BUDGET, WORKER_START_SECONDS, estimated_handover,
-                           estimated_refit_seconds)
-from automl.clock import Clock
-from automl.data import Dataset
-from automl.evaluate import EvaluationContext
-from automl.space import Config
-from automl.jobs import dump
-from automl.metrics import Metric
-from automl.model_size import estimate_handover
-from automl.refit_check import checked_refit
-from automl.runner import WorkerPool
-from automl.trial_log import Trial, TrialLog
+from automl.base.clock import Clock
+from automl.base.metrics import Metric
+from automl.final.refit_check import checked_refit
+from automl.input.data import Dataset
+from automl.space.compiled import Config
+from automl.trials.budget import (SHORTEST_USEFUL_BUDGET, WORKER_START_SECONDS, estimated_handover,
+                                  estimated_refit_seconds)
+from automl.trials.evaluate import EvaluationContext
+from automl.trials.jobs import dump
+from automl.trials.model_size import estimate_handover
+from automl.trials.runner import WorkerPool
+from automl.trials.trial_log import Trial, TrialLog
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ ALL_ROWS, FOLDS, ONE_FOLD = "all rows", "folds", "one fold"
 @dataclass(frozen=True)
 class RefitFile:
     """A refit's model, pickled to ``path`` by the worker: its size and the seconds it should
-    take to load (``automl.model_size``)."""
+    take to load (``automl.trials.model_size``)."""
 
     path: str
     nbytes: int
@@ -61,7 +61,7 @@ class RefitFile:
 @dataclass(frozen=True)
 class RefitJob:
     """Fit ``config`` on all rows in a worker, check it against the trial's
-    ``validated_score`` (``automl.refit_check``) and pickle it to ``path``: what the parent
+    ``validated_score`` (``automl.final.refit_check``) and pickle it to ``path``: what the parent
     needs to load it, or the error as text (the parent falls back)."""
 
     config: Config
@@ -90,7 +90,7 @@ class RefitModels:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self._paths: dict[int, Path] = {}
-        # Why a trial's refit failed (an error, or ``automl.refit_check``'s verdict), by trial.
+        # Why a trial's refit failed (an error, or ``automl.final.refit_check``'s verdict), by trial.
         self.failed: dict[int, str] = {}
 
     def __contains__(self, trial: object) -> bool:
@@ -212,7 +212,7 @@ def refit_in_workers(trials: list[Trial], models: RefitModels, pool: WorkerPool,
     """The trials fitted on all rows, by trial: refit in the workers, in parallel.
 
     Each job runs under the hard time limit of what is left of the budget less the time its
-    model should take to load here (``automl.model_size``); a model whose load, estimated from
+    model should take to load here (``automl.trials.model_size``); a model whose load, estimated from
     its size, no longer fits when it arrives is not loaded. Each model is loaded as it
     arrives, while the workers go on with the next refits, so that loading a large forest does
     not come after the last refit. Successes also land in ``models``; a trial already there is

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
-from automl.data import TASKS
-from automl.exceptions import ComponentError
+from automl.base.exceptions import ComponentError
+from automl.input.data import TASKS
 
 Task = Literal["binary", "multiclass", "regression"]
 TaskFamily = Literal["classification", "regression"]
@@ -92,7 +92,7 @@ def shipped_folder(package: str, checkout_folder: str) -> Path:
         module = importlib.import_module(package)
         return Path(next(iter(module.__path__)))
     except ImportError:  # running from a checkout without an install
-        return Path(__file__).resolve().parent.parent / checkout_folder
+        return Path(__file__).resolve().parents[2] / checkout_folder
 
 
 def load_components(extra: Iterable[str | Path] | None = None) -> list[ComponentSpec]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-
 # The promise of ``fit``: it returns within the budget x 1.02, plus half a second for budgets
 # under 25 s (a worker's start and the last handover are a larger share of a short budget).
 BUDGET_SLACK_FACTOR = 1.02

@@ -7,7 +7,7 @@ up to ``memory_bytes`` and the rest are written to ``.npy`` files in ``spill_dir
 pushed out of the top ``capacity`` is forgotten, its file deleted.
 
 The same folder holds the kept trials' fold models (written by the workers, see
-``automl.jobs``): the ensemble falls back on them for a member whose refit on all rows does
+``automl.trials.jobs``): the ensemble falls back on them for a member whose refit on all rows does
 not fit in the time left. They go with their trial's predictions.
 """
 
@@ -66,7 +66,7 @@ class PredictionStore:
 
     def fold_models_request(self, trial: int, seconds: float, min_fit_seconds: float = 0.0
                             ) -> tuple[str, float, float, float]:
-        """What a trial with a time limit of ``seconds`` is told (see ``automl.jobs``): where
+        """What a trial with a time limit of ``seconds`` is told (see ``automl.trials.jobs``): where
         to write its fold models, the score it must beat to be kept (the worst kept score
         once the store is full), its time limit, and the fit time below which it keeps
         none."""

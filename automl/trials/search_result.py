@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from automl.prediction_store import PredictionStore
-from automl.trial_log import TrialLog
+from automl.trials.prediction_store import PredictionStore
+from automl.trials.trial_log import TrialLog
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from automl.evaluate import TrialResult
+from automl.trials.evaluate import TrialResult
 
-# The source of a preview (``automl.evaluate``): scored on a row sample, so never ranked
+# The source of a preview (``automl.trials.preview``): scored on a row sample, so never ranked
 # against the trials, but a usable model seconds into the search.
 PREVIEW = "preview"
 

@@ -27,15 +27,15 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import cloudpickle
 import psutil
 
-from automl.run_dirs import context_prefix, remove_orphaned_contexts
-from automl.threads import ThreadPolicy
+from automl.trials.run_dirs import context_prefix, remove_orphaned_contexts
+from automl.trials.threads import ThreadPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ _POLL_SECONDS = 0.05
 _MAX_FAILED_STARTS = 3
 # How often a worker checks that its parent is alive.
 _PARENT_CHECK_SECONDS = 0.25
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # Parked spare workers (see the module docstring): at most this many, each under this size.
 _MAX_SPARES = 4
 _SPARE_MAX_BYTES = 768 * 2**20
@@ -94,7 +94,7 @@ class WorkerPool:
         :meth:`load`, so that their start overlaps whatever the caller does meanwhile.
 
         Each job gets at most ``n_threads`` threads: as many as other processes leave cores
-        free (``automl.threads``), or always ``n_threads`` with ``fixed_threads``."""
+        free (``automl.trials.threads``), or always ``n_threads`` with ``fixed_threads``."""
         self._payload_path: str | None = None
         self._n_threads = n_threads
         self._memory_limit_bytes = memory_limit_mb * 2**20
@@ -132,7 +132,7 @@ class WorkerPool:
     def _spawn_worker(self, key: tuple[int, str]) -> _Worker:
         parent_end, child_end = socket.socketpair()
         # -P: no working folder in front of the import path, which is this process's.
-        command = [sys.executable, "-P", "-c", "from automl.runner import serve; "
+        command = [sys.executable, "-P", "-c", "from automl.trials.runner import serve; "
                    f"serve({child_end.fileno()}, {self._n_threads})"]
         env = dict(os.environ, OMP_NUM_THREADS=str(self._n_threads), PYTHONPATH=key[1])
         # A fresh interpreter rather than multiprocessing's spawn: spawn re-imports the user's
@@ -347,7 +347,7 @@ def serve(fd: int, n_threads: int) -> None:
 
     # The libraries the jobs use load now, while the parent still checks the input, not in
     # the first trial's time; the jobs themselves come with each request.
-    import automl.jobs  # noqa: F401
+    import automl.trials.jobs  # noqa: F401
 
     try:
         while True:

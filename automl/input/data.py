@@ -23,7 +23,7 @@ import scipy.sparse
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from automl.exceptions import InputError, SchemaError
+from automl.base.exceptions import InputError, SchemaError
 
 logger = logging.getLogger(__name__)
 

@@ -3,13 +3,12 @@
 hyperopt is used ask-and-tell style: ``Proposer.ask`` inserts a new trial document and
 decodes it into a readable config, ``Proposer.tell`` reports its score. Initial configs
 (the fast default first) are inserted as documents too, so TPE learns from them. Trials run
-in a :class:`~automl.runner.WorkerPool`; none starts unless it can end before the time the
-fit's :class:`~automl.budget.BudgetPlan` keeps back for the final stage. Once the plan's
+in a :class:`~automl.trials.runner.WorkerPool`; none starts unless it can end before the time the
+fit's :class:`~automl.trials.budget.BudgetPlan` keeps back for the final stage. Once the plan's
 ``defaults_after_seconds`` have passed (or, in the deterministic mode, its
-``defaults_after_trials`` have started), the family defaults still queued
-go before the warm-start configs still queued. On large data a
-preview of the first config (fitted on a row sample, see ``automl.evaluate``) runs before
-everything else; TPE is not told of it.
+``defaults_after_trials`` have started), the family defaults still queued go before the
+warm-start configs still queued. On large data a preview of the first config (fitted on a
+row sample, see ``automl.trials.preview``) runs before everything else; TPE is not told of it.
 """
 
 from __future__ import annotations
@@ -25,16 +24,16 @@ import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Trials, rand, tpe
 from hyperopt.base import Domain
 
-from automl.budget import MIN_TRIAL_SECONDS, BudgetPlan
-from automl.clock import Clock
-from automl.evaluate import Resampling, TrialResult
-from automl.jobs import EvaluateJob, PreviewJob
-from automl.prediction_store import DEFAULT_MEMORY_BYTES, PredictionStore
-from automl.runner import JobOutcome, WorkerPool
-from automl.search_result import SearchResult
-from automl.space import CompiledSpace, Config
-from automl.trial_log import PREVIEW, Trial, TrialLog
-from automl.warmstart import WARM_SOURCES, TrialAllowance
+from automl.base.clock import Clock
+from automl.search.warmstart import WARM_SOURCES, TrialAllowance
+from automl.space.compiled import CompiledSpace, Config
+from automl.trials.budget import MIN_TRIAL_SECONDS, BudgetPlan
+from automl.trials.evaluate import Resampling, TrialResult
+from automl.trials.jobs import EvaluateJob, PreviewJob
+from automl.trials.prediction_store import DEFAULT_MEMORY_BYTES, PredictionStore
+from automl.trials.runner import JobOutcome, WorkerPool
+from automl.trials.search_result import SearchResult
+from automl.trials.trial_log import PREVIEW, Trial, TrialLog
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ logger = logging.getLogger(__name__)
 class SearchSettings:
     """How to search: the algorithm, the limits and the configs to try first. How long
     (the trial limit, what to keep back, when the defaults go first) is the fit's
-    :class:`~automl.budget.BudgetPlan`."""
+    :class:`~automl.trials.budget.BudgetPlan`."""
 
     algorithm: Literal["tpe", "random"] = "tpe"
     seed: int = 0

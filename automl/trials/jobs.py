@@ -15,9 +15,10 @@ from typing import Any
 
 import cloudpickle
 
-from automl.budget import FOLD_MODELS_MAX_LIMIT_SHARE
-from automl.evaluate import EvaluationContext, TrialResult, preview, score_and_keep_folds
-from automl.space import Config
+from automl.space.compiled import Config
+from automl.trials.budget import FOLD_MODELS_MAX_LIMIT_SHARE
+from automl.trials.evaluate import EvaluationContext, TrialResult, score_and_keep_folds
+from automl.trials.preview import preview
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class EvaluateJob:
 
 @dataclass(frozen=True)
 class PreviewJob:
-    """Fit ``config`` on at most ``rows`` rows of the first split (``evaluate.preview``);
+    """Fit ``config`` on at most ``rows`` rows of the first split (``preview.preview``);
     its result and its pipeline, pickled."""
 
     config: Config

@@ -17,9 +17,9 @@ import heapq
 import math
 from dataclasses import dataclass
 
-from automl.evaluate import Resampling
-from automl.model_size import Handover
-from automl.trial_log import Trial, TrialLog
+from automl.trials.evaluate import Resampling
+from automl.trials.model_size import Handover
+from automl.trials.trial_log import Trial, TrialLog
 
 # One trial's limit: a quarter of the budget, so that no single trial can take the search,
 # but at least 10 s, so that a short budget still fits one default LightGBM on mid-sized data.
@@ -145,7 +145,7 @@ def incumbent_refit_seconds(log: TrialLog, resampling: Resampling) -> float:
 def estimated_refit_seconds(trial: Trial, resampling: Resampling,
                             safety: float = REFIT_SAFETY_FACTOR) -> float:
     """Seconds a full-data fit of this trial's config should take, with the handover of its
-    model (pickled in the worker, loaded in the parent; ``automl.model_size``)."""
+    model (pickled in the worker, loaded in the parent; ``automl.trials.model_size``)."""
     return (estimated_fit_seconds(trial, resampling, safety)
             + estimated_handover(trial, resampling).seconds)
 

@@ -21,8 +21,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
-from automl.evaluate import predict_raw
-from automl.metrics import Metric
+from automl.base.metrics import Metric
+from automl.trials.evaluate import predict_raw
 
 
 def select_ensemble(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl.exceptions import InputError
+from automl.base.exceptions import InputError
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt")

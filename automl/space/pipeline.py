@@ -19,9 +19,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from automl.components import ComponentSpec, resolve, task_family
-from automl.data import Schema
-from automl.space import CompiledSpace, Config, label
+from automl.input.data import Schema
+from automl.space.compiled import CompiledSpace, Config, label
+from automl.space.components import ComponentSpec, resolve, task_family
 
 
 class _ColumnCodes(TransformerMixin, BaseEstimator):
@@ -97,7 +97,7 @@ class KeepColumns(SelectorMixin, BaseEstimator):
 
     It stands in for a selector (``select_percentile``) in a refit on all rows when the
     selector would keep other columns there than in the fits the config was validated with:
-    see ``automl.evaluate.fit_final``.
+    see ``automl.trials.evaluate.fit_final``.
     """
 
     def __init__(self, support: Any = None) -> None:
