@@ -16,7 +16,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import automl
 from automl import AutoMLClassifier, AutoMLRegressor
-from automl.base.exceptions import InputError
 
 from conftest import budget_limit
 

@@ -17,9 +17,9 @@ from automl.input.data import validate_input
 from automl.input.metafeatures import compute_metafeatures
 from automl.leaderboard import trials_only
 from automl.search.warmstart import (FORMAT_VERSION, KnowledgeBase, PastDataset, TrialAllowance,
-                                     WarmStart, estimated_seconds, knowledge_dir, knowledge_summary,
-                                     load_knowledge_base, nearest_datasets, nearest_with_distances,
-                                     warm_start_configs, warm_start_for)
+                                     WarmStart, WarmTrialCheck, estimated_seconds, knowledge_dir,
+                                     knowledge_summary, load_knowledge_base, nearest_datasets,
+                                     nearest_with_distances, warm_start_configs, warm_start_for)
 from automl.space.compiled import compile_space, config_key
 from automl.space.components import load_components
 
@@ -164,16 +164,18 @@ def test_a_family_that_overran_its_estimates_has_its_queued_configs_checked_agai
     lda = space.default_config("linear_discriminant_analysis")
     assert allowance.admits(forest, 4.0) and allowance.admits(lda, None)
     assert not allowance.admits({**forest, "imputer": "mean"}, 11.0)
-    allowance.observe(svc, 2.8)  # within the slack: timing noise, not a slowdown
-    assert allowance.slowdown == {} and allowance.allows(other_svc)
-    allowance.observe(svc, 15.0)  # ran into a 15 s trial limit: at least 7.5 times its estimate
-    assert allowance.slowdown == {"svc": 7.5}
-    assert not allowance.allows(other_svc)  # 3 s x 7.5 is over the 10 s allowed
-    assert allowance.allows(forest)  # another family is not judged by the SVC
-    allowance.observe(other_svc, 4.0)  # a smaller overrun never lowers what was learned
-    assert allowance.slowdown == {"svc": 7.5}
-    allowance.observe(lda, 60.0)  # no estimate: nothing to learn from
-    assert "linear_discriminant_analysis" not in allowance.slowdown
+    check = WarmTrialCheck(allowance)
+    check.observe(svc, 2.8)  # within the slack: timing noise, not a slowdown
+    assert check.slowdown == {} and check.allows(other_svc)
+    check.observe(svc, 15.0)  # ran into a 15 s trial limit: at least 7.5 times its estimate
+    assert check.slowdown == {"svc": 7.5}
+    assert not check.allows(other_svc)  # 3 s x 7.5 is over the 10 s allowed
+    assert check.allows(forest)  # another family is not judged by the SVC
+    check.observe(other_svc, 4.0)  # a smaller overrun never lowers what was learned
+    assert check.slowdown == {"svc": 7.5}
+    check.observe(lda, 60.0)  # no estimate: nothing to learn from
+    assert "linear_discriminant_analysis" not in check.slowdown
+    assert allowance.estimates[config_key(svc)] == 2.0  # the plan's allowance is unchanged
 
 
 @pytest.mark.parametrize("content", ["{not json", json.dumps({"format_version": 999}), "[1, 2]",

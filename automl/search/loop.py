@@ -25,7 +25,7 @@ from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Trials, rand, tpe
 from hyperopt.base import Domain
 
 from automl.base.clock import Clock
-from automl.search.warmstart import WARM_SOURCES, TrialAllowance
+from automl.search.warmstart import WARM_SOURCES, TrialAllowance, WarmTrialCheck
 from automl.space.compiled import CompiledSpace, Config
 from automl.trials.budget import MIN_TRIAL_SECONDS, BudgetPlan
 from automl.trials.evaluate import Resampling, TrialResult
@@ -51,7 +51,8 @@ class SearchSettings:
     initial_configs: tuple[tuple[Config, str], ...] = field(default_factory=tuple)
     preview_rows: int | None = None  # start with a preview of the first config on this many rows
     preview_config: Config | None = None  # the preview's config, if not the first config
-    # Re-checks queued warm-start configs against what their families' trials took here.
+    # Queued warm-start configs are checked again against what their families' trials took
+    # here (``WarmTrialCheck``); None: never.
     warm_allowance: TrialAllowance | None = None
     nbest: int = 20  # trials whose out-of-fold predictions are kept for the ensemble
     predictions_memory_bytes: int = DEFAULT_MEMORY_BYTES  # held in memory; more spill to disk
@@ -127,6 +128,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
     queue = deque(settings.initial_configs)
     if settings.preview_rows and queue:
         queue.appendleft((settings.preview_config or queue[0][0], PREVIEW))
+    check = None if settings.warm_allowance is None else WarmTrialCheck(settings.warm_allowance)
     running: dict[int, Trial] = {}  # submitted, by trial: the record the log will keep
     n_started, n_submitted, stopping, interrupted = 0, 0, False, False
 
@@ -143,7 +145,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                     break
                 if _defaults_due(plan, clock, n_started):
                     queue = _defaults_first(queue)
-                trial_id, config, source = _next(proposer, queue, settings.warm_allowance)
+                trial_id, config, source = _next(proposer, queue, check)
                 seconds = limit()
                 job = PreviewJob(config, settings.preview_rows) if source == PREVIEW else \
                     EvaluateJob(config, n_submitted == 0, store.fold_models_request(
@@ -156,7 +158,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
             if stopping and not running:
                 break
             for trial_id, outcome in pool.poll():
-                trial = _finished(running.pop(trial_id), outcome, clock.elapsed(), settings,
+                trial = _finished(running.pop(trial_id), outcome, clock.elapsed(), check,
                                   store, early_models)
                 if not trial.preview:
                     proposer.tell(trial.trial, trial.result.score if trial.ok else None)
@@ -171,13 +173,13 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
     return SearchResult(log, store, early_models, interrupted)
 
 
-def _finished(trial: Trial, outcome: JobOutcome, finished: float, settings: SearchSettings,
+def _finished(trial: Trial, outcome: JobOutcome, finished: float, check: WarmTrialCheck | None,
               store: PredictionStore, early_models: dict[int, bytes]) -> Trial:
     """``trial`` with its result; its predictions and fold models go to ``store``, the
     pipeline the first job kept to ``early_models``."""
     result, model = _result_of(outcome)
-    if settings.warm_allowance is not None and trial.source in WARM_SOURCES:
-        settings.warm_allowance.observe(trial.config, outcome.seconds)
+    if check is not None and trial.source in WARM_SOURCES:
+        check.observe(trial.config, outcome.seconds)
     if isinstance(model, bytes):
         early_models[trial.trial] = model
     if result.predictions is not None:
@@ -187,16 +189,15 @@ def _finished(trial: Trial, outcome: JobOutcome, finished: float, settings: Sear
     return replace(trial, result=result, finished_at_seconds=finished)
 
 
-def _next(proposer: Proposer, queue: deque, allowance: TrialAllowance | None = None
+def _next(proposer: Proposer, queue: deque, check: WarmTrialCheck | None = None
           ) -> tuple[int, Config, str]:
     while queue:
         config, source = queue.popleft()
         if source == PREVIEW:
             return proposer.reserve_id(), config, source
-        if allowance is not None and source in WARM_SOURCES and not allowance.allows(config):
+        if check is not None and source in WARM_SOURCES and not check.allows(config):
             logger.info("skipping a warm-start %s config: its family's trials took %.1f times "
-                        "their estimates here", config["model"],
-                        allowance.slowdown[config["model"]])
+                        "their estimates here", config["model"], check.slowdown[config["model"]])
             continue
         try:
             trial_id, config = proposer.add(config)

@@ -18,7 +18,7 @@ nearest in size, scaled by the rows trained on, estimate its cost here. A trial 
 its limit gives neither a model nor a score, and one borrowed config that takes a large share
 of a short budget leaves little for what the search learns on this data. While the search
 runs, a family whose warm trials took well over their estimates has its queued configs
-checked again with their estimates scaled up (``TrialAllowance.observe``).
+checked again with their estimates scaled up (``WarmTrialCheck``).
 """
 
 from __future__ import annotations
@@ -86,38 +86,50 @@ class KnowledgeBase:
 @dataclass
 class TrialAllowance:
     """What one warm-start trial may cost on the data at hand (the rows it trains on, summed
-    over the folds, and the seconds it may take), and what this data has shown so far.
+    over the folds, and the seconds it may take), and the estimates of the configs admitted.
 
     The estimates (see :func:`estimated_seconds`) are made before any trial runs, from past
-    datasets' sizes; they cannot see what makes a family slow on this data alone (a one-hot
-    encoding hundreds of columns wide, a kernel that converges slowly). So each warm trial's
-    seconds are compared with its estimate, and a family that ran well over it has the
-    estimates of its configs still queued scaled by the worst ratio seen.
+    datasets' sizes, and are kept once the warm start is chosen; what the search then learns
+    about this data is a :class:`WarmTrialCheck`'s, not the allowance's.
     """
 
     fit_rows: int
     seconds: float
     estimates: dict[str, float] = field(default_factory=dict)  # by config_key, as admitted
-    slowdown: dict[str, float] = field(default_factory=dict)  # by model family, at least 1
 
     def admits(self, config: Config, estimate: float | None) -> bool:
         """Whether ``config``, estimated at ``estimate`` seconds (None: no record), fits; the
-        estimate is kept for :meth:`observe`."""
+        estimate is kept for the search's :class:`WarmTrialCheck`."""
         if estimate is not None:
             self.estimates[config_key(config)] = estimate
-        return self.allows(config)
+        return estimate is None or estimate <= self.seconds
+
+
+class WarmTrialCheck:
+    """The search's check of its queued warm configs against what their families' trials
+    took here.
+
+    The estimates cannot see what makes a family slow on this data alone (a one-hot encoding
+    hundreds of columns wide, a kernel that converges slowly). So each warm trial's seconds
+    are compared with its estimate, and a family that ran well over it has the estimates of
+    its configs still queued scaled by the worst ratio seen (``slowdown``).
+    """
+
+    def __init__(self, allowance: TrialAllowance) -> None:
+        self.allowance = allowance
+        self.slowdown: dict[str, float] = {}  # by model family, at least 1
 
     def allows(self, config: Config) -> bool:
         """Whether ``config`` still fits, given what its family's trials took here."""
-        estimate = self.estimates.get(config_key(config))
+        estimate = self.allowance.estimates.get(config_key(config))
         return estimate is None or \
-            estimate * self.slowdown.get(config["model"], 1.0) <= self.seconds
+            estimate * self.slowdown.get(config["model"], 1.0) <= self.allowance.seconds
 
     def observe(self, config: Config, seconds: float) -> None:
         """Learn from a finished (or killed) trial of ``config`` that took ``seconds``. Only
         an overrun of more than ``SLOWDOWN_SLACK_SECONDS`` counts: below that, a worker's
         start-up and timing noise would read as a slowdown of small trials."""
-        estimate = self.estimates.get(config_key(config))
+        estimate = self.allowance.estimates.get(config_key(config))
         if estimate is None or not estimate > 0 or seconds - estimate <= SLOWDOWN_SLACK_SECONDS:
             return
         family = config["model"]
