@@ -16,6 +16,8 @@ HERE = Path(__file__).resolve().parent
 SUITES = {
     "core": ("run_core", "the search at a budget on 24 datasets: the final model against "
                          "LightGBM's defaults, the ensemble against its best member"),
+    "ensemble": ("ensemble_summary", "the ensemble against its best member, with a sign test and "
+                                     "intervals, from a core run's results file"),
     "warmstart": ("run_warmstart", "the warm start against a cold search, leave-one-dataset-out"),
     "busy": ("busy_machine", "the quickstart beside two multi-threaded neighbours"),
     "threads": ("thread_fits", "one fit with 1 and 2 threads, idle and busy"),

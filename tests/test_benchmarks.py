@@ -216,3 +216,21 @@ def test_one_entry_point_lists_its_suites_and_passes_options_on():
     assert unknown.returncode == 2 and "unknown suite 'nope'" in unknown.stderr
     passed_on = entry("busy", "--label", "x", "--runs", "0")  # the suite's own check
     assert passed_on.returncode == 2 and "--runs must be at least 1, got 0" in passed_on.stderr
+
+
+def test_ensemble_summary_tests_the_wins_and_bounds_the_median(tmp_path):
+    import pandas as pd
+
+    summary = _benchmark("ensemble_summary")
+    frame = pd.DataFrame({"task": ["binary"] * 3 + ["regression"] * 3,
+                          "ensemble_vs_single": [0.01, 0.02, -0.001, 0.05, 0.0, -0.02],
+                          "ensemble_minus_single": [0.008, 0.016, -0.0008, -1.0, 0.0, 2.0]})
+    text = summary.summarise(frame, None)
+    assert "| binary     |   3 | 2 / 0 / 1" in text and "3 of 3" in text
+    assert "| regression |   3 | 1 / 1 / 1" in text and "2 of 3" in text  # -2 % is out of bound
+    assert "needs 6 or more wins of 6" in text
+    assert "+1.00%" in text  # the binary median, as a change
+    results = tmp_path / "not-core.csv"
+    results.write_text("a,b\n1,2\n")
+    done = _run("ensemble_summary.py", ["--results", str(results)])
+    assert done.returncode != 0 and "is not a core results file" in done.stderr
