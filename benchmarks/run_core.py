@@ -44,9 +44,9 @@ from sklearn import metrics
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import automl  # noqa: E402
 from automl.final.ensemble import WeightedEnsemble  # noqa: E402
-from automl.trials.evaluate import predict_raw  # noqa: E402
-from automl.leaderboard import ENSEMBLE  # noqa: E402
 from automl.final.prior_blend import PriorBlend  # noqa: E402
+from automl.leaderboard import ENSEMBLE  # noqa: E402
+from automl.trials.evaluate import predict_raw  # noqa: E402
 from datasets import CORE_SELECTION, LONG_SELECTION, load_split, manifest  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
