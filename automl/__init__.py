@@ -9,6 +9,6 @@ from automl.base.exceptions import ComponentError, ConfigError, InputError, Sche
 from automl.estimator import AutoMLClassifier, AutoMLRegressor, fit
 from automl.persistence import SavedModel, load_model, save_model
 
-__all__ = ["AutoMLClassifier", "AutoMLRegressor", "SavedModel", "fit", "load_model", "save_model",
-           "InputError", "SchemaError", "ComponentError", "ConfigError"]
+__all__ = ["AutoMLClassifier", "AutoMLRegressor", "ComponentError", "ConfigError", "InputError",
+           "SavedModel", "SchemaError", "fit", "load_model", "save_model"]
 __version__ = "0.1.0"

@@ -46,8 +46,8 @@ def searched(penguins, tmp_path):
                               predictions_memory_bytes=0)
     clock = Clock(120)
     try:
-        search = run_search(space, pool, clock, settings, plan_budget(120), context.resampling,
-                            log)
+        plan = replace(plan_budget(120), fold_models_min_seconds=0.0)  # every trial keeps them
+        search = run_search(space, pool, clock, settings, plan, context.resampling, log)
         store = search.store
         assert list(search.early_models) == [log.trials[0].trial]  # the first's last fold's
         yield log, store, RefitModels(store.spill_dir), pool, clock, context
