@@ -61,3 +61,22 @@ def test_the_architecture_document_names_every_module():
     missing = [str(path.relative_to(PACKAGE)) for path in _modules()
                if path.name != "__init__.py" and f"`{path.relative_to(PACKAGE)}`" not in text]
     assert missing == []
+
+
+def test_the_readme_names_every_module_in_its_folder():
+    readme = PACKAGE.parent / "README.md"
+    if not readme.exists():
+        pytest.skip("README.md is not shipped in the wheel")
+    rows = {line.split("|")[1].strip(): line.split("|")[2]
+            for line in readme.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `automl/")}
+    missing = []
+    for path in _modules():
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        relative = path.relative_to(PACKAGE)
+        folder = "`automl/`" if len(relative.parts) == 1 else f"`automl/{relative.parts[0]}/`"
+        row = next((modules for name, modules in rows.items() if name.startswith(folder)), "")
+        if f"`{path.stem}`" not in row:
+            missing.append(str(relative))
+    assert missing == []
