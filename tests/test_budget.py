@@ -109,6 +109,8 @@ def test_what_the_search_keeps_back_covers_selection_and_is_bounded(tmp_path):
     assert plan.extra_refit_seconds(log, _resampling()) == pytest.approx(6.0)  # 10 % of 60 s
     assert plan.kept_back_seconds(log, _resampling()) == pytest.approx(
         plan.end_margin_seconds + incumbent + plan.selection_seconds + 6.0)
+    assert plan.refit_seconds(log, _resampling()) == pytest.approx(incumbent + 6.0)
     alone = replace(plan, ensemble=False)  # no ensemble: the best trial's refit alone
+    assert alone.refit_seconds(log, _resampling()) == pytest.approx(incumbent)
     assert alone.kept_back_seconds(log, _resampling()) == pytest.approx(
         plan.end_margin_seconds + incumbent)

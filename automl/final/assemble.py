@@ -45,8 +45,7 @@ from automl.final.ensemble import (FoldAverage, WeightedEnsemble, fold_average, 
 from automl.final.prior_blend import PriorBlend, blend_weight, minimum_weight
 from automl.final.refit import (ALL_ROWS, FOLDS, ONE_FOLD, RefitModels, dummy_model, final_model,
                                 kept_model, refit_in_workers)
-from automl.trials.budget import (BudgetPlan, estimated_refit_seconds, incumbent_refit_seconds,
-                                  refits_seconds)
+from automl.trials.budget import BudgetPlan, estimated_refit_seconds, refits_seconds
 from automl.trials.evaluate import EvaluationContext, Resampling, prior_prediction, prior_score
 from automl.trials.prediction_store import PredictionStore
 from automl.trials.runner import WorkerPool
@@ -191,8 +190,7 @@ def _build_ensemble(search: SearchResult, models: RefitModels, pool: WorkerPool,
         return None
     predictions, y = _validation_predictions(store, candidates, context)
     n_classes, started = context.dataset.n_classes, clock.elapsed()
-    refits = incumbent_refit_seconds(log, context.resampling) + plan.extra_refit_seconds(
-        log, context.resampling)
+    refits = plan.refit_seconds(log, context.resampling)
     deadline = plan.selection_deadline(started, refits)
     halfway = started + (deadline - started) / 2
     if settings.deterministic:  # only running out of time cuts selection short

@@ -130,7 +130,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
         queue.appendleft((settings.preview_config or queue[0][0], PREVIEW))
     check = None if settings.warm_allowance is None else WarmTrialCheck(settings.warm_allowance)
     running: dict[int, Trial] = {}  # submitted, by trial: the record the log will keep
-    n_started, n_submitted, stopping, interrupted = 0, 0, False, False
+    n_started, n_submitted, stopping = 0, 0, False
 
     def limit() -> float:
         kept_back = plan.kept_back_seconds(log, resampling)
@@ -166,11 +166,10 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                 _log_progress(log, trial)
     except KeyboardInterrupt:
         logger.warning("search interrupted: keeping the %d finished trials", len(log.trials))
-        interrupted = True
     except BaseException:
         store.clear()
         raise
-    return SearchResult(log, store, early_models, interrupted)
+    return SearchResult(log, store, early_models)
 
 
 def _finished(trial: Trial, outcome: JobOutcome, finished: float, check: WarmTrialCheck | None,

@@ -84,9 +84,15 @@ class BudgetPlan:
         """What the search must leave of the budget, given its trials so far: the end
         margin, the best trial's refit and, with an ensemble, selection and the next best
         trials' refits."""
-        seconds = self.end_margin_seconds + incumbent_refit_seconds(log, resampling)
+        selection = self.selection_seconds if self.ensemble else 0.0
+        return self.end_margin_seconds + self.refit_seconds(log, resampling) + selection
+
+    def refit_seconds(self, log: TrialLog, resampling: Resampling) -> float:
+        """Time the final refits should take, given the trials so far: the best trial's and,
+        with an ensemble, the next best trials'."""
+        seconds = incumbent_refit_seconds(log, resampling)
         if self.ensemble:
-            seconds += self.selection_seconds + self.extra_refit_seconds(log, resampling)
+            seconds += self.extra_refit_seconds(log, resampling)
         return seconds
 
     def extra_refit_seconds(self, log: TrialLog, resampling: Resampling) -> float:

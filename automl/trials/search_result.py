@@ -19,4 +19,3 @@ class SearchResult:
     log: TrialLog
     store: PredictionStore
     early_models: dict[int, bytes] = field(default_factory=dict)
-    interrupted: bool = False
