@@ -35,12 +35,17 @@ def paired(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         "seconds_a": merged["fit_seconds_a"], "seconds_b": merged["fit_seconds_b"]})
 
 
+def sign_test(wins: int, losses: int) -> float:
+    """The two-sided sign test's p-value of ``wins`` against ``losses`` (ties left out)."""
+    return stats.binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+
+
 def summary(pairs: pd.DataFrame) -> str:
     """Wins, ties, losses of B with the sign test's p, median change and trials ratio."""
     rounded = pairs["b_better_by"].round(4)
     wins, losses = int((rounded > 0).sum()), int((rounded < 0).sum())
     ties = len(pairs) - wins - losses
-    p = stats.binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+    p = sign_test(wins, losses)
     ratio = (pairs["trials_b"] / pairs["trials_a"]).median()
     return (f"{len(pairs)} datasets: B better on {wins}, equal on {ties}, worse on {losses} "
             f"(sign test p = {p:.2f}); median change {pairs['b_better_by'].median():+.2%}; "

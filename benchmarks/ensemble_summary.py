@@ -20,17 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
+
+from core_pairs import sign_test
+from run_core import ensemble_is_not_much_worse
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BOOTSTRAP_DRAWS = 10_000
-
-
-def within_bound(frame: pd.DataFrame) -> pd.Series:
-    """Whether each dataset's ensemble is at most 1 % (0.005 AUC) worse than its best member."""
-    auc = frame["task"] == "binary"
-    return np.where(auc, frame["ensemble_minus_single"] >= -0.005,
-                    frame["ensemble_vs_single"] >= -0.01)
 
 
 def median_interval(changes: np.ndarray, seed: int = 0) -> tuple[float, float]:
@@ -45,11 +40,12 @@ def summary_row(name: str, group: pd.DataFrame) -> dict:
     changes = group["ensemble_vs_single"].to_numpy(dtype=float)
     wins, losses = int((changes > 0).sum()), int((changes < 0).sum())
     low, high = median_interval(changes)
-    p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+    p = sign_test(wins, losses)
     return {"datasets": name, "n": len(group), "wins / ties / losses":
             f"{wins} / {len(group) - wins - losses} / {losses}", "sign test p": p,
             "median change": f"{np.median(changes):+.2%}", "95 % interval": f"{low:+.2%} to {high:+.2%}",
-            "within the bound": f"{int(within_bound(group).sum())} of {len(group)}"}
+            "within the bound": f"{int(group.apply(ensemble_is_not_much_worse, axis=1).sum())} "
+                                f"of {len(group)}"}
 
 
 def summarise(frame: pd.DataFrame, splits: pd.DataFrame | None) -> str:
@@ -57,7 +53,7 @@ def summarise(frame: pd.DataFrame, splits: pd.DataFrame | None) -> str:
     rows.append(summary_row("all", frame))
     table = pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g")
     needed = next(k for k in range(len(frame) + 1)
-                  if binomtest(k, len(frame)).pvalue < 0.05 and k > len(frame) / 2)
+                  if sign_test(k, len(frame) - k) < 0.05 and k > len(frame) / 2)
     lines = [table, "", f"A sign test over {len(frame)} datasets needs {needed} or more wins of "
              f"{len(frame)} to show a difference at p < 0.05."]
     if splits is not None:

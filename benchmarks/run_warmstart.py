@@ -61,7 +61,7 @@ from metalearning.corpus import load_split, near_duplicates, read_manifest  # no
 from metalearning.knowledge import compile_knowledge  # noqa: E402
 from metalearning.records import read_records  # noqa: E402
 from run_core import member_scores, search_form, test_score, unblended  # noqa: E402
-from warmstart_summary import MODES, compare, plot, summarise, with_splits  # noqa: E402
+from warmstart_summary import MODES, plot, summarise, with_splits  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
