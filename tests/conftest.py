@@ -147,6 +147,13 @@ def context_of(X, y, *, task=None, metric="auto", strategy="auto", include_model
                              0), space
 
 
+def toy_resampling(kind: str = "cv", n_folds: int = 5):
+    """Splits of 100 rows, each training on the first 80: five for ``cv``, one otherwise."""
+    from automl.trials.evaluate import Resampling
+    folds = (np.arange(80), np.arange(80, 100))
+    return Resampling(kind, tuple(folds for _ in range(n_folds if kind == "cv" else 1)))
+
+
 def evaluation_context(frame: pd.DataFrame, target: str, metric="auto"):
     """``context_of`` the rest of ``frame`` and its ``target``, rows without a target dropped."""
     frame = frame.dropna(subset=[target])

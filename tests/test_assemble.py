@@ -21,13 +21,13 @@ from automl.fitting import initial_configs
 from automl.leaderboard import trials_only
 from automl.search.loop import SearchSettings, run_search
 from automl.trials.budget import incumbent_refit_seconds, plan_budget
-from automl.trials.evaluate import Resampling, TrialResult, prior_score
+from automl.trials.evaluate import TrialResult, prior_score
 from automl.trials.model_size import Handover
 from automl.trials.runner import WorkerPool
 from automl.trials.search_result import SearchResult
 from automl.trials.trial_log import Trial, TrialLog
 
-from conftest import FAULTY_COMPONENTS, context_of
+from conftest import FAULTY_COMPONENTS, context_of, toy_resampling
 
 
 def _data(penguins):
@@ -190,26 +190,22 @@ def _trial(number, fit_seconds, score, handover=Handover()):
                  0.0, 1.0)
 
 
-def _cv():
-    return Resampling("cv", tuple((np.arange(80), np.arange(80, 100)) for _ in range(5)))
-
-
 def test_short_time_drops_the_least_used_members_first(tmp_path):
     trials = {0: _trial(0, 4.0, 0.9), 1: _trial(1, 40.0, 0.8), 2: _trial(2, 8.0, 0.7)}
     selected = {0: 5, 1: 1, 2: 2}
     # refit estimates: 1.3, 10.3 and 2.3 s (fold time / 4 + 0.3: no safety margin here)
-    assert _affordable(selected, trials, {}, _cv(), 100.0, 1) == selected
-    assert _affordable(selected, trials, {}, _cv(), 10.0, 1) == {0: 5, 2: 2}
-    assert _affordable(selected, trials, {}, _cv(), 2.0, 1) == {0: 5}
+    assert _affordable(selected, trials, {}, toy_resampling(), 100.0, 1) == selected
+    assert _affordable(selected, trials, {}, toy_resampling(), 10.0, 1) == {0: 5, 2: 2}
+    assert _affordable(selected, trials, {}, toy_resampling(), 2.0, 1) == {0: 5}
     fitted = RefitModels(tmp_path)
     fitted.add(0, tmp_path / "trial-0-refit.pkl")
-    assert _affordable(selected, trials, fitted, _cv(), 0.5, 1) == {0: 5}
+    assert _affordable(selected, trials, fitted, toy_resampling(), 0.5, 1) == {0: 5}
 
 
 def test_a_member_that_can_never_fit_goes_before_cheaper_less_used_ones():
     trials = {0: _trial(0, 4.0, 0.9), 1: _trial(1, 40.0, 0.8), 2: _trial(2, 8.0, 0.7)}
     # the heavy member is used most, but its 10.3 s refit alone does not fit in 6 s
-    assert _affordable({0: 2, 1: 7, 2: 1}, trials, {}, _cv(), 6.0, 1) == {0: 2, 2: 1}
+    assert _affordable({0: 2, 1: 7, 2: 1}, trials, {}, toy_resampling(), 6.0, 1) == {0: 2, 2: 1}
 
 
 def test_a_kept_first_trial_that_was_not_refit_replaces_weaker_survivors(tmp_path):

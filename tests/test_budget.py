@@ -13,10 +13,7 @@ from automl.trials.evaluate import Resampling, TrialResult
 from automl.trials.model_size import Handover
 from automl.trials.trial_log import Trial, TrialLog
 
-
-def _resampling(kind="cv", n_folds=5):
-    folds = tuple((np.arange(80), np.arange(80, 100)) for _ in range(n_folds if kind == "cv" else 1))
-    return Resampling(kind, folds)
+from conftest import toy_resampling
 
 
 def _trial(number, fit_seconds, score=0.8, handover=Handover(), predict_seconds=0.0):
@@ -42,15 +39,15 @@ def test_the_plan_shares_the_budget():
 
 
 def test_refit_estimate_scales_fold_time_to_all_rows():
-    cv = estimated_refit_seconds(_trial(0, 8.0), _resampling("cv"))
-    holdout = estimated_refit_seconds(_trial(0, 8.0), _resampling("holdout"))
+    cv = estimated_refit_seconds(_trial(0, 8.0), toy_resampling("cv"))
+    holdout = estimated_refit_seconds(_trial(0, 8.0), toy_resampling("holdout"))
     assert cv == pytest.approx(8.0 / 4 * 1.3 + 0.3)  # five folds of 4/5 of the rows
     assert holdout == pytest.approx(8.0 * 1.25 * 1.3 + 0.3)
 
 
 def test_refit_estimate_counts_the_check_at_the_trials_predict_speed():
     trial = _trial(0, 0.0, predict_seconds=4.0)
-    small = _resampling("cv")  # 100 validated rows: the check predicts all of them
+    small = toy_resampling("cv")  # 100 validated rows: the check predicts all of them
     assert estimated_refit_seconds(trial, small) == pytest.approx(4.0 + 0.3)
     rows = 10 * CHECK_ROWS
     large = Resampling("holdout", ((np.arange(rows), np.arange(rows, 2 * rows)),))
@@ -60,16 +57,16 @@ def test_refit_estimate_counts_the_check_at_the_trials_predict_speed():
 def test_the_refit_estimate_counts_the_models_handover():
     trial = _trial(0, 8.0, handover=Handover(1.0, 2.0))
     # the last fold's model, grown by all rows over its 80 training rows
-    assert estimated_refit_seconds(trial, _resampling("cv")) == pytest.approx(
+    assert estimated_refit_seconds(trial, toy_resampling("cv")) == pytest.approx(
         8.0 / 4 * 1.3 + 0.3 + 3.0 * 100 / 80)
 
 
 def test_the_incumbents_refit_is_kept_back_with_a_buffer(tmp_path):
     log = TrialLog(tmp_path / "t.jsonl")
-    assert incumbent_refit_seconds(log, _resampling()) == 0.0
+    assert incumbent_refit_seconds(log, toy_resampling()) == 0.0
     log.append(_trial(0, 2.0, score=0.7))
     log.append(_trial(1, 4.0, score=0.9))
-    assert incumbent_refit_seconds(log, _resampling()) == pytest.approx(4.0 / 4 * 1.3 + 0.3
+    assert incumbent_refit_seconds(log, toy_resampling()) == pytest.approx(4.0 / 4 * 1.3 + 0.3
                                                                         + 0.5)
 
 
@@ -87,9 +84,9 @@ def test_only_the_longest_load_comes_after_the_refits():
     # refits of 1.6 and 2.9 s (fold time / 4 x 1.3 + 0.3) and loads of 4 x 1.25 and 2 x 1.25 s
     # (each model grows with the rows): one load overlaps the other refit
     trials = [_trial(0, 4.0, 0.9, Handover(1.0, 4.0)), _trial(1, 8.0, 0.8, Handover(0.0, 2.0))]
-    assert refits_seconds(trials, _resampling(), 1) == pytest.approx(1.6 + 1.25 + 2.9 + 5.0)
-    assert refits_seconds(trials, _resampling(), 2) == pytest.approx(2.9 + 5.0)
-    assert refits_seconds([], _resampling(), 2) == 0.0
+    assert refits_seconds(trials, toy_resampling(), 1) == pytest.approx(1.6 + 1.25 + 2.9 + 5.0)
+    assert refits_seconds(trials, toy_resampling(), 2) == pytest.approx(2.9 + 5.0)
+    assert refits_seconds([], toy_resampling(), 2) == 0.0
 
 
 def test_makespan_uses_every_worker():
@@ -101,16 +98,16 @@ def test_makespan_uses_every_worker():
 def test_what_the_search_keeps_back_covers_selection_and_is_bounded(tmp_path):
     log = TrialLog(tmp_path / "t.jsonl")
     plan = plan_budget(60)
-    assert plan.kept_back_seconds(log, _resampling()) == pytest.approx(
+    assert plan.kept_back_seconds(log, toy_resampling()) == pytest.approx(
         plan.end_margin_seconds + plan.selection_seconds)
     for number in range(6):
         log.append(_trial(number, 400.0, 0.5 + number / 100))
-    incumbent = incumbent_refit_seconds(log, _resampling())
-    assert plan.extra_refit_seconds(log, _resampling()) == pytest.approx(6.0)  # 10 % of 60 s
-    assert plan.kept_back_seconds(log, _resampling()) == pytest.approx(
+    incumbent = incumbent_refit_seconds(log, toy_resampling())
+    assert plan.extra_refit_seconds(log, toy_resampling()) == pytest.approx(6.0)  # 10 % of 60 s
+    assert plan.kept_back_seconds(log, toy_resampling()) == pytest.approx(
         plan.end_margin_seconds + incumbent + plan.selection_seconds + 6.0)
-    assert plan.refit_seconds(log, _resampling()) == pytest.approx(incumbent + 6.0)
+    assert plan.refit_seconds(log, toy_resampling()) == pytest.approx(incumbent + 6.0)
     alone = replace(plan, ensemble=False)  # no ensemble: the best trial's refit alone
-    assert alone.refit_seconds(log, _resampling()) == pytest.approx(incumbent)
-    assert alone.kept_back_seconds(log, _resampling()) == pytest.approx(
+    assert alone.refit_seconds(log, toy_resampling()) == pytest.approx(incumbent)
+    assert alone.kept_back_seconds(log, toy_resampling()) == pytest.approx(
         plan.end_margin_seconds + incumbent)

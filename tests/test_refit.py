@@ -9,17 +9,12 @@ import pytest
 
 from automl.base.clock import Clock
 from automl.final.refit import RefitModels, refit_in_workers
-from automl.trials.evaluate import Resampling, TrialResult
+from automl.trials.evaluate import TrialResult
 from automl.trials.model_size import Handover
 from automl.trials.runner import WorkerPool
 from automl.trials.trial_log import Trial, TrialLog
 
-from conftest import boosting, evaluation_context
-
-
-def _resampling(kind, n_folds=5):
-    folds = tuple((np.arange(80), np.arange(80, 100)) for _ in range(n_folds if kind == "cv" else 1))
-    return Resampling(kind, folds)
+from conftest import boosting, evaluation_context, toy_resampling
 
 
 def _trial(number, fit_seconds, score=0.8, source="tpe"):
@@ -39,7 +34,7 @@ def test_with_no_time_to_refit_the_first_trials_fold_model_is_the_last_resort(tm
     log.append(_trial(0, 50.0, score=0.7))
     log.append(_trial(1, 80.0, score=0.9))  # better, but neither refits in 1 s
     fold_model = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
-    context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
         model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
                                                context, 0.1,
@@ -60,7 +55,7 @@ def test_a_kept_first_trial_beats_a_weaker_trial_refit_on_all_rows(tmp_path):
     log.append(_trial(1, 0.1, score=0.6))  # weaker, already fitted on all rows
     fold_model = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     weak = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
-    context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match="trial 0 as fitted on its validation split's"):
         model, chosen, fitted_on = final_model(
             log, {1: cloudpickle.dumps(weak)}, None, Clock(1.0), context, 0.1,
@@ -84,7 +79,7 @@ def test_with_no_time_to_refit_the_best_trials_fold_models_come_before_the_next_
     ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     zeros = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
     kept = {1: fold_average([ones, ones, zeros], 2)}
-    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning, match="trial 1 could not be refit .* its 3 fold model"):
         model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
                                                context, 0.1,
@@ -105,7 +100,7 @@ def test_a_preview_is_the_last_resort_when_it_is_the_only_early_model(tmp_path):
     log.append(_trial(0, 0.5, score=0.95, source="preview"))
     log.append(_trial(1, 80.0, score=0.9))  # does not refit in 1 s
     preview_model = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
-    context = types.SimpleNamespace(resampling=_resampling("holdout"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("holdout"), dataset=None)
     with pytest.warns(UserWarning, match=r"the preview \(trial 0\), fitted on a sample"):
         model, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
                                                context, 0.1,
@@ -229,7 +224,7 @@ def test_fold_models_standing_in_for_a_diverged_refit_say_why(tmp_path):
     ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
     models = RefitModels(tmp_path)
     models.failed[0] = "RefitDiverged: its refit on all rows scored log_loss 27.9"
-    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
         model, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 0.1,
                                                fold_models={0: fold_average([ones], 2)}.get)
@@ -250,7 +245,7 @@ def test_fold_models_of_a_weaker_trial_name_the_better_trials_passed_over(tmp_pa
     log.append(_trial(0, 80.0, score=0.7))  # weaker: its fold models were kept
     log.append(_trial(1, 80.0, score=0.9))  # the best: no time to refit, nothing kept
     ones = DummyClassifier(strategy="constant", constant=1).fit([[0], [1]], [0, 1])
-    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
         _, chosen, fitted_on = final_model(log, RefitModels(tmp_path), None, Clock(1.0),
                                            context, 0.1,
@@ -282,7 +277,7 @@ def test_a_weaker_trial_shipped_in_place_of_better_ones_says_which_and_why(tmp_p
     log.append(_trial(2, 80.0, score=0.8))  # its refit was refused earlier
     models = _refit_on_all_rows(RefitModels(tmp_path), 0)
     models.failed[2] = "RefitDiverged: its refit on all rows scored log_loss 27.9"
-    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
         _, chosen, fitted_on = final_model(log, models, None, Clock(1.0), context, 0.1)
     assert chosen.trial == 0 and fitted_on == "all rows"
@@ -301,7 +296,7 @@ def test_the_best_trial_shipped_as_refit_raises_no_warning(tmp_path):
     log = TrialLog(tmp_path / "t.jsonl")
     log.append(_trial(0, 0.1, score=0.9))
     models = _refit_on_all_rows(RefitModels(tmp_path), 0)
-    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("cv"), dataset=None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _, chosen, _ = final_model(log, models, None, Clock(1.0), context, 0.1)
@@ -317,7 +312,7 @@ def test_a_trial_set_aside_only_for_a_failed_refit_gives_no_budget_advice(tmp_pa
     log.append(_trial(1, 80.0, score=0.9))
     models = _refit_on_all_rows(RefitModels(tmp_path), 0)
     models.failed[1] = "MemoryError: "
-    context = types.SimpleNamespace(resampling=_resampling("cv"), dataset=None)
+    context = types.SimpleNamespace(resampling=toy_resampling("cv"), dataset=None)
     with pytest.warns(UserWarning) as caught:
         final_model(log, models, None, Clock(1.0), context, 0.1)
     message = str(caught[0].message)
