@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.base.exceptions import InputError
+from automl.base.exceptions import InputError, existing_file
 from automl.base.metrics import get_metric
 
 FORMAT = "automl-model"
@@ -103,12 +103,8 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     different library versions give a warning naming them (scikit-learn and LightGBM
     models usually load across versions, but predictions may differ).
     """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"model file {str(path)!r} is a folder; give the file `automl fit` "
-                         f"wrote (model.pkl by default).")
-    if not path.is_file():
-        raise InputError(f"model file {str(path)!r} does not exist.")
+    path = existing_file(path, "model file",
+                         "give the file `automl fit` wrote (model.pkl by default)")
     try:
         with path.open("rb") as stream:
             saved = _Unpickler(stream).load()

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 
 class InputError(ValueError):
     """X, y or an argument of ``fit`` is unusable."""
@@ -25,3 +28,14 @@ class ConfigError(ValueError):
 
 class SchemaError(InputError):
     """X at predict time does not match the columns seen at fit time."""
+
+
+def existing_file(path: str | os.PathLike, what: str, instead: str) -> Path:
+    """``path`` when it names a file; else an ``InputError`` naming it as ``what`` (``data
+    file``, ``model file``), which for a folder says what to give ``instead``."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what} {str(path)!r} is a folder; {instead}.")
+    if not path.is_file():
+        raise InputError(f"{what} {str(path)!r} does not exist.")
+    return path

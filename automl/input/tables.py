@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from automl.base.exceptions import InputError
+from automl.base.exceptions import InputError, existing_file
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt")
@@ -32,12 +31,7 @@ class Table:
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """The rows of a CSV or Parquet file, the format told by the file's extension."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"data file {str(path)!r} is a folder; give a CSV or Parquet file "
-                         f"({SUPPORTED}).")
-    if not path.is_file():
-        raise InputError(f"data file {str(path)!r} does not exist.")
+    path = existing_file(path, "data file", f"give a CSV or Parquet file ({SUPPORTED})")
     suffixes = [suffix.lower() for suffix in path.suffixes]
     fmt = _format(suffixes)
     if fmt is None:
