@@ -234,3 +234,5 @@ def test_ensemble_summary_tests_the_wins_and_bounds_the_median(tmp_path):
     results.write_text("a,b\n1,2\n")
     done = _run("ensemble_summary.py", ["--results", str(results)])
     assert done.returncode != 0 and "is not a core results file" in done.stderr
+    missing = _run("ensemble_summary.py", ["--results", str(tmp_path / "none.csv")])
+    assert missing.returncode != 0 and "is not a file: give a core results CSV" in missing.stderr
