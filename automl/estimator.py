@@ -114,7 +114,7 @@ class _AutoMLBase(BaseEstimator):
         self.prior_score_ = metric.in_units(outcome.prior_score)
         self.prior_weight_ = final.prior_weight
         self.prior_only_ = final.chosen is None
-        self.leaderboard_ = build_leaderboard(outcome.log, final)
+        self.leaderboard_ = build_leaderboard(outcome.log, final, outcome.split_scores)
         self.warm_start_neighbours_ = pd.DataFrame(outcome.warm.neighbours(),
                                                    columns=list(NEIGHBOUR_COLUMNS))
         self.trial_log_path_ = str(outcome.log.path)

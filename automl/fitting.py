@@ -69,6 +69,8 @@ class FitOutcome:
     space: CompiledSpace
     prior_score: float | None = None  # of predicting the training prior, on validation
     warm: WarmStart = WarmStart()  # where the search started, and why
+    # The leaders' scores on other draws of the folds, by trial (``search.repeats``).
+    split_scores: dict[int, list[float]] = field(default_factory=dict)
 
 
 def start_workers(options: FitOptions) -> WorkerPool:
@@ -133,7 +135,8 @@ def fit_automl(dataset: Dataset, options: FitOptions, clock: Clock,
         pool.close()
         if search is not None:
             search.store.clear()
-    return FitOutcome(final, log, metric, space, prior_score(context), plan.warm)
+    return FitOutcome(final, log, metric, space, prior_score(context), plan.warm,
+                      search.split_scores)
 
 
 def budget_plan(options: FitOptions, budget_seconds: float) -> BudgetPlan:

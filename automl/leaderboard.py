@@ -5,7 +5,10 @@ best). Beside the score, what people choose between models on: seconds to fit, m
 to predict a batch of 1,000 rows and megabytes of model. A trial's predict time is measured
 in the worker on its last fold model (``evaluate.batch_predict_ms``); its size is the
 estimate ``automl.trials.model_size`` makes from the fitted arrays and trees, for the model as the
-final model holds it when it is a member, else for one fold model.
+final model holds it when it is a member, else for one fold model. A leader the search
+scored again on other draws of the folds (``automl.search.repeats``) says on how many
+(``draws``) and its mean score over them (``score_on_draws``; the score of the first draw
+for every other trial).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from automl.final.prior_blend import PriorBlend
 from automl.trials.model_size import estimated_pickle_bytes
 from automl.trials.trial_log import PREVIEW, Trial, TrialLog
 
-COLUMNS = ["trial", "model", "score", "status", "error", "fit_seconds",
+COLUMNS = ["trial", "model", "score", "draws", "score_on_draws", "status", "error", "fit_seconds",
            "predict_ms_per_1000_rows", "size_mb", "finished_at_seconds", "source",
            "ensemble_weight", "config"]
 # The source (and model) of the row that stands for the blend of the final model's members.
@@ -29,18 +32,21 @@ ENSEMBLE = "ensemble"
 _MB = 2**20
 
 
-def build_leaderboard(log: TrialLog, final: FinalModel | None = None) -> pd.DataFrame:
+def build_leaderboard(log: TrialLog, final: FinalModel | None = None,
+                      split_scores: dict[int, list[float]] | None = None) -> pd.DataFrame:
     """One row per trial and, when the final model blends several, one for the blend; best
-    first by validation score, then the preview, failed trials last."""
+    first by validation score, then the preview, failed trials last. ``split_scores`` are
+    the search's scores of its leaders on other draws of the folds, by trial."""
     final = final or FinalModel(model=None)
-    members = _members(final)
-    rows = [_trial_row(trial, log.sign, final, members.get(trial.trial))
-            for trial in log.trials]
+    members, split_scores = _members(final), split_scores or {}
+    rows = [_trial_row(trial, log.sign, final, members.get(trial.trial),
+                       split_scores.get(trial.trial, [])) for trial in log.trials]
     if len(members) > 1 and final.ensemble_score is not None:
         rows.append(_ensemble_row(final, rows, log.sign))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["trial"] = frame["trial"].astype("Int64")
-    for column in ("score", "fit_seconds", "predict_ms_per_1000_rows", "size_mb",
+    frame["draws"] = frame["draws"].astype("Int64")
+    for column in ("score", "score_on_draws", "fit_seconds", "predict_ms_per_1000_rows", "size_mb",
                    "finished_at_seconds", "ensemble_weight"):
         frame[column] = frame[column].astype(float)
     order = pd.DataFrame({"failed": frame["score"].isna(),
@@ -57,14 +63,18 @@ def trials_only(leaderboard: pd.DataFrame) -> pd.DataFrame:
     return leaderboard[~leaderboard["source"].isin([PREVIEW, ENSEMBLE])]
 
 
-def _trial_row(trial: Trial, sign: float, final: FinalModel, member: Any) -> dict[str, Any]:
+def _trial_row(trial: Trial, sign: float, final: FinalModel, member: Any,
+               more_draws: list[float]) -> dict[str, Any]:
     result = trial.result
+    draws = 1 + len(more_draws) if trial.ok and not trial.preview else None
+    on_draws = sign * float(np.mean([result.score, *more_draws])) if draws else np.nan
     per_1000 = result.predict_ms_per_1000_rows
     nbytes = result.handover.nbytes if result.handover.nbytes else np.nan
     if member is not None:  # as the final model holds it: refit on all rows, or its folds
         nbytes = estimated_pickle_bytes(member)
         per_1000 *= len(member.members) if isinstance(member, FoldAverage) else 1
-    return dict(trial.record(sign), predict_ms_per_1000_rows=per_1000, size_mb=nbytes / _MB,
+    return dict(trial.record(sign), draws=draws, score_on_draws=on_draws,
+                predict_ms_per_1000_rows=per_1000, size_mb=nbytes / _MB,
                 ensemble_weight=final.weights.get(trial.trial, 0.0))
 
 
@@ -74,7 +84,8 @@ def _ensemble_row(final: FinalModel, rows: list[dict[str, Any]], sign: float
     predict = sum(row["predict_ms_per_1000_rows"] for row in rows
                   if row["trial"] in final.weights)
     return {"trial": None, "model": ENSEMBLE, "score": sign * final.ensemble_score,
-            "status": "ok", "error": None, "fit_seconds": np.nan,
+            "draws": None, "score_on_draws": sign * final.ensemble_score, "status": "ok",
+            "error": None, "fit_seconds": np.nan,
             "predict_ms_per_1000_rows": predict,
             "size_mb": estimated_pickle_bytes(final.model) / _MB, "finished_at_seconds": np.nan,
             "source": ENSEMBLE, "ensemble_weight": np.nan,

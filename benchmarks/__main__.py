@@ -21,6 +21,8 @@ SUITES = {
     "warmstart": ("run_warmstart", "the warm start against a cold search, leave-one-dataset-out"),
     "busy": ("busy_machine", "the quickstart beside two multi-threaded neighbours"),
     "threads": ("thread_fits", "one fit with 1 and 2 threads, idle and busy"),
+    "long": ("long_budgets", "60 s against 300 s on 12 small tables: change, same-seed spread, "
+                             "FLAML at 300 s"),
     "pairs": ("core_pairs", "two core result files of the same datasets, paired"),
 }
 

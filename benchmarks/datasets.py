@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from metalearning.corpus import load_split  # noqa: E402
 from metalearning.corpus import read_manifest as manifest  # noqa: E402
 
-__all__ = ["CORE_SELECTION", "LONG_SELECTION", "load_split", "manifest"]
+__all__ = ["CORE_SELECTION", "LONG_BUDGET_SELECTION", "LONG_SELECTION", "load_split", "manifest"]
 
 # Eight per task, spread over sizes (150 to 50k rows), with and without string
 # categoricals, missing values and id columns.
@@ -28,4 +28,12 @@ LONG_SELECTION = {
     "binary": ["sonar", "credit_g", "stroke", "adult"],
     "multiclass": ["glass", "vehicle", "obesity_levels", "satimage"],
     "regression": ["autos_price", "concrete_strength", "abalone", "california_housing"],
+}
+
+# Four per task of 1,000 to 5,000 rows, noisy enough that a search can overtune its folds:
+# where five times the time must still buy a better model (``long_budgets``).
+LONG_BUDGET_SELECTION = {
+    "binary": ["credit_g", "nhanes_age", "spambase", "churn_mlc"],
+    "multiclass": ["cmc", "yeast", "wine_quality_red", "led24"],
+    "regression": ["concrete_strength", "medical_insurance", "islr_wage", "abalone"],
 }

@@ -4,6 +4,7 @@ import json
 import logging
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -67,9 +68,13 @@ def test_leaderboard_columns_and_order(penguins):
     X, y = _penguins(penguins)
     model = automl.fit(X, y, time_budget=60, random_state=0, max_trials=4)
     board = model.leaderboard_
-    assert list(board.columns) == ["trial", "model", "score", "status", "error", "fit_seconds",
+    assert list(board.columns) == ["trial", "model", "score", "draws", "score_on_draws",
+                                   "status", "error", "fit_seconds",
                                    "predict_ms_per_1000_rows", "size_mb", "finished_at_seconds",
                                    "source", "ensemble_weight", "config"]
+    trials = board[board["status"].eq("ok") & board["source"].ne("ensemble")]
+    assert (trials["draws"] == 1).all()  # a short search scores no leader again
+    assert np.allclose(trials["score_on_draws"], trials["score"])
     assert not model.higher_is_better_ and (board["score"].dropna() > 0).all()  # log loss
     ok = board[board["status"] == "ok"]
     ranked = sorted(ok["score"], reverse=model.higher_is_better_)  # best first, in its units

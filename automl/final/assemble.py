@@ -1,8 +1,11 @@
 """Turn a finished search into the final model: an ensemble of the best trials, or one.
 
 1. Ensemble selection (``automl.final.ensemble``) runs over the kept out-of-fold predictions on the
-   search's own metric, for at most a few per cent of the budget, and less when the search
-   ran into the time kept back for the refits (they come first). On fewer than 5,000
+   search's own metric (where the search scored its leaders on several draws of the folds,
+   ``automl.search.repeats``, over the leaders that share the most draws, on all those draws
+   together: the choice then rests on less of one draw's luck), for at most a few per cent
+   of the budget, and less when the search ran into the time kept back for the refits (they
+   come first). On fewer than 5,000
    validation rows, a two-fold check repeated on five pairs of halves (select on one half,
    score on the other) must show the selection beating the single best model on average, or
    the single best model is used: on small, noisy data selection can fit the noise.
@@ -50,7 +53,7 @@ from automl.trials.evaluate import EvaluationContext, Resampling, prior_predicti
 from automl.trials.prediction_store import PredictionStore
 from automl.trials.runner import WorkerPool
 from automl.trials.search_result import SearchResult
-from automl.trials.trial_log import Trial
+from automl.trials.trial_log import Trial, TrialLog
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,9 @@ logger = logging.getLogger(__name__)
 # many times on fresh halves: one split is a coin flip on a few hundred rows.
 _CHECK_BELOW_ROWS = 5000
 _CHECK_REPEATS = 5
+# Selection runs on the draws of the folds that at least this many kept trials share: fewer
+# leaves too few candidates to blend.
+_LEAST_REPEATED = 5
 # The least weight of the class shares searched for when the out-of-fold predictions alone
 # choose it (``PriorBlend.fitted``): below it, a mixture changes no log loss that matters.
 _LEAST_FITTED_WEIGHT = 1e-9
@@ -94,7 +100,8 @@ def assemble_final_model(search: SearchResult, models: RefitModels, pool: Worker
     ``models`` receives the refits on all rows."""
     if settings.enabled and context.metric.needs != "scorer":
         try:
-            built = _build_ensemble(search, models, pool, clock, context, plan, settings)
+            built = _build_ensemble(search, on_shared_draws(search, context), models, pool,
+                                    clock, context, plan, settings)
         except Exception as error:  # any failure here falls back to the single best
             warnings.warn(f"building the ensemble failed ({type(error).__name__}: {error}); "
                           "the final model is the best single pipeline.", UserWarning,
@@ -107,7 +114,8 @@ def assemble_final_model(search: SearchResult, models: RefitModels, pool: Worker
                     context.metric.name)
     model, chosen, fitted_on = final_model(
         search.log, models, pool, clock, context, plan.end_margin_seconds, search.early_models,
-        averaged_folds(search.store, context.dataset.n_classes))
+        averaged_folds(search.store, context.dataset.n_classes),
+        _ranked_on_draws(search, context))
     return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen,
                       fitted_on={chosen.trial: fitted_on} if chosen else {})
 
@@ -178,17 +186,69 @@ def _fitted_on(loaded: dict[int, Any]) -> dict[int, str]:
             for number, model in loaded.items()}
 
 
-def _build_ensemble(search: SearchResult, models: RefitModels, pool: WorkerPool,
+@dataclass(frozen=True)
+class Draws:
+    """The candidates' out-of-fold predictions that selection runs on: on ``n`` draws of the
+    folds, the rows of each draw one after another (``y`` repeated to match), and the
+    candidates' scores on them."""
+
+    candidates: list[Trial]
+    predictions: list[np.ndarray]
+    y: np.ndarray
+    n: int
+    scores: dict[int, float]
+
+    def ranked(self, log: TrialLog) -> list[Trial]:
+        """The log's successful trials, those scored on these draws first, best first."""
+        first = sorted(self.candidates, key=lambda t: (-self.scores[t.trial], t.trial))
+        return first + [trial for trial in log.ranked() if trial.trial not in self.scores]
+
+
+def on_shared_draws(search: SearchResult, context: EvaluationContext) -> Draws:
+    """The kept trials' predictions on the most draws of the folds that at least
+    ``_LEAST_REPEATED`` of them (or all, when fewer are kept) share; one draw when the
+    search drew no other."""
+    store, metric = search.store, context.metric
+    by_number = {trial.trial: trial for trial in search.log.trials}
+    kept = [by_number[number] for number in store.trials]
+    enough = min(_LEAST_REPEATED, len(kept))
+    counts = sorted((store.n_splits(trial.trial) for trial in kept), reverse=True)
+    n = counts[enough - 1] if counts and metric.needs != "scorer" else 1
+    candidates = [trial for trial in kept if store.n_splits(trial.trial) >= n]
+    validated = context.resampling.validated
+    predictions = [np.concatenate([draw[validated] for draw in store.splits(trial.trial, n)])
+                   for trial in candidates]
+    y = np.tile(context.dataset.y[validated], n)
+    scores = {trial.trial: (metric.score(y, p, context.dataset.n_classes) if n > 1
+                            else trial.result.score)
+              for trial, p in zip(candidates, predictions)}
+    if n > 1:
+        logger.info("selection runs on %d draws of the folds of %d trials", n, len(candidates))
+    return Draws(candidates, predictions, y, n, scores)
+
+
+def _ranked_on_draws(search: SearchResult, context: EvaluationContext) -> list[Trial] | None:
+    """The trials in the order the single best is chosen in (``Draws.ranked``); None (the
+    log's order) when the kept predictions cannot be read, or for a scorer metric."""
+    if context.metric.needs == "scorer":
+        return None
+    try:
+        return on_shared_draws(search, context).ranked(search.log)
+    except (OSError, KeyError, ValueError) as error:
+        logger.info("the single best is chosen on the first draw of the folds: %s", error)
+        return None
+
+
+def _build_ensemble(search: SearchResult, draws: Draws, models: RefitModels, pool: WorkerPool,
                     clock: Clock, context: EvaluationContext, plan: BudgetPlan,
                     settings: EnsembleSettings) -> FinalModel | None:
     """None when the single-best path should decide: fewer than two members selected or
     affordable, a failed held-out check, or no member refit."""
     log, store, end_margin_seconds = search.log, search.store, plan.end_margin_seconds
     by_number = {trial.trial: trial for trial in log.trials}
-    candidates = [by_number[number] for number in store.trials]
+    candidates, predictions, y = draws.candidates, draws.predictions, draws.y
     if len(candidates) < 2:
         return None
-    predictions, y = _validation_predictions(store, candidates, context)
     n_classes, started = context.dataset.n_classes, clock.elapsed()
     refits = plan.refit_seconds(log, context.resampling)
     deadline = plan.selection_deadline(started, refits)
@@ -199,8 +259,8 @@ def _build_ensemble(search: SearchResult, models: RefitModels, pool: WorkerPool,
                              stop=lambda: clock.elapsed() > halfway)
     selected = {candidates[i].trial: int(c) for i, c in enumerate(counts) if c > 0}
     logger.info("ensemble selection chose %s in %.1f s", selected, clock.elapsed() - started)
-    if len(selected) > 1 and len(y) < _CHECK_BELOW_ROWS and not _generalises(
-            predictions, y, context, settings, lambda: clock.elapsed() > deadline):
+    if len(selected) > 1 and len(y) // draws.n < _CHECK_BELOW_ROWS and not _generalises(
+            draws, context, settings, lambda: clock.elapsed() > deadline):
         logger.info("ensemble selection did not beat the single best on held-out halves")
         return None
     affordable = _affordable(selected, by_number, models, context.resampling,
@@ -225,17 +285,13 @@ def _build_ensemble(search: SearchResult, models: RefitModels, pool: WorkerPool,
         return None
     positions = {trial.trial: i for i, trial in enumerate(candidates)}
     built = _blend_or_best(fitted, by_number, loaded, [predictions[positions[n]] for n in fitted],
-                           y, context)
-
-    def score(number: int) -> float:  # on the same rows as the blend's score
-        return context.metric.score(y, predictions[positions[number]], n_classes)
-
-    unfitted = [(by_number[n], score(n)) for n in selected
+                           draws, context)
+    unfitted = [(by_number[n], draws.scores[n]) for n in selected
                 if n not in fitted and n in search.early_models]
     if not unfitted:
         return built
     built_score = built.ensemble_score if built.ensemble_score is not None \
-        else score(built.chosen.trial)
+        else draws.scores[built.chosen.trial]
     return _or_kept_member(built, built_score, unfitted, search.early_models)
 
 
@@ -280,23 +336,16 @@ def _or_kept_member(built: FinalModel, built_score: float, unfitted: list[tuple[
     return built
 
 
-def _generalises(predictions: list[np.ndarray], y: np.ndarray, context: EvaluationContext,
-                 settings: EnsembleSettings, stop: Callable[[], bool]) -> bool:
+def _generalises(draws: Draws, context: EvaluationContext, settings: EnsembleSettings,
+                 stop: Callable[[], bool]) -> bool:
     """The held-out check of ``automl.final.ensemble``; False when it cannot be computed."""
     try:
-        return selection_generalises(predictions, y, context.metric, context.dataset.n_classes,
-                                     settings.size, context.seed, _CHECK_REPEATS, stop)
+        return selection_generalises(draws.predictions, draws.y, context.metric,
+                                     context.dataset.n_classes, settings.size, context.seed,
+                                     _CHECK_REPEATS, stop, copies=draws.n)
     except ValueError as error:  # a metric undefined on a half (a class missing from it)
         logger.info("could not check the ensemble on held-out halves: %s", error)
         return False
-
-
-def _validation_predictions(store: PredictionStore, candidates: list[Trial],
-                            context: EvaluationContext) -> tuple[list[np.ndarray], np.ndarray]:
-    """The candidates' predictions on the rows every trial validated on, and those rows' y."""
-    validated = context.resampling.validated
-    predictions = [store.get(trial.trial)[validated] for trial in candidates]
-    return predictions, context.dataset.y[validated]
 
 
 def _affordable(selected: dict[int, int], by_number: dict[int, Trial], models: RefitModels,
@@ -334,17 +383,18 @@ def _affordable(selected: dict[int, int], by_number: dict[int, Trial], models: R
 
 
 def _blend_or_best(counts: dict[int, int], by_number: dict[int, Trial], loaded: dict[int, Any],
-                   predictions: list[np.ndarray], y: np.ndarray,
+                   predictions: list[np.ndarray], draws: Draws,
                    context: EvaluationContext) -> FinalModel:
-    """The weighted blend of the fitted members, unless the best of them alone scores higher."""
+    """The weighted blend of the fitted members, unless the best of them alone scores higher
+    (both on ``draws``)."""
     numbers = list(counts)
     weights = np.array([counts[n] for n in numbers], dtype=np.float64)
     weights /= weights.sum()
-    best = max(numbers, key=lambda n: (by_number[n].result.score, -n))
+    best = max(numbers, key=lambda n: (draws.scores[n], -n))
     n_classes = context.dataset.n_classes
-    blend_score = context.metric.score(y, np.tensordot(weights, np.stack(predictions), axes=1),
-                                       n_classes)
-    if len(numbers) == 1 or blend_score < by_number[best].result.score:
+    blend_score = context.metric.score(
+        draws.y, np.tensordot(weights, np.stack(predictions), axes=1), n_classes)
+    if len(numbers) == 1 or blend_score < draws.scores[best]:
         return FinalModel(loaded[best], {best: 1.0}, by_number[best],
                           fitted_on=_fitted_on({best: loaded[best]}))
     members = [loaded[n] for n in numbers]

@@ -16,7 +16,7 @@ study is at tag studies-2026-12-07, ``benchmarks/study_ensemble_guard.py``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
@@ -58,18 +58,19 @@ def select_ensemble(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Me
 
 def selection_generalises(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric,
                           n_classes: int, ensemble_size: int, seed: int, repeats: int = 1,
-                          stop: Callable[[], bool] | None = None) -> bool:
+                          stop: Callable[[], bool] | None = None, copies: int = 1) -> bool:
     """Whether selection beats picking the single best model on rows it did not see.
 
     True when the mean of :func:`held_out_gains` is positive.
     """
-    gains = held_out_gains(predictions, y, metric, n_classes, ensemble_size, seed, repeats, stop)
+    gains = held_out_gains(predictions, y, metric, n_classes, ensemble_size, seed, repeats, stop,
+                           copies)
     return bool(gains) and float(np.mean(gains)) > 0
 
 
 def held_out_gains(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Metric,
                    n_classes: int, ensemble_size: int, seed: int, repeats: int = 1,
-                   stop: Callable[[], bool] | None = None) -> list[float]:
+                   stop: Callable[[], bool] | None = None, copies: int = 1) -> list[float]:
     """Held-out gains of selection over the single best model, one per half-split.
 
     ``repeats`` times two-fold (stratified where every class has two rows): on each half,
@@ -77,16 +78,15 @@ def held_out_gains(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Met
     ``stop()`` ends each selection early and, once a half is done, the check: the gains so
     far are returned. Raises ValueError when the metric is undefined on a half (one class
     only).
+
+    With ``copies`` > 1 the rows are that many copies of the same rows, one after another
+    (predictions on several draws of the folds): the halves split the rows, and each half
+    takes every copy of its rows.
     """
     predictions = [np.asarray(p) for p in predictions]
-    rows = np.zeros(len(y))
-    if n_classes and np.bincount(y, minlength=n_classes).min() >= 2:
-        splits = RepeatedStratifiedKFold(n_splits=2, n_repeats=repeats,
-                                         random_state=seed).split(rows, y)
-    else:
-        splits = RepeatedKFold(n_splits=2, n_repeats=repeats, random_state=seed).split(rows)
+    n_rows = len(y) // copies
     gains = []
-    for chosen_on, checked_on in splits:
+    for chosen_on, checked_on in _halves(y[:n_rows], n_classes, seed, repeats, copies):
         if gains and stop is not None and stop():  # out of time: judge on the halves done
             break
         if n_classes and len(np.unique(y[checked_on])) < 2:
@@ -100,6 +100,21 @@ def held_out_gains(predictions: Sequence[np.ndarray], y: np.ndarray, metric: Met
         gains.append(metric.score(y[checked_on], blend, n_classes)
                      - metric.score(y[checked_on], held_out[single], n_classes))
     return gains
+
+
+def _halves(y: np.ndarray, n_classes: int, seed: int, repeats: int, copies: int
+            ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``repeats`` two-fold splits of ``y``'s rows (stratified where every class has two
+    rows), each half with its rows' ``copies`` copies."""
+    rows = np.zeros(len(y))
+    if n_classes and np.bincount(y, minlength=n_classes).min() >= 2:
+        splits = RepeatedStratifiedKFold(n_splits=2, n_repeats=repeats,
+                                         random_state=seed).split(rows, y)
+    else:
+        splits = RepeatedKFold(n_splits=2, n_repeats=repeats, random_state=seed).split(rows)
+    for halves in splits:
+        yield tuple(np.concatenate([half + copy * len(y) for copy in range(copies)])
+                    for half in halves)
 
 
 def weights_from_counts(counts: np.ndarray) -> np.ndarray:

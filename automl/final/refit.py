@@ -115,19 +115,20 @@ class RefitModels:
 def final_model(log: TrialLog, models: RefitModels, pool: WorkerPool, clock: Clock,
                 context: EvaluationContext, end_margin_seconds: float,
                 early_models: dict[int, bytes] | None = None,
-                fold_models: Callable[[int], Any | None] | None = None
-                ) -> tuple[Any, Trial | None, str]:
+                fold_models: Callable[[int], Any | None] | None = None,
+                ranked: list[Trial] | None = None) -> tuple[Any, Trial | None, str]:
     """The fitted final pipeline, the trial it comes from (None for the dummy fallback) and
     what it was fitted on: ``all rows``, ``folds`` or ``one fold`` (a kept model; see
     :func:`kept_model`).
 
     ``fold_models(trial)`` gives a trial's fold models averaged where the search kept them
-    (``assemble.averaged_folds``): they stand in for a refit that does not fit.
+    (``assemble.averaged_folds``): they stand in for a refit that does not fit. ``ranked``
+    orders the trials tried (the log's ranking when None).
     """
     resampling, dataset = context.resampling, context.dataset
     early_models = early_models or {}
     set_aside: dict[int, str] = {}  # better trials passed over, with why
-    for trial in log.ranked():
+    for trial in ranked if ranked is not None else log.ranked():
         if trial.trial in models:
             _warn_set_aside(set_aside, trial, models.failed)
             return models.load(trial.trial), trial, ALL_ROWS

@@ -9,6 +9,8 @@ fit's :class:`~automl.trials.budget.BudgetPlan` keeps back for the final stage. 
 ``defaults_after_trials`` have started), the family defaults still queued go before the
 warm-start configs still queued. On large data a preview of the first config (fitted on a
 row sample, see ``automl.trials.preview``) runs before everything else; TPE is not told of it.
+Later in a long search, the leaders are scored again on new draws of the folds beside the
+new trials (``automl.search.repeats``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Trials, rand, tpe
 from hyperopt.base import Domain
 
 from automl.base.clock import Clock
+from automl.search.repeats import Repeats
 from automl.search.warmstart import WARM_SOURCES, TrialAllowance, WarmTrialCheck
 from automl.space.compiled import CompiledSpace, Config
 from automl.trials.budget import MIN_TRIAL_SECONDS, BudgetPlan
@@ -130,6 +133,8 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
         queue.appendleft((settings.preview_config or queue[0][0], PREVIEW))
     check = None if settings.warm_allowance is None else WarmTrialCheck(settings.warm_allowance)
     running: dict[int, Trial] = {}  # submitted, by trial: the record the log will keep
+    repeats = Repeats.for_search(plan.repeats_after_seconds, resampling)
+    redrawn: dict[tuple[int, int], Config] = {}  # submitted draws, by (trial, draw)
     n_started, n_submitted, stopping = 0, 0, False
 
     def limit() -> float:
@@ -143,6 +148,11 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                             and n_started >= settings.max_trials) or limit() < MIN_TRIAL_SECONDS
                 if stopping or not pool.n_idle:
                     break
+                draw = repeats.next(store, clock.elapsed())
+                if draw is not None:
+                    redrawn[draw] = next(t.config for t in log.trials if t.trial == draw[0])
+                    pool.submit(draw, EvaluateJob(redrawn[draw], split=draw[1]), limit())
+                    continue
                 if _defaults_due(plan, clock, n_started):
                     queue = _defaults_first(queue)
                 trial_id, config, source = _next(proposer, queue, check)
@@ -155,9 +165,13 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
                                           clock.elapsed(), math.nan)
                 n_submitted += 1
                 n_started += source != PREVIEW
-            if stopping and not running:
+            if stopping and not running and not redrawn:
                 break
             for trial_id, outcome in pool.poll():
+                if trial_id in redrawn:
+                    del redrawn[trial_id]
+                    repeats.finished(trial_id[0], _result_of(outcome)[0], store)
+                    continue
                 trial = _finished(running.pop(trial_id), outcome, clock.elapsed(), check,
                                   store, early_models)
                 if not trial.preview:
@@ -169,7 +183,7 @@ def run_search(space: CompiledSpace, pool: WorkerPool, clock: Clock, settings: S
     except BaseException:
         store.clear()
         raise
-    return SearchResult(log, store, early_models)
+    return SearchResult(log, store, early_models, repeats.scores)
 
 
 def _finished(trial: Trial, outcome: JobOutcome, finished: float, check: WarmTrialCheck | None,

@@ -58,6 +58,16 @@ REFIT_OVERHEAD_SECONDS, REFIT_BUFFER_SECONDS = 0.3, 0.5
 # Rows a refit's check predicts (``refit_check``): enough to tell a diverged model from a
 # working one, few enough to predict in well under a second with any model of the space.
 CHECK_ROWS = 2_000
+# From this share of the budget on (and not before this many seconds), the leaders are
+# scored again on new cross-validation splits: by then the search's gains are smaller than
+# the noise of one split, and a short budget keeps all its time for the search.
+REPEATS_AFTER_SHARE, REPEATS_AFTER_MIN_SECONDS = 0.4, 60.0
+# The leaders (best by their first split) that are repeated, and how many splits each gets
+# at most, the first included: past a handful, another split narrows the score little.
+REPEAT_LEADERS, MAX_SPLITS = 10, 5
+# Once repeats are due, every this many submissions one is a repeat (when one is pending):
+# the search goes on beside them, and a new leader is repeated in turn.
+REPEAT_EVERY = 2
 # A fresh worker's interpreter start and imports on 2 cores; a budget shorter than the
 # second runs no trial in a fit's first pool.
 WORKER_START_SECONDS, SHORTEST_USEFUL_BUDGET = 2, 5
@@ -79,6 +89,8 @@ class BudgetPlan:
     ensemble: bool = True  # whether selection and the other members' refits are kept back for
     defaults_after_seconds: float | None = None
     defaults_after_trials: int | None = None
+    # When the leaders start to be scored on new splits (``search.repeats``); None: never.
+    repeats_after_seconds: float | None = None
 
     def kept_back_seconds(self, log: TrialLog, resampling: Resampling) -> float:
         """What the search must leave of the budget, given its trials so far: the end
@@ -126,13 +138,17 @@ def plan_budget(budget_seconds: float, per_trial_time_limit: float | None = None
                   if deterministic and max_trials is not None else
                   {"defaults_after_seconds": max(WARM_QUEUE_MIN_SECONDS,
                                                  WARM_QUEUE_SHARE * budget_seconds)})
+    # The deterministic mode counts trials, and the repeats' pace is the clock's: none there.
+    repeats_after = None if deterministic else max(REPEATS_AFTER_MIN_SECONDS,
+                                                   REPEATS_AFTER_SHARE * budget_seconds)
     return BudgetPlan(
         budget_seconds, trial_seconds,
         warm_trial_seconds=min(trial_seconds, WARM_TRIAL_SHARE * budget_seconds),
         end_margin_seconds=end_margin_seconds(budget_seconds),
         selection_seconds=SELECTION_MIN_SECONDS + SELECTION_SHARE * budget_seconds,
         fold_models_min_seconds=FOLD_MODELS_MIN_SHARE * budget_seconds,
-        n_workers=n_workers, ensemble=ensemble, **queue_rule)
+        n_workers=n_workers, ensemble=ensemble, repeats_after_seconds=repeats_after,
+        **queue_rule)
 
 
 def end_margin_seconds(budget_seconds: float) -> float:

@@ -45,6 +45,9 @@ Status = Literal["ok", "failed", "timeout", "memout", "crashed", "running"]
 
 # The leaderboard's predict time is for a batch of this many rows.
 PREDICT_BATCH_ROWS = 1_000
+# Split k > 0 of cross-validation draws its folds with the seed + k times this (a prime, so
+# that no two fits' seeds a few apart share a split).
+SPLIT_SEED_STEP = 7919
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,15 @@ class EvaluationContext:
     resampling: Resampling
     metric: Metric
     seed: int
+
+    def split_folds(self, split: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """The folds of cross-validation's ``split``-th draw: the resampling's own for 0; the
+        same number of folds, drawn with another seed, after (``search.repeats``)."""
+        if split == 0:
+            return self.resampling.folds
+        return make_resampling(self.dataset.y, self.dataset.task, "cv",
+                               len(self.resampling.folds),
+                               self.seed + SPLIT_SEED_STEP * split).folds
 
     def warm_up(self) -> None:
         """Import every estimator the space can build, so that no trial's clock pays for it

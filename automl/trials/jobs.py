@@ -37,16 +37,19 @@ class EvaluateJob:
     = (file, threshold, time limit, least fit seconds), a trial that scores above the
     threshold, and whose fits took at least the least fit seconds and at most
     ``FOLD_MODELS_MAX_LIMIT_SHARE`` of its time limit, writes its fold models (the list of
-    fitted pipelines) to that file and says so in ``TrialResult.fold_models``.
+    fitted pipelines) to that file and says so in ``TrialResult.fold_models``. ``split`` > 0
+    scores it on another draw of the folds (``EvaluationContext.split_folds``).
     """
 
     config: Config
     keep: bool = False
     folds_to: tuple[str, float, float, float] | None = None
+    split: int = 0
 
     def run(self, context: EvaluationContext, n_threads: int
             ) -> tuple[TrialResult, bytes | str | None]:
         result, pipelines = score_and_keep_folds(self.config, context, n_threads,
+                                                 context.split_folds(self.split),
                                                  every=self.folds_to is not None)
         if self.folds_to is not None and _keeps_folds(result, *self.folds_to[1:]):
             result = replace(result, fold_models=_save_folds(pipelines, self.folds_to[0]))

@@ -9,12 +9,16 @@ pushed out of the top ``capacity`` is forgotten, its file deleted.
 The same folder holds the kept trials' fold models (written by the workers, see
 ``automl.trials.jobs``): the ensemble falls back on them for a member whose refit on all rows does
 not fit in the time left. They go with their trial's predictions.
+
+A kept trial scored again on other draws of the folds (``search.repeats``) keeps those
+predictions too, in memory, one array per draw: the search repeats only trials of data small
+enough for that (``automl.search.repeats``).
 """
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,8 @@ class _Entry:
     nbytes: int
     path: Path | None = None
     fold_models: Path | None = None  # the pickled fold models, when the worker kept them
+    # Out-of-fold predictions on the other draws of the folds, in the order they were scored.
+    more_splits: list[np.ndarray] = field(default_factory=list)
 
 
 class PredictionStore:
@@ -74,6 +80,31 @@ class PredictionStore:
         threshold = self._entries[-1].score if len(self._entries) >= self.capacity else -np.inf
         return (str(self.spill_dir / f"trial-{trial}-folds.pkl"), threshold, seconds,
                 min_fit_seconds)
+
+    def add_split(self, trial: int, predictions: np.ndarray) -> bool:
+        """Keep a kept trial's out-of-fold predictions on another draw of the folds; False
+        when the trial is no longer kept."""
+        entry = self._find(trial)
+        if entry is not None:
+            entry.more_splits.append(np.asarray(predictions, dtype=np.float64))
+        return entry is not None
+
+    def nbytes(self, trial: int) -> int:
+        """The size of a kept trial's predictions on one draw of the folds."""
+        entry = self._find(trial)
+        return 0 if entry is None else entry.nbytes
+
+    def n_splits(self, trial: int) -> int:
+        """The draws of the folds a kept trial has predictions for (0 when it is not kept)."""
+        entry = self._find(trial)
+        return 0 if entry is None else 1 + len(entry.more_splits)
+
+    def splits(self, trial: int, n: int) -> list[np.ndarray]:
+        """A kept trial's predictions on its first ``n`` draws of the folds."""
+        entry = self._find(trial)
+        if entry is None or n > 1 + len(entry.more_splits):
+            raise KeyError(f"trial {trial} has no predictions on {n} draws of the folds")
+        return [self.get(trial)] + entry.more_splits[:n - 1]
 
     def has_fold_models(self, trial: int) -> bool:
         entry = self._find(trial)
