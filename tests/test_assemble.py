@@ -14,7 +14,8 @@ from sklearn.pipeline import Pipeline
 import automl
 from automl.base.clock import Clock
 from automl.final.assemble import (EnsembleSettings, FinalModel, _add_fold_models, _affordable,
-                                   assemble_final_model, unless_the_prior_scores_higher)
+                                   assemble_final_model, on_shared_draws,
+                                   unless_the_prior_scores_higher)
 from automl.final.ensemble import FoldAverage, WeightedEnsemble
 from automl.final.refit import RefitModels
 from automl.fitting import initial_configs
@@ -23,6 +24,7 @@ from automl.search.loop import SearchSettings, run_search
 from automl.trials.budget import incumbent_refit_seconds, plan_budget
 from automl.trials.evaluate import TrialResult, prior_score
 from automl.trials.model_size import Handover
+from automl.trials.prediction_store import PredictionStore
 from automl.trials.runner import WorkerPool
 from automl.trials.search_result import SearchResult
 from automl.trials.trial_log import Trial, TrialLog
@@ -262,3 +264,40 @@ def test_the_prior_for_absolute_error_predicts_the_median(penguins):
     with pytest.warns(UserWarning, match="the final model predicts the prior"):
         final = unless_the_prior_scores_higher(worse, context)
     assert np.allclose(final.model.predict(X), np.median(dataset.y))
+
+
+def test_selection_runs_on_the_draws_the_kept_trials_share(penguins, tmp_path):
+    """Five kept trials drawn three times, one drawn once: selection sees the five, each on
+    its three draws' rows one after another, and the single best is ranked on them."""
+    context, _ = context_of(*_data(penguins))
+    n_rows, rng = context.dataset.n_rows, np.random.default_rng(0)
+    store = PredictionStore(20, tmp_path / "oof")
+    log = TrialLog(tmp_path / "trials.jsonl")
+    for number in range(6):
+        log.append(_trial(number, 0.1, 0.5 + number / 100))  # trial 5 best on its first draw
+        store.add(number, 0.5 + number / 100, rng.dirichlet([1, 1], size=n_rows))
+    for number in range(5):
+        for _ in range(2):
+            store.add_split(number, rng.dirichlet([1, 1], size=n_rows))
+    draws = on_shared_draws(SearchResult(log, store), context)
+    assert draws.n == 3 and [trial.trial for trial in draws.candidates] == [4, 3, 2, 1, 0]
+    np.testing.assert_array_equal(draws.y, np.tile(context.dataset.y, 3))
+    assert all(len(p) == 3 * n_rows for p in draws.predictions)
+    for trial, predictions in zip(draws.candidates, draws.predictions):
+        assert draws.scores[trial.trial] == pytest.approx(
+            context.metric.score(draws.y, predictions, 2))
+    ranked = [trial.trial for trial in draws.ranked(log)]
+    assert ranked[-1] == 5 and sorted(ranked[:5]) == [0, 1, 2, 3, 4]
+    assert [draws.scores[n] for n in ranked[:5]] == sorted(draws.scores.values(), reverse=True)
+
+
+def test_with_one_draw_selection_runs_on_the_first_draws_scores(penguins, tmp_path):
+    context, _ = context_of(*_data(penguins))
+    store = PredictionStore(20, tmp_path / "oof")
+    log = TrialLog(tmp_path / "trials.jsonl")
+    for number in range(3):
+        log.append(_trial(number, 0.1, 0.5 + number / 100))
+        store.add(number, 0.5 + number / 100, np.full((context.dataset.n_rows, 2), 0.5))
+    draws = on_shared_draws(SearchResult(log, store), context)
+    assert draws.n == 1 and draws.scores == {2: 0.52, 1: 0.51, 0: 0.5}
+    assert [trial.trial for trial in draws.ranked(log)] == [2, 1, 0]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "run_warmstart.py"
@@ -236,3 +237,36 @@ def test_ensemble_summary_tests_the_wins_and_bounds_the_median(tmp_path):
     assert done.returncode != 0 and "is not a core results file" in done.stderr
     missing = _run("ensemble_summary.py", ["--results", str(tmp_path / "none.csv")])
     assert missing.returncode != 0 and "is not a file: give a core results CSV" in missing.stderr
+
+
+def test_long_budgets_orders_its_fits_and_summarises_change_spread_and_the_peer(tmp_path):
+    long = _benchmark("long_budgets")
+    fits = long.plan([60.0, 300.0], splits=2, runs=2, flaml=False, only=["credit_g", "cmc"])
+    assert [(f["dataset"], f["split"], f["run"], f["budget"]) for f in fits[:5]] == [
+        ("credit_g", 0, 0, 60.0), ("credit_g", 0, 0, 300.0), ("cmc", 0, 0, 60.0),
+        ("cmc", 0, 0, 300.0), ("credit_g", 1, 0, 60.0)]  # first splits first, repeats last
+    assert len(fits) == 2 * 2 * 3 and fits[-1]["run"] == 1
+    records = tmp_path / "records.jsonl"
+
+    def fit(label, dataset, task, split, run, budget, score):
+        return {"label": label, "dataset": dataset, "task": task, "split": split, "run": run,
+                "budget": budget, "test_score": score}
+
+    rows = [fit("a", "credit_g", "binary", 0, 0, 60.0, 0.80),
+            fit("a", "credit_g", "binary", 0, 0, 300.0, 0.82),
+            fit("a", "credit_g", "binary", 0, 1, 60.0, 0.79),
+            fit("a", "credit_g", "binary", 0, 1, 300.0, 0.825),
+            fit("a", "cmc", "multiclass", 0, 0, 60.0, 1.00),
+            fit("a", "cmc", "multiclass", 0, 0, 300.0, 1.02),  # log loss: worse
+            fit("flaml", "credit_g", "binary", 0, 0, 300.0, 0.81)]
+    records.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert {long.key(row) for row in long.read(records)} == {long.key(row) for row in rows}
+    table = long.summarise(pd.DataFrame(long.read(records)), "a", "flaml").set_index("dataset")
+    assert table.loc["credit_g", "long vs short"] == pytest.approx(0.02)  # AUC in points
+    assert table.loc["cmc", "long vs short"] == pytest.approx(-0.02)  # log loss, relative
+    assert table.loc["credit_g", "spread short"] == pytest.approx(0.01)
+    assert table.loc["credit_g", "spread long"] == pytest.approx(0.005)
+    assert table.loc["credit_g", "vs other long"] == pytest.approx(0.01)
+    text = long.report(records, "a", "flaml")
+    assert "300 s better than 60 s on 1 of 2 tables, worse on 1" in text
+    assert "ahead of flaml on 1 of 1 tables" in text

@@ -111,3 +111,9 @@ def test_what_the_search_keeps_back_covers_selection_and_is_bounded(tmp_path):
     assert alone.refit_seconds(log, toy_resampling()) == pytest.approx(incumbent)
     assert alone.kept_back_seconds(log, toy_resampling()) == pytest.approx(
         plan.end_margin_seconds + incumbent)
+
+
+def test_the_leaders_are_drawn_again_only_in_long_searches_and_never_by_the_clock_alone():
+    assert plan_budget(300).repeats_after_seconds == pytest.approx(120)  # 0.4 of the budget
+    assert plan_budget(60).repeats_after_seconds == 60  # a 60 s search never reaches it
+    assert plan_budget(300, max_trials=50, deterministic=True).repeats_after_seconds is None

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from automl.base.metrics import get_metric
-from automl.final.ensemble import (WeightedEnsemble, held_out_gains, select_ensemble,
+from automl.final.ensemble import (WeightedEnsemble, _halves, held_out_gains, select_ensemble,
                                    selection_generalises, weights_from_counts)
 
 
@@ -145,3 +145,20 @@ def test_the_held_out_check_works_for_classes():
     result = selection_generalises(predictions, y, get_metric("log_loss", "multiclass"),
                                    n_classes, 10, seed=0)
     assert isinstance(result, bool)
+
+
+def test_the_held_out_check_keeps_every_draw_of_a_row_on_one_side():
+    """Rows stacked from several draws of the folds: a row's draws never sit on both halves,
+    so two identical draws check exactly as one does."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=200)
+    predictions = [y + rng.normal(scale=1.0, size=200) for _ in range(4)]
+    metric = get_metric("rmse", "regression")
+    once = held_out_gains(predictions, y, metric, 0, 10, 0, repeats=3)
+    twice = held_out_gains([np.concatenate([p, p]) for p in predictions], np.tile(y, 2), metric,
+                           0, 10, 0, repeats=3, copies=2)
+    assert twice == pytest.approx(once)
+    for chosen_on, checked_on in _halves(np.arange(10) % 2, 2, 0, 2, copies=3):
+        assert sorted(np.concatenate([chosen_on, checked_on])) == list(range(30))
+        assert all({row % 10 for row in half} & {row % 10 for row in other} == set()
+                   for half, other in [(chosen_on, checked_on)])

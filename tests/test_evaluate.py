@@ -214,3 +214,15 @@ def test_validated_rows_are_every_row_under_cv_and_the_holdout_under_holdout():
     assert np.array_equal(make_resampling(y, "binary", "cv", 5).validated, np.arange(200))
     holdout = make_resampling(y, "binary", "holdout")
     assert np.array_equal(holdout.validated, np.sort(holdout.folds[0][1]))
+
+
+def test_the_folds_of_another_draw_are_new_and_cover_every_row(penguins):
+    frame = penguins.dropna(subset=["sex"])
+    context, _ = context_of(frame.drop(columns="sex"), frame["sex"])
+    first, second = context.split_folds(0), context.split_folds(1)
+    assert first is context.resampling.folds and len(second) == len(first)
+    validated = np.sort(np.concatenate([validation for _, validation in second]))
+    np.testing.assert_array_equal(validated, np.arange(context.dataset.n_rows))
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(first, second))
+    shares = [context.dataset.y[validation].mean() for _, validation in second]
+    assert max(shares) - min(shares) < 0.05  # stratified like the first

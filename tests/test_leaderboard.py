@@ -74,3 +74,16 @@ def test_one_member_or_the_prior_gives_no_blend_row(tmp_path, fitted):
     assert single["score"].tolist() == pytest.approx([0.95, 0.90])
     prior = build_leaderboard(log, FinalModel(None))
     assert (prior["ensemble_weight"] == 0).all() and len(prior) == 2
+
+
+def test_leaders_drawn_again_show_their_draws_and_mean_score(tmp_path):
+    log = TrialLog(tmp_path / "trials.jsonl", sign=-1.0)  # log loss
+    for trial in [_trial(0, 0.30), _trial(1, 0.20), _trial(2, status="failed"),
+                  _trial(3, 0.01, source="preview")]:
+        log.append(trial)
+    board = build_leaderboard(log, split_scores={1: [-0.26, -0.29]}).set_index("trial")
+    assert board.loc[1, "draws"] == 3
+    assert board.loc[1, "score_on_draws"] == pytest.approx((0.20 + 0.26 + 0.29) / 3)
+    assert board.loc[0, "draws"] == 1 and board.loc[0, "score_on_draws"] == pytest.approx(0.30)
+    assert board.loc[[2, 3], "draws"].isna().all()  # a failure and the preview: no draws
+    assert board.loc[[2, 3], "score_on_draws"].isna().all()

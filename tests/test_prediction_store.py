@@ -80,3 +80,20 @@ def test_fold_model_files_go_with_their_trials(tmp_path):
     assert not files[2].exists()
     store.clear()
     assert not (tmp_path / "oof").exists()
+
+
+def test_a_kept_trial_keeps_its_other_draws_and_loses_them_with_its_place(tmp_path):
+    store = PredictionStore(2, tmp_path / "oof", memory_bytes=0)  # the first draw spilled
+    store.add(0, 0.9, _predictions(0))
+    store.add(1, 0.8, _predictions(1))
+    assert store.add_split(0, _predictions(10)) and store.add_split(0, _predictions(11))
+    assert store.n_splits(0) == 3 and store.n_splits(1) == 1 and store.n_splits(7) == 0
+    first, second = store.splits(0, 2)
+    np.testing.assert_array_equal(first, _predictions(0))
+    np.testing.assert_array_equal(second, _predictions(10))
+    assert store.nbytes(0) == _predictions(0).nbytes
+    with pytest.raises(KeyError, match="4 draws"):
+        store.splits(0, 4)
+    store.add(2, 0.95, _predictions(2))
+    store.add(3, 0.99, _predictions(3))  # pushes trial 0 out, with its draws
+    assert store.n_splits(0) == 0 and not store.add_split(0, _predictions(12))
