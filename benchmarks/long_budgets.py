@@ -86,7 +86,8 @@ def fit_ours(entry: dict, split: int, budget: float, knowledge: Path) -> dict:
     trials = board[board["source"].ne("ensemble") & board["status"].eq("ok")]
     return {"test_score": test_score(entry["task"], y_test, model, X_test),
             "fit_seconds": time.monotonic() - started, "n_trials": int(len(trials)),
-            "n_redrawn": int((trials["draws"] > 1).sum()),
+            # a run of code from before the leaders' draws has no such column
+            "n_redrawn": int((trials["draws"] > 1).sum()) if "draws" in trials else 0,
             "members": len(model.ensemble_)}
 
 
