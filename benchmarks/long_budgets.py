@@ -161,6 +161,9 @@ def summarise(records: pd.DataFrame, label: str, against: str | None,
     for name, group in ours.groupby("dataset", sort=False):
         task = group["task"].iloc[0]
         first = group[group["run"] == 0]
+        # only the splits fitted at both budgets, so that the change is paired
+        both = first.groupby("split")["budget"].agg(lambda b: {short, long} <= set(b))
+        first = first[first["split"].isin(both.index[both])]
         means = first.groupby("budget")["test_score"].mean()
         row = {"dataset": name, "task": task, "splits": first["split"].nunique(),
                "short": means.get(short, np.nan), "long": means.get(long, np.nan)}
