@@ -270,3 +270,8 @@ def test_long_budgets_orders_its_fits_and_summarises_change_spread_and_the_peer(
     text = long.report(records, "a", "flaml")
     assert "300 s better than 60 s on 1 of 2 tables, worse on 1" in text
     assert "ahead of flaml on 1 of 1 tables" in text
+
+
+def test_long_budgets_refuses_to_fit_without_a_label():
+    refused = _run("long_budgets.py", ["--budgets", "60"])
+    assert refused.returncode == 2 and "--label is required to run fits" in refused.stderr

@@ -98,10 +98,11 @@ def assemble_final_model(search: SearchResult, models: RefitModels, pool: Worker
                          settings: EnsembleSettings) -> FinalModel:
     """The ensemble when it can be built in the time left, else the best single pipeline.
     ``models`` receives the refits on all rows."""
+    draws = None
     if settings.enabled and context.metric.needs != "scorer":
         try:
-            built = _build_ensemble(search, on_shared_draws(search, context), models, pool,
-                                    clock, context, plan, settings)
+            draws = on_shared_draws(search, context)
+            built = _build_ensemble(search, draws, models, pool, clock, context, plan, settings)
         except Exception as error:  # any failure here falls back to the single best
             warnings.warn(f"building the ensemble failed ({type(error).__name__}: {error}); "
                           "the final model is the best single pipeline.", UserWarning,
@@ -115,7 +116,7 @@ def assemble_final_model(search: SearchResult, models: RefitModels, pool: Worker
     model, chosen, fitted_on = final_model(
         search.log, models, pool, clock, context, plan.end_margin_seconds, search.early_models,
         averaged_folds(search.store, context.dataset.n_classes),
-        _ranked_on_draws(search, context))
+        draws.ranked(search.log) if draws is not None else _ranked_on_draws(search, context))
     return FinalModel(model, {chosen.trial: 1.0} if chosen else {}, chosen,
                       fitted_on={chosen.trial: fitted_on} if chosen else {})
 
